@@ -1,0 +1,1 @@
+"""Sources to a validated unit x year panel, plus labels."""

@@ -1,0 +1,75 @@
+"""Derived features, hamilton style: each function is named after the column it produces,
+and its parameters name the panel columns it reads. ``compute`` runs them in order.
+
+They are pure: Series in, Series out, aligned on the panel's index.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def _gemeente_weighted_mean(
+    values: pd.Series, weights: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series
+) -> pd.Series:
+    """Weighted mean over the units of the same gemeente and as-of year (NaN ignored)."""
+    ok = values.notna() & weights.notna()
+    w = weights.where(ok, 0.0)
+    frame = pd.DataFrame(
+        {"g": gemeente_code, "t": as_of_year, "wx": (values * w).where(ok, 0.0), "w": w}
+    )
+    sums = frame.groupby(["g", "t"], sort=False)[["wx", "w"]].transform("sum")
+    return (sums["wx"] / sums["w"].replace(0.0, np.nan)).astype("float64")
+
+
+def gm_lbm_chg_prev(
+    lbm_chg_prev: pd.Series, inhabitants: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series
+) -> pd.Series:
+    """Spill-over: the gemeente's population-weighted livability change since the previous
+    measurement."""
+    return _gemeente_weighted_mean(lbm_chg_prev, inhabitants, gemeente_code, as_of_year)
+
+
+def gm_low_income_hh_pct_chg3(
+    low_income_hh_pct_chg3: pd.Series,
+    households: pd.Series,
+    gemeente_code: pd.Series,
+    as_of_year: pd.Series,
+) -> pd.Series:
+    """The gemeente's household-weighted 3-year change in the share of low-income households."""
+    return _gemeente_weighted_mean(low_income_hh_pct_chg3, households, gemeente_code, as_of_year)
+
+
+def gm_inhabitants(
+    inhabitants: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series
+) -> pd.Series:
+    """Size of the gemeente (sum of its units' inhabitants)."""
+    frame = pd.DataFrame({"g": gemeente_code, "t": as_of_year, "x": inhabitants})
+    return frame.groupby(["g", "t"], sort=False)["x"].transform("sum").astype("float64")
+
+
+GEMEENTE_CONTEXT: tuple[Callable[..., pd.Series], ...] = (
+    gm_lbm_chg_prev,
+    gm_low_income_hh_pct_chg3,
+    gm_inhabitants,
+)
+
+
+def compute(frame: pd.DataFrame, functions: Sequence[Callable[..., pd.Series]]) -> pd.DataFrame:
+    """Add one column per function, named after it, with its parameters taken from ``frame``.
+
+    Functions may use columns added by earlier ones. A parameter that names no column is an
+    error that says which function needed it.
+    """
+    out = frame.copy()
+    for fn in functions:
+        params = list(inspect.signature(fn).parameters)
+        missing = [p for p in params if p not in out.columns]
+        if missing:
+            raise KeyError(f"feature {fn.__name__!r} needs column(s) {missing}, which are absent")
+        out[fn.__name__] = fn(**{p: out[p] for p in params})
+    return out

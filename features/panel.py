@@ -1,0 +1,171 @@
+"""The unit x as_of_year panel: point-in-time features and the decline label.
+
+Every feature of row (unit, T) uses source values of years <= T only; the label looks ahead to
+the next Leefbarometer measurement. Feature names do not depend on calendar years, so a model
+trained on one period applies to the next.
+
+Worked example (lags (1, 3), measurements 2012, 2014, 2016, T = 2014)::
+
+    low_income_hh_pct       = CBS value of 2014
+    low_income_hh_pct_chg3  = value(2014) - value(2011)
+    lbm                     = Leefbarometer score of 2014 (the last measurement <= 2014)
+    lbm_chg_prev            = lbm(2014) - lbm(2012)
+    lbm_years_since         = 2014 - 2014 = 0;   lbm_years_between = 2014 - 2012 = 2
+    label_outcome_year      = 2016;   label = lbm(2016) - lbm(2014) <= -delta
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from features import derived, schema
+
+ID_COLUMNS = ("unit_code", "unit_name", "level", "gemeente_code", "gemeente_name", "as_of_year")
+LABEL_COLUMNS = ("label_outcome_year", "label_lbm_change", "label")
+LBM_FEATURE_SOURCES = ("lbm", *schema.LBM_DIMENSIONS)
+
+
+def feature_columns(panel: pd.DataFrame) -> list[str]:
+    """The panel's feature columns, in panel order."""
+    skip = set(ID_COLUMNS) | set(LABEL_COLUMNS)
+    return [c for c in panel.columns if c not in skip]
+
+
+def as_of_years(cbs: pd.DataFrame, lbm: pd.DataFrame) -> list[int]:
+    """Leefbarometer measurement years, plus the newest CBS year if it is later."""
+    years = set(lbm["year"].unique().tolist())
+    if not cbs.empty:
+        years.add(int(cbs["year"].max()))
+    return sorted(int(y) for y in years)
+
+
+def _lbm_name(col: str) -> str:
+    return "lbm" if col == "lbm" else f"lbm_{col}"
+
+
+def unit_years(cbs: pd.DataFrame, lbm: pd.DataFrame, level: str, years: Sequence[int]) -> pd.DataFrame:
+    """The rows of the panel: units of ``level`` present in the CBS data of year T (or, without
+    CBS data at that level, units measured by the Leefbarometer by T)."""
+    cbs_l = cbs[cbs["level"] == level]
+    if not cbs_l.empty:
+        keys = cbs_l.loc[cbs_l["year"].isin(years), ["unit_code", "year"]]
+    else:
+        lbm_l = lbm[lbm["level"] == level]
+        first = lbm_l.groupby("unit_code")["year"].min()
+        keys = pd.DataFrame(
+            [(u, t) for u, y0 in first.items() for t in years if t >= y0], columns=["unit_code", "year"]
+        )
+    keys = keys.rename(columns={"year": "as_of_year"}).astype({"as_of_year": "int64"})
+    return keys.sort_values(["as_of_year", "unit_code"], ignore_index=True)
+
+
+def names(cbs: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    """Unit and gemeente names: the newest name each code has had in the sources."""
+    both = pd.concat([cbs[["unit_code", "unit_name", "year"]], lbm[["unit_code", "unit_name", "year"]]])
+    newest = both.sort_values("year").drop_duplicates("unit_code", keep="last").set_index("unit_code")
+    out = keys[["unit_code"]].copy()
+    out["unit_name"] = out["unit_code"].map(newest["unit_name"]).fillna(out["unit_code"])
+    out["level"] = out["unit_code"].map(schema.unit_level)
+    out["gemeente_code"] = out["unit_code"].map(schema.gemeente_of)
+    out["gemeente_name"] = out["gemeente_code"].map(newest["unit_name"]).fillna(out["gemeente_code"])
+    return out.drop(columns="unit_code")
+
+
+def yearly_features(
+    frame: pd.DataFrame, keys: pd.DataFrame, variables: Sequence[str], lags: Sequence[int]
+) -> pd.DataFrame:
+    """Levels at T and changes over each lag k (value(T) - value(T - k)) of yearly sources."""
+    indexed = frame.set_index(["unit_code", "year"])[list(variables)]
+    out = {}
+    now = indexed.reindex(pd.MultiIndex.from_arrays([keys["unit_code"], keys["as_of_year"]]))
+    for v in variables:
+        out[v] = now[v].to_numpy()
+    for k in lags:
+        before = indexed.reindex(
+            pd.MultiIndex.from_arrays([keys["unit_code"], keys["as_of_year"] - k])
+        )
+        for v in variables:
+            out[f"{v}_chg{k}"] = now[v].to_numpy() - before[v].to_numpy()
+    return pd.DataFrame(out, index=keys.index)
+
+
+def _measurements(lbm: pd.DataFrame) -> pd.DataFrame:
+    m = lbm.sort_values(["unit_code", "year"]).reset_index(drop=True)
+    prev = m.groupby("unit_code")[["year", *LBM_FEATURE_SOURCES]].shift(1)
+    m["prev_year"] = prev["year"]
+    for col in LBM_FEATURE_SOURCES:
+        m[f"{col}__prev"] = prev[col]
+    return m
+
+
+def lbm_features(lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    """From the last measurement at or before T: score, dimensions, change since the
+    measurement before it, years since it and years between the two."""
+    m = _measurements(lbm).rename(columns={"year": "m_year"})
+    left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
+    right = m.sort_values("m_year")
+    joined = pd.merge_asof(
+        left, right, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
+    ).set_index("index").reindex(keys.index)
+    out = pd.DataFrame(index=keys.index)
+    for col in LBM_FEATURE_SOURCES:
+        out[_lbm_name(col)] = joined[col].astype("float64")
+    for col in LBM_FEATURE_SOURCES:
+        out[f"{_lbm_name(col)}_chg_prev"] = (joined[col] - joined[f"{col}__prev"]).astype("float64")
+    out["lbm_years_since"] = (joined["as_of_year"] - joined["m_year"]).astype("float64")
+    out["lbm_years_between"] = (joined["m_year"] - joined["prev_year"]).astype("float64")
+    return out
+
+
+def labels(lbm: pd.DataFrame, keys: pd.DataFrame, delta: float) -> pd.DataFrame:
+    """``label`` = 1 when lbm(first measurement after T) - lbm(last at or before T) <= -delta;
+    missing when either measurement is missing."""
+    m = lbm[["unit_code", "year", "lbm"]].rename(columns={"year": "m_year"}).sort_values("m_year")
+    left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
+    last = pd.merge_asof(
+        left, m, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
+    ).set_index("index")
+    nxt = pd.merge_asof(
+        left, m, left_on="as_of_year", right_on="m_year", by="unit_code",
+        direction="forward", allow_exact_matches=False,
+    ).set_index("index")
+    change = (nxt["lbm"] - last["lbm"]).reindex(keys.index)
+    out = pd.DataFrame(index=keys.index)
+    out["label_outcome_year"] = nxt["m_year"].reindex(keys.index).astype("Int64")
+    out["label_lbm_change"] = change.astype("float64")
+    out["label"] = pd.array(
+        np.where(change.isna(), pd.NA, change <= -delta), dtype="Int8"
+    )
+    return out
+
+
+def build_panel(
+    cbs: pd.DataFrame,
+    lbm: pd.DataFrame,
+    investment: pd.DataFrame | None,
+    *,
+    level: str,
+    change_lags: Sequence[int],
+    delta: float,
+    years: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """One row per (unit_code, as_of_year): ids, features, label."""
+    years = list(years) if years is not None else as_of_years(cbs, lbm)
+    lbm_l = lbm[lbm["level"] == level]
+    keys = unit_years(cbs, lbm, level, years)
+    parts = [keys, names(cbs, lbm, keys)]
+    cbs_vars = [v.name for v in schema.CBS_VARIABLES]
+    parts.append(yearly_features(cbs[cbs["level"] == level], keys, cbs_vars, change_lags))
+    parts.append(lbm_features(lbm_l, keys))
+    if investment is not None:
+        inv_vars = [v.name for v in schema.INVESTMENT_VARIABLES]
+        inv = yearly_features(investment, keys, inv_vars, (max(change_lags),))
+        parts.append(inv)
+    panel = pd.concat(parts, axis=1)
+    panel = derived.compute(panel, derived.GEMEENTE_CONTEXT)
+    panel = pd.concat([panel, labels(lbm_l, keys, delta)], axis=1)
+    ordered = [*ID_COLUMNS, *feature_columns(panel), *LABEL_COLUMNS]
+    return panel[ordered]

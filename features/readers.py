@@ -1,0 +1,331 @@
+"""Readers: source files to validated long DataFrames.
+
+This is the edge where files enter. ``parse_*`` functions are pure (text in, DataFrame out)
+and take the file's name only to say where a problem is; ``read_sources`` is the one place
+that opens files. Every rejection is an ``InputError`` that names the file, the column and the
+row (the line number in the file, header = line 1) or the unit code.
+
+Output forms:
+
+* CBS: ``unit_code, unit_name, level, year`` + one column per stable variable name
+  (``features.schema.CBS_VARIABLES``; NaN where the file lacks the variable).
+* Leefbarometer: ``unit_code, unit_name, level, year, lbm, afw, fys, onv, soc, vrz, won``.
+* Investment: ``unit_code, year`` + ``features.schema.INVESTMENT_VARIABLES``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features import schema
+from wijkradar.config import Config, SourceConfig
+from wijkradar.errors import InputError
+
+_NUMBER = re.compile(r"^-?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
+
+
+def decode(data: bytes, file: str) -> str:
+    """UTF-8 text (a byte-order mark is dropped); anything else is rejected."""
+    if not data.strip():
+        raise InputError("the file is empty", file=file)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"the file is not UTF-8 (byte {exc.start} cannot be decoded); "
+            "export it from StatLine as UTF-8",
+            file=file,
+            row=data[: exc.start].count(b"\n") + 1,
+        ) from exc
+
+
+def _check_field_counts(text: str, file: str, sep: str) -> None:
+    """Reject a row with more fields than the header. pandas would otherwise take the first
+    column as the index when every row has one field too many, shifting all columns."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header = next(reader, None)
+    if header is None:
+        return
+    for row in reader:
+        if len(row) > len(header):
+            raise InputError(
+                f"the row has {len(row)} fields, more than the header's {len(header)}",
+                file=file, row=reader.line_num,
+            )
+
+
+def _read_table(text: str, file: str, sep: str) -> pd.DataFrame:
+    """All cells as text; short (ragged) rows are padded with empty cells."""
+    _check_field_counts(text, file, sep)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=False,
+            index_col=False,
+        )
+    except pd.errors.ParserError as exc:
+        line = re.search(r"line (\d+)", str(exc))  # 1-based line
+        start = re.search(r"starting at row (\d+)", str(exc))  # 0-based, header = row 0
+        row = int(line.group(1)) if line else int(start.group(1)) + 1 if start else None
+        raise InputError(f"the file cannot be parsed ({exc})", file=file, row=row) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError("the file has no header", file=file) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.fillna("")
+
+
+def _line_numbers(n: int) -> np.ndarray:
+    return np.arange(2, n + 2)
+
+
+def numeric_column(
+    cells: pd.Series,
+    *,
+    file: str,
+    column: str,
+    cbs_symbols: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> pd.Series:
+    """Parse a column of text cells to floats.
+
+    Empty cells are missing. With ``cbs_symbols``, ``.``, ``x`` and ``?`` are missing and ``-``
+    is zero, as CBS defines them. A Dutch decimal comma is accepted. Text that is none of these,
+    and values outside [minimum, maximum], are rejected naming the first offending row.
+    """
+    s = cells.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    s = s.where(s.notna(), "")
+    missing = s.isin(schema.CBS_MISSING_SYMBOLS) if cbs_symbols else s.eq("")
+    nil = s.isin(schema.CBS_NIL_SYMBOLS) if cbs_symbols else pd.Series(False, index=s.index)
+    candidate = s[~missing & ~nil]
+    ok = candidate.map(lambda v: bool(_NUMBER.match(v)))
+    if not ok.all():
+        pos = s.index.get_loc(ok[~ok].index[0])
+        raise InputError(
+            f"expected a number{' or a CBS symbol (. x ? -)' if cbs_symbols else ''}, "
+            f"got {candidate[~ok].iloc[0]!r}",
+            file=file, column=column, row=int(_line_numbers(len(s))[pos]),
+        )
+    values = pd.Series(np.nan, index=s.index, dtype="float64")
+    values[candidate.index] = candidate.str.replace(",", ".", regex=False).astype("float64")
+    values[nil] = 0.0
+    for bound, bad in (
+        (minimum, values < minimum if minimum is not None else None),
+        (maximum, values > maximum if maximum is not None else None),
+    ):
+        if bad is not None and bad.any():
+            pos = s.index.get_loc(bad[bad].index[0])
+            side = "below the minimum" if bound == minimum else "above the maximum"
+            raise InputError(
+                f"value {values[bad].iloc[0]:g} is {side} {bound:g}",
+                file=file, column=column, row=int(_line_numbers(len(s))[pos]),
+            )
+    return values
+
+
+def _codes(cells: pd.Series, file: str, column: str, levels: Iterable[str] | None) -> pd.DataFrame:
+    codes = cells.str.strip()
+    level = codes.map(schema.unit_level)
+    bad = level.isna() | (level.isin(tuple(levels)) == False if levels else False)  # noqa: E712
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        allowed = ", ".join(levels) if levels else "GMxxxx, WKxxxxxx, BUxxxxxxxx or a PC4"
+        raise InputError(
+            f"unit code {codes.iloc[pos]!r} is not of the allowed form ({allowed})",
+            file=file, column=column, row=pos + 2,
+        )
+    return pd.DataFrame({"unit_code": codes, "level": level})
+
+
+def _first_present(df: pd.DataFrame, candidates: Sequence[str], file: str, what: str) -> str:
+    for c in candidates:
+        if c in df.columns:
+            return c
+    raise InputError(
+        f"no {what} column; expected one of {', '.join(map(repr, candidates))}. "
+        f"Columns present: {', '.join(map(repr, df.columns))}",
+        file=file,
+    )
+
+
+def _check_unique(df: pd.DataFrame, keys: list[str], file: str, column: str) -> None:
+    dup = df.duplicated(keys, keep="first")
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        key = ", ".join(str(df[k].iloc[pos]) for k in keys)
+        raise InputError(f"duplicate row for ({key})", file=file, column=column, row=pos + 2)
+
+
+def _year_column(cells: pd.Series, file: str, column: str) -> pd.Series:
+    # A year, or StatLine's whole-year period code; 2019KW01 (a quarter) or 2019MM01 (a
+    # month) is no year and must not be read as 2019.
+    years = cells.str.strip().str.extract(r"^(\d{4})(?:JJ00)?$", expand=False)
+    if years.isna().any():
+        pos = int(np.flatnonzero(years.isna().to_numpy())[0])
+        raise InputError(
+            f"expected a year such as 2019 or 2019JJ00, got {cells.iloc[pos]!r}",
+            file=file, column=column, row=pos + 2,
+        )
+    return years.astype("int64")
+
+
+def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
+    """A StatLine CSV export of Kerncijfers wijken en buurten (one or more periods)."""
+    raw = _read_table(text, file, sep=";")
+    code_col = _first_present(raw, schema.CBS_CODE_HEADERS, file, "region code")
+    period_col = _first_present(raw, schema.CBS_PERIOD_HEADERS, file, "period")
+    name_col = next((c for c in schema.CBS_NAME_HEADERS if c in raw.columns), None)
+    if raw.empty:
+        raise InputError("the file has a header but no rows", file=file)
+    out = _codes(raw[code_col], file, code_col, None)
+    out["unit_name"] = raw[name_col].str.strip() if name_col else out["unit_code"]
+    out["year"] = _year_column(raw[period_col], file, period_col)
+    for header in raw.columns:
+        var = schema.CBS_BY_HEADER.get(header)
+        if var is None:
+            continue
+        if var.name in out.columns:
+            raise InputError(
+                f"two columns hold {var.name!r} (headers {var.headers})", file=file, column=header
+            )
+        out[var.name] = numeric_column(
+            raw[header], file=file, column=header, cbs_symbols=True,
+            minimum=var.minimum, maximum=var.maximum,
+        )
+    for var in schema.CBS_VARIABLES:
+        if var.name not in out.columns:
+            out[var.name] = np.nan
+    _check_unique(out, ["unit_code", "year"], file, code_col)
+    return out[["unit_code", "unit_name", "level", "year", *(v.name for v in schema.CBS_VARIABLES)]]
+
+
+def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
+    """A Leefbarometer 3.0 score file at gemeente, wijk or buurt level."""
+    raw = _read_table(text, file, sep=",")
+    code_col = _first_present(raw, tuple(schema.LBM_CODE_COLUMNS), file, "unit code")
+    missing = [c for c in ("jaar", "lbm") if c not in raw.columns]
+    if missing:
+        raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
+    if raw.empty:
+        raise InputError("the file has a header but no rows", file=file)
+    out = _codes(raw[code_col], file, code_col, (schema.LBM_CODE_COLUMNS[code_col],))
+    name_col = next((c for c in schema.LBM_NAME_COLUMNS if c in raw.columns), None)
+    out["unit_name"] = raw[name_col].str.strip() if name_col else out["unit_code"]
+    out["year"] = _year_column(raw["jaar"], file, "jaar")
+    for col in schema.LBM_SCORE_COLUMNS:
+        if col in raw.columns:
+            out[col] = numeric_column(raw[col], file=file, column=col)
+        else:
+            out[col] = np.nan
+    if out["lbm"].isna().any():
+        pos = int(np.flatnonzero(out["lbm"].isna().to_numpy())[0])
+        raise InputError("the total score is missing", file=file, column="lbm", row=pos + 2)
+    _check_unique(out, ["unit_code", "year"], file, code_col)
+    return out[["unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS]]
+
+
+def parse_investment_csv(text: str, file: str) -> pd.DataFrame:
+    """The investment schema: ``unit_code, year`` and the columns in INVESTMENT_VARIABLES."""
+    raw = _read_table(text, file, sep=",")
+    required = ["unit_code", "year", *schema.INVESTMENT_BY_NAME]
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
+    if raw.empty:
+        raise InputError("the file has a header but no rows", file=file)
+    out = _codes(raw["unit_code"], file, "unit_code", None)[["unit_code"]]
+    out["year"] = _year_column(raw["year"], file, "year")
+    for var in schema.INVESTMENT_VARIABLES:
+        out[var.name] = numeric_column(
+            raw[var.name], file=file, column=var.name, minimum=0.0, maximum=var.maximum
+        )
+    _check_unique(out, ["unit_code", "year"], file, "unit_code")
+    return out
+
+
+_PARSERS = {
+    "cbs_kwb_csv": parse_cbs_kwb_csv,
+    "lbm3_scores": parse_lbm3_scores,
+    "investment_csv": parse_investment_csv,
+}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Everything the panel is built from, already validated."""
+
+    cbs: pd.DataFrame
+    lbm: pd.DataFrame
+    investment: pd.DataFrame | None
+    fingerprint: str  # sha256 over the files' names and bytes
+
+
+def _files_of(source: SourceConfig) -> list[Path]:
+    if source.path.is_dir():
+        files = sorted(
+            p for p in source.path.iterdir() if p.is_file() and not p.name.startswith(".")
+        )
+        if not files:
+            raise InputError("the source folder holds no files", file=str(source.path))
+        return files
+    if not source.path.exists():
+        raise InputError("the source file does not exist", file=str(source.path))
+    return [source.path]
+
+
+def source_files(cfg: Config) -> list[tuple[str, Path]]:
+    """(kind, file) for every file the config names, in a stable order."""
+    return [(s.kind, f) for s in cfg.sources for f in _files_of(s)]
+
+
+def fingerprint_files(files: Sequence[tuple[str, Path]]) -> str:
+    h = hashlib.sha256()
+    for kind, path in files:
+        h.update(f"{kind}\0{path.name}\0".encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _concat_unique(parts: Sequence[tuple[str, pd.DataFrame]], kind: str) -> pd.DataFrame:
+    """Concatenate one kind's files; a (unit, year) held by two files is rejected naming the
+    second file and its row. (Each parser has already rejected duplicates within a file.)"""
+    seen: dict[tuple[str, int], int] = {}
+    for i, (file, df) in enumerate(parts):
+        for pos, key in enumerate(zip(df["unit_code"].tolist(), df["year"].tolist(), strict=True)):
+            first = seen.setdefault(key, i)
+            if first != i:
+                raise InputError(
+                    f"({key[0]}, {key[1]}) is also in {parts[first][0]}; "
+                    f"{kind} sources must not overlap",
+                    file=file, row=pos + 2,
+                )
+    return pd.concat([df for _, df in parts], ignore_index=True)
+
+
+def read_sources(cfg: Config) -> Sources:
+    """Read and validate every source the config lists."""
+    files = source_files(cfg)
+    frames: dict[str, list[tuple[str, pd.DataFrame]]] = {k: [] for k in _PARSERS}
+    for kind, path in files:
+        frames[kind].append(
+            (str(path), _PARSERS[kind](decode(path.read_bytes(), str(path)), str(path)))
+        )
+    for kind in ("cbs_kwb_csv", "lbm3_scores"):
+        if not frames[kind]:
+            raise InputError(f"the config lists no {kind} source", file=str(cfg.root))
+    cbs = _concat_unique(frames["cbs_kwb_csv"], "cbs_kwb_csv")
+    lbm = _concat_unique(frames["lbm3_scores"], "lbm3_scores")
+    investment = (
+        _concat_unique(frames["investment_csv"], "investment_csv")
+        if frames["investment_csv"]
+        else None
+    )
+    return Sources(cbs=cbs, lbm=lbm, investment=investment, fingerprint=fingerprint_files(files))

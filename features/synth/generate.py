@@ -1,0 +1,193 @@
+"""Generate the sources, the truth and the config of a synthetic NL-sized workspace.
+
+Order of events: the world and the yearly CBS and investment series are drawn; they are
+published (rounded, with missing cells, in StatLine format) and read back through the same
+readers a user's files go through. The Leefbarometer is then simulated measurement by
+measurement: at each measurement year T the panel features are built from the sources up to T,
+the true logit gives p_decline, the decline event is drawn, and the next score is drawn
+consistently with it (a fall of at least delta if and only if the event happened).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import truncnorm
+
+from features import panel as panel_mod
+from features import readers
+from features.schema import LBM_DIMENSIONS
+from features.synth import formats, series, truth
+from features.synth.world import build_world
+
+MEASUREMENT_YEARS = (2002, 2008, 2012, 2014, 2016, 2018, 2020, 2022, 2024)
+LBM_REFERENCE = 4.1022649  # the national reference the deviation (afw) is taken from
+DELTA = 0.05
+CHANGE_LAGS = (1, 3)
+# How a change in the total score divides over the dimensions (a decline is mostly social
+# cohesion and nuisance/unsafety).
+DIMENSION_SHARES = {"fys": 0.1, "onv": 0.35, "soc": 0.35, "vrz": 0.05, "won": 0.15}
+
+
+@dataclass(frozen=True)
+class SyntheticData:
+    files: dict[str, str]  # path relative to the workspace -> text
+    truth: pd.DataFrame
+    config: str
+
+
+def _config_text(seed: int) -> str:
+    return f"""# wijkradar config, written by `wijkradar generate --seed {seed}`.
+# Paths are relative to this file's folder.
+
+[[source]]
+kind = "cbs_kwb_csv"
+path = "sources/cbs"
+
+[[source]]
+kind = "lbm3_scores"
+path = "sources/leefbarometer/lbm3_scores_wijk.csv"
+
+[[source]]
+kind = "investment_csv"
+path = "sources/investment/investment.csv"
+
+[panel]
+level = "wijk"
+change_lags = [1, 3]
+
+[label]
+kind = "score_drop"
+delta = {DELTA}
+
+[model]
+num_leaves = 15
+max_depth = 6
+learning_rate = 0.05
+n_estimators = 800
+min_child_samples = 40
+
+[validation]
+min_train_years = 2
+n_folds = 3
+
+[tracking]
+# uri = "http://mlflow.example.internal:5000"   # a shared server; empty = workspace SQLite
+"""
+
+
+def _initial_lbm(rng: np.random.Generator, wijken: pd.DataFrame) -> pd.DataFrame:
+    n = len(wijken)
+    v = wijken["vulnerability"].to_numpy()
+    lbm = 4.0 - 0.11 * v + 0.05 * wijken["urbanity"].to_numpy() + rng.normal(0, 0.06, n)
+    frame = pd.DataFrame(
+        {
+            "unit_code": wijken["unit_code"].to_numpy(),
+            "unit_name": wijken["unit_name"].to_numpy(),
+            "level": "wijk",
+            "year": MEASUREMENT_YEARS[0],
+            "lbm": lbm,
+        }
+    )
+    afw = lbm - LBM_REFERENCE
+    spread = rng.normal(0, 0.04, (n, len(LBM_DIMENSIONS)))
+    spread -= spread.mean(axis=1, keepdims=True)
+    for j, dim in enumerate(LBM_DIMENSIONS):
+        frame[dim] = afw * DIMENSION_SHARES[dim] + spread[:, j]
+    frame["afw"] = afw
+    return frame
+
+
+def _next_measurement(
+    rng: np.random.Generator,
+    current: pd.DataFrame,
+    features: pd.DataFrame,
+    declined: np.ndarray,
+    year: int,
+    years: int,
+) -> pd.DataFrame:
+    """Scores at ``year``: a fall of at least DELTA where ``declined``, else a change above
+    -DELTA around the drift that renewal investment sustains."""
+    n = len(current)
+    renov = np.nan_to_num(features["corp_renovation_per_dwelling"].to_numpy(), nan=0.0)
+    kracht = np.nan_to_num(features["krachtwijk"].to_numpy(), nan=0.0)
+    level = current["lbm"].to_numpy()
+    drift = years * (
+        0.001 + 0.004 * np.minimum(renov / 1500.0, 2.0) + 0.006 * kracht + 0.03 * (3.95 - level)
+    )
+    sd = 0.012 * np.sqrt(years) + 0.008
+    lower = (-DELTA + 1e-6 - drift) / sd
+    rise = truncnorm.rvs(lower, np.inf, loc=drift, scale=sd, random_state=rng)
+    fall = -DELTA - 1e-6 - rng.exponential(0.035, n)
+    change = np.where(declined, fall, rise)
+    nxt = current.copy()
+    nxt["year"] = year
+    nxt["lbm"] = current["lbm"].to_numpy() + change
+    nxt["afw"] = nxt["lbm"] - LBM_REFERENCE
+    noise = rng.normal(0, 0.01, (n, len(LBM_DIMENSIONS)))
+    noise -= noise.mean(axis=1, keepdims=True)
+    for j, dim in enumerate(LBM_DIMENSIONS):
+        nxt[dim] = current[dim].to_numpy() + change * DIMENSION_SHARES[dim] + noise[:, j]
+    return nxt
+
+
+def generate(
+    seed: int = 0,
+    n_gemeenten: int = 342,
+    wijken_per_gemeente: float = 9.65,
+    missing_share: float = 0.01,
+) -> SyntheticData:
+    """A whole synthetic workspace's content, deterministic for ``seed``."""
+    if n_gemeenten < 1:
+        raise ValueError(f"The 'n_gemeenten' parameter must be >= 1. Got {n_gemeenten} instead.")
+    rng = np.random.default_rng(seed)
+    world = build_world(rng, n_gemeenten, wijken_per_gemeente)
+    cbs_true, investment_true = series.simulate(rng, world)
+    published = formats.publish_cbs(cbs_true, rng, missing_share)
+    gm_names = dict(zip(world.gemeenten["gemeente_code"], world.gemeenten["gemeente_name"], strict=True))
+    unit_names = dict(zip(world.wijken["unit_code"], world.wijken["unit_name"], strict=True))
+    files: dict[str, str] = {}
+    for year in series.YEARS:
+        files[f"sources/cbs/kwb-{year}.csv"] = formats.statline_csv(
+            published, gm_names, unit_names, int(year)
+        )
+    files["sources/investment/investment.csv"] = formats.investment_csv(investment_true)
+    # Read back exactly what a user of these files would see.
+    cbs = pd.concat(
+        [readers.parse_cbs_kwb_csv(text, name) for name, text in files.items() if "/cbs/" in name],
+        ignore_index=True,
+    )
+    investment = readers.parse_investment_csv(files["sources/investment/investment.csv"], "investment")
+
+    measurements = [_initial_lbm(rng, world.wijken)]
+    truth_rows = []
+    for i, year in enumerate(MEASUREMENT_YEARS):
+        lbm = pd.concat(measurements, ignore_index=True)
+        feats = panel_mod.build_panel(
+            cbs, lbm, investment, level="wijk", change_lags=CHANGE_LAGS, delta=DELTA, years=[year]
+        )
+        current = measurements[-1].set_index("unit_code").loc[feats["unit_code"]].reset_index()
+        p = truth.sigmoid(truth.logit(feats))
+        rows = feats[["unit_code", "as_of_year", *(d.feature for d in truth.DRIVERS)]].copy()
+        rows["p_decline"] = p
+        if i + 1 < len(MEASUREMENT_YEARS):
+            declined = rng.random(len(p)) < p
+            nxt = MEASUREMENT_YEARS[i + 1]
+            measurements.append(_next_measurement(rng, current, feats, declined, nxt, nxt - year))
+            rows["declined"] = pd.array(declined.astype("int8"), dtype="Int8")
+        else:
+            rows["declined"] = pd.array([pd.NA] * len(rows), dtype="Int8")
+        truth_rows.append(rows)
+    lbm = pd.concat(measurements, ignore_index=True)
+    files["sources/leefbarometer/lbm3_scores_wijk.csv"] = formats.lbm3_csv(lbm)
+
+    table = pd.concat(truth_rows, ignore_index=True)
+    driver_cols = [d.feature for d in truth.DRIVERS]
+    baseline = table[driver_cols].mean(skipna=True)
+    shap, base = truth.shapley(table[driver_cols], baseline)
+    table["true_logit"] = truth.logit(table[driver_cols])
+    table["true_base"] = base
+    out = pd.concat([table[["unit_code", "as_of_year", "p_decline", "declined", "true_logit", "true_base"]], shap], axis=1)
+    return SyntheticData(files=files, truth=out, config=_config_text(seed))

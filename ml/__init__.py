@@ -1,0 +1,1 @@
+"""Temporal validation, training, evaluation and the model registry."""

@@ -1,0 +1,1 @@
+"""Estimators, and the packaged model with its explainer."""

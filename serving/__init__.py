@@ -1,0 +1,1 @@
+"""Batch scoring, published outputs and the report."""

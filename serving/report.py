@@ -1,0 +1,265 @@
+"""The self-contained static HTML report: header, validation, drivers and the full ranking.
+
+``render_report`` returns one HTML document that opens offline: CSS and JavaScript are
+inlined from ``serving/templates``, charts are inline SVG, and the ranking of all units is
+embedded as a JSON blob (``<script type="application/json" id="ranking-data">``) that a small
+vanilla script filters, sorts and paginates. Everything is HTML-escaped by jinja2 autoescape;
+the JSON blob escapes ``<``, ``>`` and ``&`` so no data can close its script element.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from serving import charts
+
+HORIZON_PHRASE = "risk of a livability decline by the next Leefbarometer measurement"
+RANKING_COLUMNS = (
+    "unit_code",
+    "unit_name",
+    "gemeente_code",
+    "gemeente_name",
+    "as_of_year",
+    "risk",
+    "margin",
+    "rank",
+    "rank_in_gemeente",
+    "top_drivers",
+)
+# The columns of each row in the embedded JSON blob, in this order.
+TABLE_COLUMNS = (
+    "rank",
+    "unit_code",
+    "unit_name",
+    "gemeente_code",
+    "gemeente_name",
+    "risk",
+    "rank_in_gemeente",
+    "top_drivers",
+)
+EVALUATION_COLUMNS = ("test_year", "model", "n", "base_rate", "roc_auc", "pr_auc")
+EVALUATION_METRICS = (
+    ("base_rate", "base rate"),
+    ("roc_auc", "ROC-AUC"),
+    ("pr_auc", "PR-AUC"),
+    ("precision_at_10", "precision@10"),
+    ("recall_at_10", "recall@10"),
+)
+MANIFEST_KEYS = (
+    "model_name",
+    "model_version",
+    "run_id",
+    "panel_fingerprint",
+    "as_of_year",
+    "created",
+    "row_count",
+)
+MISSING = "–"
+_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_TEMPLATE_PACKAGE = "serving"
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    ranking: pd.DataFrame  # one row per unit: RANKING_COLUMNS + shap__<feature> + shap__base
+    features: pd.DataFrame  # unit_code + the model's feature columns (raw values)
+    evaluation: pd.DataFrame  # test_year, model, n, base_rate, roc_auc, pr_auc, precision_at_10..
+    pr_curves: pd.DataFrame  # model, y_true (0/1), score: held-out predictions, last fold
+    manifest: Mapping[str, Any]  # model_name, model_version, run_id, panel_fingerprint, ...
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """The complete HTML document. Pure: reads only the packaged templates."""
+    _require(inputs.ranking, RANKING_COLUMNS, "ranking")
+    _require(inputs.evaluation, EVALUATION_COLUMNS, "evaluation")
+    _require(inputs.features, ("unit_code",), "features")
+    ranking = sort_ranking(inputs.ranking)
+    shap_columns = [c for c in ranking.columns if str(c).startswith(charts.SHAP_PREFIX)]
+    shap = ranking[["unit_code", *shap_columns]]
+    header = header_fields(inputs.manifest, ranking)
+    gemeenten = gemeente_options(ranking)
+    context = {
+        "horizon": HORIZON_PHRASE,
+        "header": header,
+        "title": f"wijkradar — livability risk {header['as_of_year']}",
+        "n_units": len(ranking),
+        "n_gemeenten": len(gemeenten),
+        "gemeenten": gemeenten,
+        "validation_headers": validation_headers(),
+        "validation_rows": validation_rows(inputs.evaluation),
+        "pr_svg": Markup(charts.pr_curve_svg(inputs.pr_curves)),
+        "shap_summary_svg": Markup(charts.shap_summary_svg(shap, inputs.features)),
+        "shap_importance_svg": Markup(charts.shap_importance_svg(shap)),
+        "base_value": _base_value(ranking),
+        "ranking_json": Markup(ranking_json(ranking)),
+        "css": Markup(_asset("report.css")),
+        "js": Markup(_asset("report.js")),
+    }
+    return _template().render(**context)
+
+
+def sort_ranking(ranking: pd.DataFrame) -> pd.DataFrame:
+    """The ranking in national rank order (ties by unit code), with a fresh index."""
+    return ranking.sort_values(["rank", "unit_code"], kind="mergesort").reset_index(drop=True)
+
+
+def ranking_json(ranking: pd.DataFrame) -> str:
+    """The rows of the ranking table as JSON safe to place inside a ``<script>`` element.
+
+    Shape: ``{"columns": [...TABLE_COLUMNS], "rows": [[...], ...]}`` in the frame's row order;
+    missing values are ``null``, ``risk`` is a probability 0..1. ``<``, ``>``, ``&`` and the
+    JavaScript line separators are written as ``\\uXXXX`` escapes, which JSON parsers decode.
+    """
+    rows = [
+        [_json_value(v) for v in record]
+        for record in ranking[list(TABLE_COLUMNS)].itertuples(index=False, name=None)
+    ]
+    text = json.dumps(
+        {"columns": list(TABLE_COLUMNS), "rows": rows},
+        ensure_ascii=False,
+        allow_nan=False,
+        separators=(",", ":"),
+    )
+    for char, escape in _JSON_ESCAPES.items():
+        text = text.replace(char, escape)
+    return text
+
+
+def header_fields(manifest: Mapping[str, Any], ranking: pd.DataFrame) -> dict[str, str]:
+    """The manifest fields shown in the header, as display strings."""
+    out = {key: _display(manifest.get(key)) for key in MANIFEST_KEYS}
+    if out["as_of_year"] == MISSING and len(ranking):
+        out["as_of_year"] = _display(ranking["as_of_year"].iloc[0])
+    fingerprint = out["panel_fingerprint"]
+    out["panel_fingerprint_short"] = fingerprint[:12] if fingerprint != MISSING else fingerprint
+    if out["row_count"] != MISSING:
+        with contextlib.suppress(ValueError):
+            out["row_count"] = f"{int(float(out['row_count'])):,}".replace(",", "\u202f")
+    return out
+
+
+def gemeente_options(ranking: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(gemeente_code, gemeente_name)`` for the filter, sorted by name (then code)."""
+    pairs = ranking[["gemeente_code", "gemeente_name"]].drop_duplicates()
+    options = {
+        (_display(code), _display(name)) for code, name in pairs.itertuples(index=False, name=None)
+    }
+    return sorted(options, key=lambda p: (p[1].casefold(), p[0]))
+
+
+def validation_headers() -> list[str]:
+    return ["test year", "model", "n", *(label for _, label in EVALUATION_METRICS)]
+
+
+def validation_rows(evaluation: pd.DataFrame) -> list[dict[str, Any]]:
+    """One display row per (test year, model): LightGBM first within a year, metrics to 3 dp."""
+    if evaluation.empty:
+        return []
+    models = charts.order_models(evaluation["model"])
+    order = {m: i for i, m in enumerate(models)}
+    frame = evaluation.assign(
+        _order=evaluation["model"].astype(str).map(order),
+        _year=pd.to_numeric(evaluation["test_year"], errors="coerce"),
+    ).sort_values(["_year", "_order"], kind="mergesort")
+    rows: list[dict[str, Any]] = []
+    for record in frame.to_dict(orient="records"):
+        cells = [
+            _display(record.get("test_year")),
+            _display(record.get("model")),
+            _count(record.get("n")),
+            *(_metric(record.get(key)) for key, _ in EVALUATION_METRICS),
+        ]
+        rows.append({"primary": str(record["model"]) == charts.PRIMARY_MODEL, "cells": cells})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _template() -> Any:
+    from jinja2 import Environment, StrictUndefined
+
+    env = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+    return env.from_string(_asset("report.html"))
+
+
+def _asset(name: str) -> str:
+    text = resources.files(_TEMPLATE_PACKAGE).joinpath("templates", name).read_text("utf-8")
+    if name.endswith((".js", ".css")) and "</" in text:
+        raise ValueError(f"templates/{name} must not contain '</': it is inlined into HTML.")
+    return text
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks the column(s) {', '.join(missing)}.")
+
+
+def _base_value(ranking: pd.DataFrame) -> str:
+    column = f"{charts.SHAP_PREFIX}base"
+    if column not in ranking.columns or ranking.empty:
+        return MISSING
+    return _metric(pd.to_numeric(ranking[column], errors="coerce").mean())
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _json_value(value: Any) -> Any:
+    if _is_missing(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isinf(value) else round(value, 6)
+    if isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _display(value: Any) -> str:
+    if _is_missing(value):
+        return MISSING
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _metric(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return MISSING
+    return MISSING if math.isnan(number) else f"{number:.3f}"
+
+
+def _count(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return MISSING
+    return MISSING if math.isnan(number) else f"{int(number):,}".replace(",", "\u202f")

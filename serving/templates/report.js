@@ -1,0 +1,152 @@
+// Ranking table: filter by gemeente, search code/name, sort by header, page through 50 rows.
+// Data comes from the JSON blob #ranking-data ({columns: [...], rows: [[...], ...]}).
+// Cells are filled with textContent only, so no data is ever parsed as HTML.
+(function () {
+  "use strict";
+  var PAGE_SIZE = 50;
+  var data = JSON.parse(document.getElementById("ranking-data").textContent);
+  var col = {};
+  data.columns.forEach(function (name, i) { col[name] = i; });
+  var rows = data.rows;
+  var table = document.getElementById("ranking-table");
+  var tbody = table.tBodies[0];
+  var filterEl = document.getElementById("gemeente-filter");
+  var searchEl = document.getElementById("search");
+  var prevEl = document.getElementById("prev-page");
+  var nextEl = document.getElementById("next-page");
+  var infoEl = document.getElementById("page-info");
+  var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  var state = { gemeente: "all", query: "", key: "rank", dir: 1, page: 0 };
+  var view = rows.slice();
+  var collator = new Intl.Collator("nl", { sensitivity: "base", numeric: true });
+  var grouped = new Intl.NumberFormat("nl-NL");
+
+  function formatRisk(value) {
+    if (value === null || value === undefined) { return "\u2013"; }
+    return (value * 100).toFixed(1).replace(".", ",") + "%";
+  }
+
+  function compare(a, b) {
+    var i = col[state.key];
+    var x = a[i];
+    var y = b[i];
+    if (x === null || x === undefined) { return (y === null || y === undefined) ? 0 : 1; }
+    if (y === null || y === undefined) { return -1; }
+    var d = (typeof x === "number" && typeof y === "number")
+      ? x - y : collator.compare(String(x), String(y));
+    if (d === 0) { d = a[col.rank] - b[col.rank]; return d; }
+    return d * state.dir;
+  }
+
+  function applyFilters() {
+    var q = state.query.trim().toLowerCase();
+    view = rows.filter(function (r) {
+      if (state.gemeente !== "all" && String(r[col.gemeente_code]) !== state.gemeente) {
+        return false;
+      }
+      if (!q) { return true; }
+      return String(r[col.unit_code]).toLowerCase().indexOf(q) !== -1 ||
+        String(r[col.unit_name] || "").toLowerCase().indexOf(q) !== -1;
+    });
+    view.sort(compare);
+    state.page = 0;
+  }
+
+  function cell(tr, text, className) {
+    var td = document.createElement("td");
+    td.textContent = text === null || text === undefined ? "\u2013" : String(text);
+    if (className) { td.className = className; }
+    tr.appendChild(td);
+    return td;
+  }
+
+  function render() {
+    var pages = Math.max(1, Math.ceil(view.length / PAGE_SIZE));
+    state.page = Math.min(Math.max(state.page, 0), pages - 1);
+    var start = state.page * PAGE_SIZE;
+    var slice = view.slice(start, start + PAGE_SIZE);
+    var fragment = document.createDocumentFragment();
+    slice.forEach(function (r) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-unit-code", String(r[col.unit_code]));
+      cell(tr, r[col.rank], "num");
+      cell(tr, r[col.unit_code]);
+      cell(tr, r[col.unit_name]);
+      cell(tr, r[col.gemeente_name]);
+      var risk = cell(tr, formatRisk(r[col.risk]), "num risk");
+      if (typeof r[col.risk] === "number") {
+        var bar = document.createElement("span");
+        bar.className = "bar";
+        bar.style.width = Math.round(Math.max(0, Math.min(1, r[col.risk])) * 40) + "px";
+        risk.insertBefore(bar, risk.firstChild);
+      }
+      cell(tr, r[col.rank_in_gemeente], "num");
+      cell(tr, r[col.top_drivers], "drivers");
+      fragment.appendChild(tr);
+    });
+    tbody.replaceChildren(fragment);
+    var shown = view.length === 0 ? "0" :
+      grouped.format(start + 1) + "\u2013" + grouped.format(start + slice.length);
+    infoEl.textContent = shown + " of " + grouped.format(view.length) + " units" +
+      (view.length !== rows.length ? " (of " + grouped.format(rows.length) + ")" : "") +
+      " \u00b7 page " + (state.page + 1) + "/" + pages;
+    prevEl.disabled = state.page === 0;
+    nextEl.disabled = state.page >= pages - 1;
+    headers.forEach(function (th) {
+      if (th.getAttribute("data-key") === state.key) {
+        th.setAttribute("aria-sort", state.dir === 1 ? "ascending" : "descending");
+      } else {
+        th.removeAttribute("aria-sort");
+      }
+    });
+  }
+
+  filterEl.addEventListener("change", function () {
+    state.gemeente = filterEl.value;
+    applyFilters();
+    render();
+  });
+  searchEl.addEventListener("input", function () {
+    state.query = searchEl.value;
+    applyFilters();
+    render();
+  });
+  prevEl.addEventListener("click", function () { state.page -= 1; render(); });
+  nextEl.addEventListener("click", function () { state.page += 1; render(); });
+  headers.forEach(function (th) {
+    th.addEventListener("click", function () {
+      var key = th.getAttribute("data-key");
+      if (key === state.key) {
+        state.dir = -state.dir;
+      } else {
+        state.key = key;
+        state.dir = th.getAttribute("data-first") === "desc" ? -1 : 1;
+      }
+      view.sort(compare);
+      state.page = 0;
+      render();
+    });
+  });
+
+  document.getElementById("download-csv").addEventListener("click", function () {
+    var quote = function (v) {
+      var s = v === null || v === undefined ? "" : String(v);
+      return /[",\n\r;]/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
+    };
+    var lines = [data.columns.map(quote).join(",")];
+    view.forEach(function (r) { lines.push(r.map(quote).join(",")); });
+    var blob = new Blob([lines.join("\n") + "\n"], { type: "text/csv;charset=utf-8" });
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "wijkradar-ranking.csv";
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  });
+
+  // Keep the filter state if the browser restored the form fields (back/forward navigation).
+  state.gemeente = filterEl.value || "all";
+  state.query = searchEl.value || "";
+  applyFilters();
+  render();
+}());

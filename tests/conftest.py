@@ -1,0 +1,81 @@
+"""Shared fixtures: where the real data lives, and builders for small hand-made sources."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features import schema
+
+REAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def shared_real_dir() -> Path:
+    """``../shared/data/real`` next to the repo. Missing: a failure under CI, else a skip."""
+    if not REAL_DIR.is_dir():
+        message = f"the real test data folder {REAL_DIR} is missing"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; it is required when CI is set")
+        pytest.skip(message)
+    return REAL_DIR
+
+
+class SourceFrames:
+    """Builds source frames in the form the readers return (see ``features.readers``)."""
+
+    @staticmethod
+    def cbs(rows: Iterable[tuple[str, str, int, Mapping[str, float]]]) -> pd.DataFrame:
+        """Rows of (unit_code, unit_name, year, {variable: value}); other variables are NaN."""
+        records = []
+        for code, name, year, values in rows:
+            unknown = set(values) - set(schema.CBS_BY_NAME)
+            assert not unknown, f"not CBS variables: {unknown}"
+            record: dict[str, Any] = {
+                "unit_code": code, "unit_name": name, "level": schema.unit_level(code),
+                "year": year,
+            }
+            record.update({v.name: np.nan for v in schema.CBS_VARIABLES})
+            record.update({k: float(v) for k, v in values.items()})
+            records.append(record)
+        columns = ["unit_code", "unit_name", "level", "year", *schema.CBS_BY_NAME]
+        return pd.DataFrame(records, columns=columns).astype({"year": "int64"})
+
+    @staticmethod
+    def lbm(rows: Iterable[tuple[str, int, float, Mapping[str, float]]]) -> pd.DataFrame:
+        """Rows of (unit_code, year, lbm, {dimension or afw: value}); the rest is NaN."""
+        records = []
+        for code, year, total, values in rows:
+            record: dict[str, Any] = {
+                "unit_code": code, "unit_name": f"name of {code}",
+                "level": schema.unit_level(code), "year": year,
+            }
+            record.update({c: np.nan for c in schema.LBM_SCORE_COLUMNS})
+            record["lbm"] = float(total)
+            record.update({k: float(v) for k, v in values.items()})
+            records.append(record)
+        columns = ["unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS]
+        return pd.DataFrame(records, columns=columns).astype({"year": "int64"})
+
+    @staticmethod
+    def investment(rows: Iterable[tuple[str, int, Mapping[str, float]]]) -> pd.DataFrame:
+        """Rows of (unit_code, year, {investment variable: value}); the rest is NaN."""
+        records = []
+        for code, year, values in rows:
+            record: dict[str, Any] = {"unit_code": code, "year": year}
+            record.update({v.name: np.nan for v in schema.INVESTMENT_VARIABLES})
+            record.update({k: float(v) for k, v in values.items()})
+            records.append(record)
+        columns = ["unit_code", "year", *schema.INVESTMENT_BY_NAME]
+        return pd.DataFrame(records, columns=columns).astype({"year": "int64"})
+
+
+@pytest.fixture(scope="session")
+def source_frames() -> SourceFrames:
+    return SourceFrames()

@@ -1,0 +1,64 @@
+"""The exception hierarchy. Every error a user can cause derives from ``WijkradarError``.
+
+Each class carries the process exit code the CLI returns for it, so that schedulers can tell
+bad input from a missing model without parsing messages.
+"""
+
+from __future__ import annotations
+
+
+class WijkradarError(Exception):
+    """Base class for every error wijkradar raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(WijkradarError):
+    """The configuration file is missing, malformed, or names something unknown."""
+
+    exit_code = 2
+
+
+class InputError(WijkradarError):
+    """A source file cannot be trusted. The message names the file, the column and the row."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        column: str | None = None,
+        row: int | str | None = None,
+    ) -> None:
+        self.file = file
+        self.column = column
+        self.row = row
+        where = []
+        if file is not None:
+            where.append(f"file {file}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        if row is not None:
+            where.append(f"row {row}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class NoModelError(WijkradarError):
+    """No approved model is registered, or the model URI cannot be loaded."""
+
+    exit_code = 4
+
+
+class SchemaMismatchError(WijkradarError):
+    """The model's feature schema does not match the panel's."""
+
+    exit_code = 5
+
+
+class NotEnoughDataError(WijkradarError):
+    """The panel has too few labelled rows or years for what was asked."""
+
+    exit_code = 6

@@ -48,12 +48,16 @@ class SourceFrames:
         return pd.DataFrame(records, columns=columns).astype({"year": "int64"})
 
     @staticmethod
-    def lbm(rows: Iterable[tuple[str, int, float, Mapping[str, float]]]) -> pd.DataFrame:
-        """Rows of (unit_code, year, lbm, {dimension or afw: value}); the rest is NaN."""
+    def lbm(
+        rows: Iterable[tuple[str, int, float, Mapping[str, float]]],
+        names: Mapping[str, str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of (unit_code, year, lbm, {dimension or afw: value}); the rest is NaN.
+        Unit names come from ``names``, else they are the code."""
         records = []
         for code, year, total, values in rows:
             record: dict[str, Any] = {
-                "unit_code": code, "unit_name": f"name of {code}",
+                "unit_code": code, "unit_name": (names or {}).get(code, code),
                 "level": schema.unit_level(code), "year": year,
             }
             record.update({c: np.nan for c in schema.LBM_SCORE_COLUMNS})

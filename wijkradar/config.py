@@ -84,9 +84,10 @@ class ModelConfig:
     reg_lambda: float = 1.0
     early_stopping_rounds: int = 50
     random_state: int = 0
+    n_jobs: int = 1  # training threads; the data are small, and 1 thread is deterministic
 
     def __post_init__(self) -> None:
-        for name in ("num_leaves", "n_estimators", "min_child_samples", "early_stopping_rounds"):
+        for name in ("n_jobs", "num_leaves", "n_estimators", "min_child_samples", "early_stopping_rounds"):
             if getattr(self, name) < 1:
                 raise ConfigError(
                     f"The model '{name}' must be >= 1. Got {getattr(self, name)} instead."

@@ -136,7 +136,7 @@ def _next_measurement(
 def generate(
     seed: int = 0,
     n_gemeenten: int = 342,
-    wijken_per_gemeente: float = 9.65,
+    wijken_per_gemeente: float = 10.2,
     missing_share: float = 0.01,
 ) -> SyntheticData:
     """A whole synthetic workspace's content, deterministic for ``seed``."""

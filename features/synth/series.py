@@ -109,9 +109,10 @@ def simulate(rng: np.random.Generator, world: World) -> tuple[pd.DataFrame, pd.D
 
     # --- concentration of vulnerable households (the post-2012 mechanism)
     gem_conc = np.exp(0.35 * _gemeente_regimes(rng, world, 4))
-    conc = (
+    conc = np.minimum(
         CONCENTRATION[None, :] * (corp0 / 35) ** 1.5 * np.exp(0.8 * regimes(rng, n, 4) - 0.3)
-        * gem_conc
+        * gem_conc,
+        2.5,
     )
     low_income = np.clip(
         np.cumsum(0.6 * conc * loading(0.5) + noise(0.3), axis=1)

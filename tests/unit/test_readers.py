@@ -469,11 +469,20 @@ def test_read_sources_without_investment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kind", "first", "second"),
     [
-        ("cbs_kwb_csv", cbs_text(OK_ROW), cbs_text(("2019", "A", "WK036302", "1", "1"), OK_ROW)),
-        ("lbm3_scores", _lbm_text("1,WK036301,A,2019,4,,,,,,"),
-         _lbm_text("1,WK036302,A,2019,4,,,,,,", "2,WK036301,A,2019,4,,,,,,")),
-        ("investment_csv", INV_HEADER + "\nWK036301,2019,1,1,1,1,1\n",
-         INV_HEADER + "\nWK036302,2019,1,1,1,1,1\nWK036301,2019,1,1,1,1,1\n"),
+        pytest.param(
+            "cbs_kwb_csv", cbs_text(OK_ROW), cbs_text(("2019", "A", "WK036302", "1", "1"), OK_ROW),
+            id="cbs",
+        ),
+        pytest.param(
+            "lbm3_scores", _lbm_text("1,WK036301,A,2019,4,,,,,,"),
+            _lbm_text("1,WK036302,A,2019,4,,,,,,", "2,WK036301,A,2019,4,,,,,,"),
+            id="lbm",
+        ),
+        pytest.param(
+            "investment_csv", INV_HEADER + "\nWK036301,2019,1,1,1,1,1\n",
+            INV_HEADER + "\nWK036302,2019,1,1,1,1,1\nWK036301,2019,1,1,1,1,1\n",
+            id="investment",
+        ),
     ],
 )
 def test_read_sources_rejects_overlap_between_files(

@@ -1,0 +1,160 @@
+"""MLflow: the tracking run of every training, the registered model and its aliases.
+
+The embedded default is the workspace's SQLite store (``mlflow/mlflow.db``) with artifacts
+beside it; ``[tracking] uri`` in the config points at a shared server instead. Nothing here
+keeps global state between calls: each function receives the URI it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from wijkradar.errors import NoModelError
+
+CHAMPION = "champion"
+
+
+@dataclass(frozen=True)
+class Tracking:
+    uri: str
+    experiment: str
+    model_name: str
+    artifact_root: Path | None  # where a new experiment keeps artifacts (embedded store only)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    name: str
+    version: str
+    run_id: str
+    uri: str
+
+
+def _client(tracking: Tracking) -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking.uri, registry_uri=tracking.uri)
+
+
+def experiment_id(tracking: Tracking) -> str:
+    client = _client(tracking)
+    found = client.get_experiment_by_name(tracking.experiment)
+    if found is not None:
+        return str(found.experiment_id)
+    location = tracking.artifact_root.resolve().as_uri() if tracking.artifact_root else None
+    if tracking.artifact_root:
+        tracking.artifact_root.mkdir(parents=True, exist_ok=True)
+    return str(client.create_experiment(tracking.experiment, artifact_location=location))
+
+
+def pip_requirements() -> list[str]:
+    """Pinned to what is installed, so MLflow need not infer them (3-4 s saved per model)."""
+    return [f"{p}=={package_version(p)}" for p in ("lightgbm", "numpy", "pandas", "mlflow")]
+
+
+def log_training(
+    tracking: Tracking,
+    *,
+    booster: Any,
+    features: list[str],
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    step_metrics: list[tuple[str, float, int]],
+    tags: dict[str, str],
+    tables: dict[str, pd.DataFrame],
+    texts: dict[str, str],
+) -> ModelRef:
+    """One MLflow run: params, metrics, tables and texts as artifacts, the pyfunc model;
+    register it and make it the champion."""
+    import mlflow
+
+    from models.packaged import BOOSTER_ARTIFACT, FEATURES_ARTIFACT, RiskModel, signature
+
+    mlflow.set_tracking_uri(tracking.uri)
+    mlflow.set_registry_uri(tracking.uri)
+    exp = experiment_id(tracking)
+    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(experiment_id=exp) as run:
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics)
+        for key, value, step in step_metrics:
+            mlflow.log_metric(key, value, step=step)
+        mlflow.set_tags(tags)
+        folder = Path(tmp)
+        for name, table in tables.items():
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+            table.to_csv(folder / f"{name}.csv", index=False)
+        for name, text in texts.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        mlflow.log_artifacts(str(folder), artifact_path="evaluation")
+        booster_path, features_path = folder / "booster.txt", folder / "features.json"
+        booster.save_model(str(booster_path))
+        features_path.write_text(json.dumps(features))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=RiskModel(),
+            artifacts={BOOSTER_ARTIFACT: str(booster_path), FEATURES_ARTIFACT: str(features_path)},
+            signature=signature(features),
+            pip_requirements=pip_requirements(),
+            registered_model_name=tracking.model_name,
+        )
+        run_id = run.info.run_id
+    version = str(info.registered_model_version)
+    _client(tracking).set_registered_model_alias(tracking.model_name, CHAMPION, version)
+    return ModelRef(tracking.model_name, version, run_id, f"models:/{tracking.model_name}/{version}")
+
+
+def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
+    """Which registered version a URI means (default: the champion)."""
+    client = _client(tracking)
+    name = tracking.model_name
+    target = uri or f"models:/{name}@{CHAMPION}"
+    try:
+        if target.startswith("models:/") and "@" in target:
+            name, alias = target[len("models:/"):].split("@", 1)
+            mv = client.get_model_version_by_alias(name, alias)
+        elif target.startswith("models:/"):
+            name, ver = target[len("models:/"):].split("/", 1)
+            mv = client.get_model_version(name, ver)
+        else:
+            raise NoModelError(
+                f"The model URI must be models:/NAME@ALIAS or models:/NAME/VERSION. "
+                f"Got {target!r} instead."
+            )
+    except NoModelError:
+        raise
+    except Exception as exc:
+        raise NoModelError(
+            f"No approved model at {target} in {tracking.uri}. Run `wijkradar train` first."
+        ) from exc
+    return ModelRef(name, str(mv.version), str(mv.run_id), f"models:/{name}/{mv.version}")
+
+
+def load(tracking: Tracking, ref: ModelRef) -> tuple[Any, list[str]]:
+    """The pyfunc model and its feature list (from the explicit signature)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking.uri)
+    mlflow.set_registry_uri(tracking.uri)
+    try:
+        model = mlflow.pyfunc.load_model(ref.uri)
+    except Exception as exc:
+        raise NoModelError(f"Could not load {ref.uri}: {exc}") from exc
+    features = model.metadata.get_input_schema().input_names()
+    return model, list(features)
+
+
+def run_table(tracking: Tracking, run_id: str, name: str) -> pd.DataFrame:
+    """A table the training run logged under ``evaluation/``."""
+    import mlflow
+
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=f"evaluation/{name}.parquet", tracking_uri=tracking.uri
+    )
+    return pd.read_parquet(path)

@@ -1,0 +1,127 @@
+"""The estimators: LightGBM on the panel's features, and the baselines it must beat.
+
+Every estimator follows scikit-learn's conventions: parameters are set in ``__init__`` only,
+learned state ends in ``_``, ``fit`` returns ``self`` and ``score_samples`` gives a risk
+score where higher means more likely to decline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from wijkradar.config import ModelConfig
+
+
+def _matrix(X: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    """The feature matrix as float64 in model order (no copy when already so)."""
+    return X.loc[:, list(features)].to_numpy(dtype="float64", na_value=np.nan)
+
+
+class LightGBMRisk:
+    """Gradient-boosted trees on the decline label, early-stopped on an out-of-time fold."""
+
+    def __init__(self, config: ModelConfig, n_estimators: int | None = None) -> None:
+        self.config = config
+        self.n_estimators = n_estimators
+
+    def params(self) -> dict[str, object]:
+        c = self.config
+        return {
+            "objective": "binary",
+            "learning_rate": c.learning_rate,
+            "num_leaves": c.num_leaves,
+            "max_depth": c.max_depth,
+            "min_data_in_leaf": c.min_child_samples,
+            "bagging_fraction": c.subsample,
+            "bagging_freq": 1 if c.subsample < 1 else 0,
+            "feature_fraction": c.colsample_bytree,
+            "lambda_l2": c.reg_lambda,
+            "seed": c.random_state,
+            "num_threads": c.n_jobs,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+        }
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        features: Sequence[str],
+        eval_set: tuple[pd.DataFrame, np.ndarray] | None = None,
+    ) -> LightGBMRisk:
+        self.features_ = list(features)
+        train = lgb.Dataset(_matrix(X, features), label=y, feature_name=self.features_,
+                            free_raw_data=True)
+        rounds = self.n_estimators or self.config.n_estimators
+        callbacks = []
+        valid_sets = []
+        if eval_set is not None:
+            valid_sets = [lgb.Dataset(_matrix(eval_set[0], features), label=eval_set[1],
+                                      reference=train)]
+            callbacks.append(
+                lgb.early_stopping(self.config.early_stopping_rounds, verbose=False)
+            )
+        self.booster_ = lgb.train(
+            {**self.params(), "metric": "average_precision"},
+            train,
+            num_boost_round=rounds,
+            valid_sets=valid_sets,
+            callbacks=callbacks,
+        )
+        self.best_iteration_ = self.booster_.best_iteration or self.booster_.current_iteration()
+        return self
+
+    def score_samples(self, X: pd.DataFrame) -> np.ndarray:
+        return self.booster_.predict(
+            _matrix(X, self.features_), num_iteration=self.best_iteration_
+        )
+
+
+class LogisticBaseline:
+    """Logistic regression on the same features: median-imputed (with missing indicators)
+    and standardised."""
+
+    def __init__(self, C: float = 1.0, max_iter: int = 2000) -> None:
+        self.C = C
+        self.max_iter = max_iter
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, features: Sequence[str]) -> LogisticBaseline:
+        self.features_ = list(features)
+        self.pipeline_: Pipeline = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            StandardScaler(),
+            LogisticRegression(C=self.C, max_iter=self.max_iter),
+        )
+        self.pipeline_.fit(_matrix(X, features), y)
+        return self
+
+    def score_samples(self, X: pd.DataFrame) -> np.ndarray:
+        return self.pipeline_.predict_proba(_matrix(X, self.features_))[:, 1]
+
+
+class LastChangeBaseline:
+    """No learning: the larger the last fall in the score, the higher the risk."""
+
+    def __init__(self, column: str = "lbm_chg_prev") -> None:
+        self.column = column
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, features: Sequence[str]) -> LastChangeBaseline:
+        if self.column not in X.columns:
+            raise ValueError(
+                f"The 'column' parameter must name a panel column. Got {self.column!r} instead."
+            )
+        self.fitted_ = True
+        return self
+
+    def score_samples(self, X: pd.DataFrame) -> np.ndarray:
+        change = X[self.column].to_numpy(dtype="float64", na_value=np.nan)
+        return np.nan_to_num(-change, nan=0.0)

@@ -1,0 +1,63 @@
+"""The ranking: pure construction of the published table from the model's output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from features.describe import driver_text
+from models.packaged import shap_column
+
+RANKING_ID_COLUMNS = (
+    "unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year",
+    "risk", "margin", "rank", "rank_in_gemeente", "top_drivers",
+)
+ADDITIVITY_TOLERANCE = 1e-6
+
+
+def top_drivers(shap: np.ndarray, values: np.ndarray, features: Sequence[str], k: int = 3) -> list[str]:
+    """The k features that raise each row's risk most (largest positive contributions)."""
+    order = np.argsort(-shap, axis=1, kind="stable")[:, :k]
+    out = []
+    for i, idx in enumerate(order):
+        parts = [
+            driver_text(features[j], float(values[i, j]), float(shap[i, j]))
+            for j in idx if shap[i, j] > 0
+        ]
+        out.append("; ".join(parts))
+    return out
+
+
+def top_driver_features(shap: pd.DataFrame, k: int = 3) -> list[list[str]]:
+    """Per row, the names of the k features with the largest positive contributions."""
+    cols = [c for c in shap.columns if c.startswith("shap__") and c != "shap__base"]
+    matrix = shap[cols].to_numpy()
+    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
+    return [
+        [cols[j][len("shap__"):] for j in idx if matrix[i, j] > 0] for i, idx in enumerate(order)
+    ]
+
+
+def additivity_error(output: pd.DataFrame, features: Sequence[str]) -> float:
+    """max |shap__base + sum(shap__*) - margin| over the rows."""
+    cols = [shap_column(f) for f in features]
+    total = output[cols].to_numpy().sum(axis=1) + output["shap__base"].to_numpy()
+    return float(np.max(np.abs(total - output["margin"].to_numpy()), initial=0.0))
+
+
+def build_ranking(rows: pd.DataFrame, output: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """Join ids with the model's output, rank nationally and within each gemeente."""
+    ids = rows[["unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year"]]
+    out = pd.concat([ids.reset_index(drop=True), output.reset_index(drop=True)], axis=1)
+    out["rank"] = out["risk"].rank(ascending=False, method="first").astype("int64")
+    out["rank_in_gemeente"] = (
+        out.groupby("gemeente_code")["risk"].rank(ascending=False, method="first").astype("int64")
+    )
+    shap_cols = [shap_column(f) for f in features]
+    out["top_drivers"] = top_drivers(
+        out[shap_cols].to_numpy(), rows[list(features)].to_numpy(dtype="float64"), features
+    )
+    ordered = [*RANKING_ID_COLUMNS, *shap_cols, "shap__base"]
+    return out[ordered].sort_values("rank", ignore_index=True)

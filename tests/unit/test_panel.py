@@ -1,0 +1,366 @@
+"""The panel on small hand-made sources; every expected value below is worked out by hand.
+
+Scores are multiples of 1/8 so that differences are exact in floating point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features import schema
+from features.panel import ID_COLUMNS, LABEL_COLUMNS, build_panel, feature_columns
+
+if TYPE_CHECKING:
+    from conftest import SourceFrames
+
+DELTA = 0.05
+LBM_YEARS = (2008, 2012, 2014, 2016)
+
+# Low-income share of WK000101 per year (not linear, so chg1 and chg3 differ).
+LOW_INCOME_101 = {
+    2008: 10.0, 2009: 11.0, 2010: 13.0, 2011: 14.0, 2012: 12.0,
+    2013: 15.0, 2014: 18.5, 2015: 17.0, 2016: 20.0,
+}
+LBM_SCORES = {  # unit -> lbm at 2008, 2012, 2014, 2016
+    "WK000101": (4.0, 4.125, 4.0, 3.875),
+    "WK000102": (3.5, 3.5, 3.75, 3.75),
+    "WK000201": (4.5, 4.25, 4.25, 4.5),
+}
+FYS_101 = (0.5, 0.25, 0.75, 0.5)
+NAMES = {
+    "GM0001": "Gemeente Een", "GM0002": "Gemeente Twee",
+    "WK000101": "Wijk A", "WK000102": "Wijk B", "WK000201": "Wijk C",
+}
+INHABITANTS = {"WK000101": 1000, "WK000102": 3000, "WK000201": 500}
+HOUSEHOLDS = {"WK000101": 500, "WK000102": 1500, "WK000201": 250}
+
+
+def cbs_rows(last_year: int = 2016) -> list[tuple[str, str, int, dict[str, float]]]:
+    rows: list[tuple[str, str, int, dict[str, float]]] = []
+    for year in range(2008, last_year + 1):
+        rows.append(("GM0001", "Gemeente Een", year, {"inhabitants": 4000}))
+        rows.append(("GM0002", "Gemeente Twee", year, {"inhabitants": 500}))
+        rows.append(("WK000101", "Wijk A", year, {
+            "inhabitants": INHABITANTS["WK000101"], "households": HOUSEHOLDS["WK000101"],
+            "low_income_hh_pct": LOW_INCOME_101.get(year, 21.0),
+        }))
+        rows.append(("WK000102", "Wijk B", year, {
+            "inhabitants": INHABITANTS["WK000102"], "households": HOUSEHOLDS["WK000102"],
+            "low_income_hh_pct": np.nan if year == 2011 else 20.0,
+        }))
+        rows.append(("WK000201", "Wijk C", year, {
+            "inhabitants": INHABITANTS["WK000201"], "households": HOUSEHOLDS["WK000201"],
+            "low_income_hh_pct": 30.0 + 0.5 * (year - 2008),
+        }))
+    return rows
+
+
+def lbm_rows() -> list[tuple[str, int, float, dict[str, float]]]:
+    rows: list[tuple[str, int, float, dict[str, float]]] = []
+    for code, scores in LBM_SCORES.items():
+        for i, (year, score) in enumerate(zip(LBM_YEARS, scores, strict=True)):
+            dims = {"fys": FYS_101[i], "onv": 0.0} if code == "WK000101" else {}
+            rows.append((code, year, score, dims))
+    # A gemeente-level measurement: it must not leak into the wijk panel.
+    rows.extend(("GM0001", year, 1.0, {}) for year in LBM_YEARS)
+    return rows
+
+
+def investment_rows() -> list[tuple[str, int, dict[str, float]]]:
+    rows: list[tuple[str, int, dict[str, float]]] = [
+        ("WK000101", year, {"corp_renovation_per_dwelling": 100.0 * (year - 2007)})
+        for year in range(2008, 2017)
+    ]
+    rows += [("WK000201", year, {"krachtwijk": float(year >= 2012)}) for year in range(2008, 2017)]
+    return rows
+
+
+@pytest.fixture
+def sources(source_frames: SourceFrames) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    return (
+        source_frames.cbs(cbs_rows()),
+        source_frames.lbm(lbm_rows(), NAMES),
+        source_frames.investment(investment_rows()),
+    )
+
+
+@pytest.fixture
+def panel(sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+    cbs, lbm, inv = sources
+    return build_panel(cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=DELTA)
+
+
+def row(panel: pd.DataFrame, unit: str, year: int) -> pd.Series:
+    hit = panel[(panel["unit_code"] == unit) & (panel["as_of_year"] == year)]
+    assert len(hit) == 1, f"{len(hit)} rows for ({unit}, {year})"
+    return hit.iloc[0]
+
+
+def is_missing(value: Any) -> bool:
+    return bool(pd.isna(value))
+
+
+def test_worked_example_of_the_docstring(panel: pd.DataFrame) -> None:
+    r = row(panel, "WK000101", 2014)
+    assert r["low_income_hh_pct"] == 18.5  # CBS value of 2014
+    assert r["low_income_hh_pct_chg1"] == 18.5 - 15.0  # value(2014) - value(2013)
+    assert r["low_income_hh_pct_chg3"] == 18.5 - 14.0  # value(2014) - value(2011)
+    assert r["lbm"] == 4.0  # score of 2014, the last measurement <= 2014
+    assert r["lbm_chg_prev"] == 4.0 - 4.125  # lbm(2014) - lbm(2012)
+    assert r["lbm_years_since"] == 0
+    assert r["lbm_years_between"] == 2
+    assert r["lbm_fys"] == 0.75
+    assert r["lbm_fys_chg_prev"] == 0.75 - 0.25
+    assert r["lbm_onv_chg_prev"] == 0.0
+    assert is_missing(r["lbm_soc"]) and is_missing(r["lbm_soc_chg_prev"])
+    assert r["label_outcome_year"] == 2016
+    assert r["label_lbm_change"] == 3.875 - 4.0  # -0.125 <= -0.05
+    assert r["label"] == 1
+
+
+def test_other_units_of_the_worked_year(panel: pd.DataFrame) -> None:
+    b = row(panel, "WK000102", 2014)
+    assert (b["lbm"], b["lbm_chg_prev"], b["label_lbm_change"], b["label"]) == (3.75, 0.25, 0, 0)
+    # WK000102 has no 2011 value: its 3-year change is missing, its 1-year change is not.
+    assert is_missing(b["low_income_hh_pct_chg3"])
+    assert b["low_income_hh_pct_chg1"] == 0.0
+    c = row(panel, "WK000201", 2014)
+    assert (c["lbm"], c["lbm_chg_prev"], c["label_lbm_change"], c["label"]) == (4.25, 0, 0.25, 0)
+    assert c["low_income_hh_pct_chg3"] == 1.5
+
+
+def test_first_measurement_has_no_previous(panel: pd.DataFrame) -> None:
+    r = row(panel, "WK000101", 2008)
+    assert r["lbm"] == 4.0
+    assert is_missing(r["lbm_chg_prev"]) and is_missing(r["lbm_years_between"])
+    assert r["lbm_years_since"] == 0
+    assert r["label_outcome_year"] == 2012
+    assert r["label_lbm_change"] == 0.125 and r["label"] == 0
+    # 2008 is the first CBS year: no earlier values to change from.
+    assert is_missing(r["low_income_hh_pct_chg1"]) and is_missing(r["low_income_hh_pct_chg3"])
+
+
+def test_between_measurements(sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+    cbs, lbm, inv = sources
+    panel = build_panel(
+        cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=DELTA, years=range(2008, 2017)
+    )
+    r = row(panel, "WK000101", 2013)
+    assert r["lbm"] == 4.125  # the 2012 measurement
+    assert r["lbm_chg_prev"] == 0.125  # lbm(2012) - lbm(2008)
+    assert r["lbm_years_since"] == 1 and r["lbm_years_between"] == 4
+    assert r["label_outcome_year"] == 2014  # first measurement after 2013
+    assert r["label_lbm_change"] == 4.0 - 4.125 and r["label"] == 1
+    assert r["low_income_hh_pct_chg1"] == 3.0 and r["low_income_hh_pct_chg3"] == 2.0
+
+
+def test_last_measurement_year_has_no_label(panel: pd.DataFrame) -> None:
+    last = panel[panel["as_of_year"] == 2016]
+    assert len(last) == 3
+    assert last["label"].isna().all()
+    assert last["label_outcome_year"].isna().all()
+    assert last["label_lbm_change"].isna().all()
+    assert panel.loc[panel["as_of_year"] < 2016, "label"].notna().all()
+
+
+def test_newest_cbs_year_after_the_last_measurement(
+    source_frames: SourceFrames,
+) -> None:
+    cbs = source_frames.cbs(cbs_rows(last_year=2017))
+    panel = build_panel(
+        cbs, source_frames.lbm(lbm_rows()), None, level="wijk", change_lags=(1, 3), delta=DELTA
+    )
+    assert sorted(set(panel["as_of_year"])) == [*LBM_YEARS, 2017]
+    r = row(panel, "WK000101", 2017)
+    assert r["lbm"] == 3.875 and r["lbm_years_since"] == 1 and r["lbm_years_between"] == 2
+    assert r["low_income_hh_pct"] == 21.0 and r["low_income_hh_pct_chg1"] == 1.0
+    assert is_missing(r["label"])
+
+
+def test_one_row_per_unit_and_year(panel: pd.DataFrame) -> None:
+    keys = panel[["unit_code", "as_of_year"]]
+    assert not keys.duplicated().any()
+    expected = {(u, y) for u in LBM_SCORES for y in LBM_YEARS}
+    assert set(map(tuple, keys.values.tolist())) == expected
+    assert (panel["level"] == "wijk").all()
+    assert list(panel.columns[: len(ID_COLUMNS)]) == list(ID_COLUMNS)
+    assert list(panel.columns[-len(LABEL_COLUMNS):]) == list(LABEL_COLUMNS)
+    assert panel["label"].dtype == "Int8"
+
+
+def test_ids_names_and_gemeente(panel: pd.DataFrame) -> None:
+    r = row(panel, "WK000201", 2012)
+    assert (r["unit_name"], r["gemeente_code"], r["gemeente_name"]) == (
+        "Wijk C", "GM0002", "Gemeente Twee"
+    )
+    assert row(panel, "WK000102", 2016)["gemeente_name"] == "Gemeente Een"
+
+
+def test_unit_name_is_the_newest_name(source_frames: SourceFrames) -> None:
+    cbs = source_frames.cbs([
+        ("WK000101", "Oude naam", 2012, {"inhabitants": 1}),
+        ("WK000101", "Nieuwe naam", 2014, {"inhabitants": 1}),
+    ])
+    lbm = source_frames.lbm([("WK000101", 2012, 4.0, {})], {"WK000101": "Oude naam"})
+    panel = build_panel(cbs, lbm, None, level="wijk", change_lags=(1, 3), delta=DELTA)
+    assert panel["unit_name"].tolist() == ["Nieuwe naam", "Nieuwe naam"]
+    # Without a gemeente row in the sources, the gemeente is named by its code.
+    assert panel["gemeente_name"].tolist() == ["GM0001", "GM0001"]
+
+
+def test_feature_columns(panel: pd.DataFrame) -> None:
+    features = feature_columns(panel)
+    assert not set(features) & (set(ID_COLUMNS) | set(LABEL_COLUMNS))
+    assert set(features) | set(ID_COLUMNS) | set(LABEL_COLUMNS) == set(panel.columns)
+    for name in schema.CBS_BY_NAME:
+        assert {name, f"{name}_chg1", f"{name}_chg3"} <= set(features)
+    # Investment changes use the longest lag only.
+    assert "corp_renovation_per_dwelling_chg3" in features
+    assert "corp_renovation_per_dwelling_chg1" not in features
+    # No feature is named after a calendar year.
+    assert not any(str(y) in f for f in features for y in range(2000, 2030))
+
+
+def test_investment_features(panel: pd.DataFrame) -> None:
+    r = row(panel, "WK000101", 2014)
+    assert r["corp_renovation_per_dwelling"] == 700.0
+    assert r["corp_renovation_per_dwelling_chg3"] == 700.0 - 400.0
+    assert is_missing(r["krachtwijk"])
+    c = row(panel, "WK000201", 2012)
+    assert c["krachtwijk"] == 1.0 and c["krachtwijk_chg3"] == 1.0
+    assert is_missing(row(panel, "WK000102", 2014)["corp_renovation_per_dwelling"])
+
+
+def test_gemeente_context_is_weighted(panel: pd.DataFrame) -> None:
+    # gm_lbm_chg_prev weighs by inhabitants: (1000 * -0.125 + 3000 * 0.25) / 4000.
+    for unit in ("WK000101", "WK000102"):
+        r = row(panel, unit, 2014)
+        assert r["gm_lbm_chg_prev"] == (1000 * -0.125 + 3000 * 0.25) / 4000
+        assert r["gm_inhabitants"] == 4000
+    assert row(panel, "WK000201", 2014)["gm_lbm_chg_prev"] == 0.0
+    assert row(panel, "WK000201", 2014)["gm_inhabitants"] == 500
+    assert row(panel, "WK000101", 2012)["gm_lbm_chg_prev"] == (1000 * 0.125 + 3000 * 0.0) / 4000
+    # No unit has a previous measurement in 2008: nothing to average.
+    assert panel.loc[panel["as_of_year"] == 2008, "gm_lbm_chg_prev"].isna().all()
+    # gm_low_income_hh_pct_chg3 weighs by households and skips missing changes:
+    # 2014: WK000102's change is missing (no 2011 value), so only WK000101's 4.5 counts.
+    assert row(panel, "WK000102", 2014)["gm_low_income_hh_pct_chg3"] == 4.5
+    # 2016: (500 * (20 - 15) + 1500 * (20 - 20)) / 2000; value(2013) is 15 for WK000101.
+    assert row(panel, "WK000101", 2016)["gm_low_income_hh_pct_chg3"] == 500 * 5.0 / 2000
+
+
+def test_weights_skip_units_without_inhabitants(source_frames: SourceFrames) -> None:
+    rows = [
+        (code, name, year, {**values, "inhabitants": np.nan})
+        if code == "WK000102" and year == 2014 else (code, name, year, values)
+        for code, name, year, values in cbs_rows()
+    ]
+    panel = build_panel(
+        source_frames.cbs(rows), source_frames.lbm(lbm_rows()), None,
+        level="wijk", change_lags=(1, 3), delta=DELTA,
+    )
+    assert row(panel, "WK000101", 2014)["gm_lbm_chg_prev"] == -0.125
+
+
+def _two_measurements(
+    source_frames: SourceFrames, before: float, after: float, delta: float
+) -> pd.Series:
+    cbs = source_frames.cbs(
+        [("WK000101", "A", y, {"inhabitants": 10}) for y in (2014, 2016)]
+    )
+    lbm = source_frames.lbm([("WK000101", 2014, before, {}), ("WK000101", 2016, after, {})])
+    panel = build_panel(cbs, lbm, None, level="wijk", change_lags=(1, 3), delta=delta)
+    return row(panel, "WK000101", 2014)
+
+
+@pytest.mark.parametrize(
+    ("after", "label"),
+    [(3.5, 1), (3.75, 1), (3.875, 0), (4.0, 0), (4.25, 0)],
+)
+def test_label_is_one_exactly_when_change_at_most_minus_delta(
+    source_frames: SourceFrames, after: float, label: int
+) -> None:
+    r = _two_measurements(source_frames, 4.0, after, delta=0.25)
+    assert r["label_lbm_change"] == after - 4.0
+    assert r["label"] == label
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="labels() compares the float difference with -delta without tolerance: "
+    "4.15 - 4.20 = -0.04999999999999982 > -0.05, so a drop of exactly delta in "
+    "decimal scores is labelled 0",
+)
+def test_label_at_decimal_boundary(source_frames: SourceFrames) -> None:
+    assert _two_measurements(source_frames, 4.20, 4.15, delta=0.05)["label"] == 1
+
+
+def test_buurt_panel(source_frames: SourceFrames) -> None:
+    cbs = source_frames.cbs([
+        *(("GM0001", "Gemeente Een", y, {"inhabitants": 300}) for y in (2012, 2014)),
+        *(("WK000101", "Wijk A", y, {"inhabitants": 300}) for y in (2012, 2014)),
+        *(("BU00010101", "Buurt 1", y, {"inhabitants": 100}) for y in (2012, 2014)),
+        *(("BU00010102", "Buurt 2", y, {"inhabitants": 200}) for y in (2012, 2014)),
+    ])
+    lbm = source_frames.lbm([
+        ("BU00010101", 2012, 4.0, {}), ("BU00010101", 2014, 3.5, {}),
+        ("BU00010102", 2012, 4.0, {}), ("BU00010102", 2014, 4.25, {}),
+        ("WK000101", 2012, 1.0, {}), ("WK000101", 2014, 9.0, {}),
+    ])
+    panel = build_panel(cbs, lbm, None, level="buurt", change_lags=(1, 3), delta=DELTA)
+    assert sorted(map(tuple, panel[["unit_code", "as_of_year"]].values.tolist())) == [
+        ("BU00010101", 2012), ("BU00010101", 2014), ("BU00010102", 2012), ("BU00010102", 2014)
+    ]
+    assert set(panel["level"]) == {"buurt"}
+    assert set(panel["gemeente_code"]) == {"GM0001"}
+    assert set(panel["gemeente_name"]) == {"Gemeente Een"}
+    r = row(panel, "BU00010101", 2014)
+    assert r["lbm"] == 3.5 and r["lbm_chg_prev"] == -0.5  # the wijk's scores are not used
+    assert r["gm_lbm_chg_prev"] == (100 * -0.5 + 200 * 0.25) / 300
+    assert r["gm_inhabitants"] == 300
+    assert row(panel, "BU00010101", 2012)["label"] == 1
+    assert row(panel, "BU00010102", 2012)["label"] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=IndexError,
+    reason="derived._gemeente_weighted_mean: a PC4 panel has gemeente_code all missing, "
+    "and DataFrameGroupBy.transform('sum') on all-NA keys raises IndexError (pandas 3.1)",
+)
+def test_pc4_panel_from_leefbarometer_only(source_frames: SourceFrames) -> None:
+    lbm = source_frames.lbm([
+        ("1011", 2012, 4.0, {}), ("1011", 2014, 3.5, {}), ("1012", 2014, 4.0, {}),
+    ])
+    cbs = source_frames.cbs([("WK000101", "Wijk A", 2014, {"inhabitants": 1})])
+    panel = build_panel(cbs, lbm, None, level="pc4", change_lags=(1, 3), delta=DELTA)
+    assert sorted(map(tuple, panel[["unit_code", "as_of_year"]].values.tolist())) == [
+        ("1011", 2012), ("1011", 2014), ("1012", 2014)
+    ]
+    assert panel["gemeente_code"].isna().all()
+    assert row(panel, "1011", 2012)["label"] == 1
+    assert row(panel, "1011", 2014)["lbm_chg_prev"] == -0.5
+
+
+@pytest.mark.parametrize("lags", [(1, 2), (2,), (1, 5)])
+@pytest.mark.xfail(
+    strict=True,
+    raises=KeyError,
+    reason="derived.gm_low_income_hh_pct_chg3 needs the column low_income_hh_pct_chg3, which "
+    "build_panel only makes when 3 is among change_lags; the config allows any lags",
+)
+def test_panel_with_other_change_lags(
+    sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], lags: Sequence[int]
+) -> None:
+    cbs, lbm, inv = sources
+    panel = build_panel(cbs, lbm, inv, level="wijk", change_lags=lags, delta=DELTA)
+    r = row(panel, "WK000101", 2014)
+    for k in lags:
+        assert r[f"low_income_hh_pct_chg{k}"] == 18.5 - LOW_INCOME_101[2014 - k]
+    assert not math.isnan(r["lbm"])

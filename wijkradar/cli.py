@@ -1,0 +1,164 @@
+"""The one command-line entry point: ``wijkradar``.
+
+Every command takes ``--workspace`` (default ``./workspace``) and ``--config`` (default
+``WORKSPACE/wijkradar.toml``). Errors wijkradar raises on purpose end the process with their
+class's exit code and a one-line message; nothing partial is published.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wijkradar.catalog import Workspace
+from wijkradar.config import Config, load_config
+from wijkradar.errors import WijkradarError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True,
+    help="Early warning of declining livability (Leefbarometer) in Dutch neighbourhoods.",
+)
+console = Console(stderr=True)
+out = Console()
+T = TypeVar("T")
+
+WorkspaceOpt = Annotated[
+    Path, typer.Option("--workspace", "-w", help="Workspace folder.", file_okay=False)
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (default WORKSPACE/wijkradar.toml).")
+]
+AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="As-of year.")]
+
+
+def _context(workspace: Path, config: Path | None) -> tuple[Workspace, Config]:
+    ws = Workspace(workspace.resolve())
+    return ws, load_config(config or ws.config)
+
+
+@contextmanager
+def _status(title: str) -> Iterator[Callable[[str], None]]:
+    with console.status(f"[bold]{title}[/bold]") as status:
+        def say(msg: str) -> None:
+            status.update(f"[bold]{title}[/bold]: {msg}")
+            console.log(msg)
+        yield say
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except WijkradarError as exc:
+        console.print(f"[bold red]error[/bold red] ({type(exc).__name__}): {exc}")
+        raise typer.Exit(exc.exit_code) from exc
+
+
+@app.command()
+def generate(
+    workspace: WorkspaceOpt = Path("workspace"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    gemeenten: Annotated[int, typer.Option(help="Number of gemeenten (NL: 342).")] = 342,
+) -> None:
+    """Generate a synthetic NL-sized workspace: sources, truth and config."""
+    from wijkradar import stages
+
+    ws = Workspace(workspace.resolve())
+    with _status("generating"):
+        info = _guard(lambda: stages.generate(ws, seed, gemeenten))
+    out.print(f"wrote {info['files']} source files and {info['truth_rows']:,} truth rows to {ws.root}")
+
+
+@app.command()
+def panel(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
+          force: Annotated[bool, typer.Option(help="Rebuild even if unchanged.")] = False) -> None:
+    """Build WORKSPACE/panel/panel.parquet from the sources (only when they changed)."""
+    from wijkradar import stages
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    with _status("panel"):
+        _, meta = _guard(lambda: stages.ensure_panel(ws, cfg, force=force))
+    out.print(f"panel: {meta['rows']:,} rows, {meta['units']:,} units, "
+              f"{len(meta['features'])} features, as-of years {meta['as_of_years']}")
+
+
+def _evaluation_table(summary: object) -> Table:
+    ev = summary.result.evaluation  # type: ignore[attr-defined]
+    table = Table(title="Temporal validation (out of time)")
+    for col in ("test year", "model", "base rate", "ROC-AUC", "PR-AUC", "prec@10%", "rec@10%"):
+        table.add_column(col, justify="right")
+    for r in ev.itertuples():
+        table.add_row(str(r.test_year), r.model, f"{r.base_rate:.3f}", f"{r.roc_auc:.3f}",
+                      f"{r.pr_auc:.3f}", f"{r.precision_at_10:.3f}", f"{r.recall_at_10:.3f}")
+    return table
+
+
+@app.command()
+def train(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
+          as_of: AsOfOpt = None) -> None:
+    """Train with temporal validation, log to MLflow, register as champion."""
+    from wijkradar import stages
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    with _status("training") as say:
+        summary = _guard(lambda: stages.run_train(ws, cfg, as_of, say))
+    out.print(_evaluation_table(summary))
+    if summary.truth:
+        t = summary.truth
+        out.print(f"against the truth (last fold): normalized AUC {t['normalized_auc']:.3f} "
+                  f"(model {t['roc_auc']:.3f}, oracle {t['oracle_roc_auc']:.3f})")
+    out.print(f"registered {summary.ref.name} version {summary.ref.version} as champion "
+              f"(run {summary.ref.run_id})")
+
+
+@app.command()
+def score(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
+          as_of: AsOfOpt = None,
+          model: Annotated[str | None, typer.Option(help="Model URI.")] = None) -> None:
+    """Score and explain every unit of an as-of year; publish atomically."""
+    from serving.job import run_score
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    with _status("scoring") as say:
+        res = _guard(lambda: run_score(ws, cfg, as_of, model, say))
+    state = "published" if res.published else "nothing new (already published)"
+    out.print(f"{state}: {res.run_dir}")
+
+
+@app.command()
+def report(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
+           as_of: AsOfOpt = None) -> None:
+    """Write WORKSPACE/report/index.html for the newest published run."""
+    from serving.job import run_report
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    with _status("report"):
+        path = _guard(lambda: run_report(ws, cfg, as_of))
+    out.print(f"report: {path}")
+
+
+@app.command()
+def demo(workspace: WorkspaceOpt = Path("workspace"),
+         seed: Annotated[int, typer.Option(help="Random seed.")] = 0) -> None:
+    """Generate, build the panel, train, score and report: the whole job, end to end."""
+    from wijkradar.demo import run_demo
+
+    _guard(lambda: run_demo(Workspace(workspace.resolve()), seed, out, console))
+
+
+def main() -> None:
+    # OpenMP (LightGBM) spin-waits by default, which collapses throughput when another
+    # process shares the cores; set before LightGBM is first imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    app(prog_name="wijkradar")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

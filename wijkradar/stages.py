@@ -1,0 +1,156 @@
+"""The I/O edge of the pipeline stages: generate, panel, train.
+
+Each stage reads its inputs through the catalog, calls pure functions, and writes its outputs
+through the catalog or the registry. Stages communicate through files, never through shared
+state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+import wijkradar
+from features import readers
+from features.panel import build_panel, feature_columns
+from ml import registry, truth
+from ml.train import TrainResult, train
+from wijkradar import catalog
+from wijkradar.catalog import Workspace
+from wijkradar.config import Config
+
+Progress = Callable[[str], None]
+
+
+def tracking_of(ws: Workspace, cfg: Config) -> registry.Tracking:
+    return registry.Tracking(
+        uri=ws.tracking_uri(cfg.tracking.uri),
+        experiment=cfg.tracking.experiment,
+        model_name=cfg.tracking.model_name,
+        artifact_root=None if cfg.tracking.uri else ws.mlflow_artifacts,
+    )
+
+
+def generate(ws: Workspace, seed: int, n_gemeenten: int) -> dict[str, int]:
+    """Write a synthetic workspace: sources, truth and config."""
+    from features.synth import generate as synth
+
+    data = synth(seed=seed, n_gemeenten=n_gemeenten)
+    for rel, text in data.files.items():
+        catalog.write_text(text, ws.root / rel)
+    catalog.write_parquet(data.truth, ws.truth)
+    catalog.write_text(data.config, ws.config)
+    return {"files": len(data.files), "truth_rows": len(data.truth)}
+
+
+def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
+    settings = json.dumps(
+        {"panel": asdict(cfg.panel), "label": asdict(cfg.label), "code": wijkradar.__version__},
+        sort_keys=True,
+    )
+    return hashlib.sha256(f"{sources_fingerprint}\0{settings}".encode()).hexdigest()
+
+
+def ensure_panel(ws: Workspace, cfg: Config, force: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The panel, rebuilt only when the sources or the panel/label settings changed."""
+    files = readers.source_files(cfg)
+    fingerprint = panel_fingerprint(cfg, readers.fingerprint_files(files))
+    if not force and ws.panel.exists() and ws.panel_meta.exists():
+        meta = catalog.read_json(ws.panel_meta)
+        if meta.get("fingerprint") == fingerprint:
+            return catalog.read_parquet(ws.panel), meta
+    src = readers.read_sources(cfg)
+    panel = build_panel(
+        src.cbs, src.lbm, src.investment, level=cfg.panel.level,
+        change_lags=cfg.panel.change_lags, delta=cfg.label.delta,
+    )
+    meta = {
+        "fingerprint": fingerprint,
+        "sources_fingerprint": src.fingerprint,
+        "rows": len(panel),
+        "units": int(panel["unit_code"].nunique()),
+        "as_of_years": sorted(int(y) for y in panel["as_of_year"].unique()),
+        "features": feature_columns(panel),
+        "level": cfg.panel.level,
+        "delta": cfg.label.delta,
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    catalog.write_parquet(panel, ws.panel)
+    catalog.write_json(meta, ws.panel_meta)
+    return panel, meta
+
+
+def code_version() -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(wijkradar.__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{wijkradar.__version__}+{sha}" if sha else wijkradar.__version__
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    ref: registry.ModelRef
+    result: TrainResult
+    truth: dict[str, float] | None
+
+
+def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | None:
+    if not ws.truth.exists() or not result.folds:
+        return None
+    last = result.folds[-1].test_year
+    preds = result.predictions
+    lgbm = preds[(preds["test_year"] == last) & (preds["model"] == "lightgbm")]
+    ranking = pd.DataFrame(
+        {"unit_code": lgbm["unit_code"], "as_of_year": last, "risk": lgbm["score"]}
+    )
+    t = catalog.read_parquet(ws.truth)
+    return truth.compare(ranking, t)
+
+
+def run_train(ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress) -> TrainSummary:
+    panel, meta = ensure_panel(ws, cfg)
+    result = train(panel, cfg, cutoff, progress)
+    truth_scores = _last_fold_truth(result, ws)
+    ev = result.evaluation
+    last = ev[ev["test_year"] == ev["test_year"].max()]
+    metrics = {
+        f"last_fold_{r.model}_{m}": float(getattr(r, m))
+        for r in last.itertuples() for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
+    }
+    if truth_scores:
+        metrics.update({f"last_fold_truth_{k}": v for k, v in truth_scores.items()})
+    step_metrics = [
+        (f"{r.model}_{m}", float(getattr(r, m)), int(r.test_year))
+        for r in ev.itertuples() for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
+    ]
+    last_year = int(ev["test_year"].max())
+    pr = result.predictions[result.predictions["test_year"] == last_year]
+    params = {
+        **{f"model.{k}": v for k, v in asdict(cfg.model).items()},
+        "label.delta": cfg.label.delta, "panel.level": cfg.panel.level,
+        "cutoff": result.cutoff, "train_years": ",".join(map(str, result.train_years)),
+        "n_train_rows": result.n_train_rows, "n_features": len(result.features),
+        "n_trees": result.n_trees,
+    }
+    progress("logging to MLflow and registering the model")
+    ref = registry.log_training(
+        tracking_of(ws, cfg),
+        booster=result.booster, features=result.features, params=params, metrics=metrics,
+        step_metrics=step_metrics,
+        tags={"panel_fingerprint": meta["fingerprint"], "code_version": code_version(),
+              "cutoff": str(result.cutoff)},
+        tables={"evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]]},
+        texts={"config.json": json.dumps(asdict(cfg), indent=2, default=str)},
+    )
+    return TrainSummary(ref=ref, result=result, truth=truth_scores)

@@ -14,24 +14,32 @@ import pandas as pd
 
 
 def _gemeente_weighted_mean(
-    values: pd.Series, weights: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series
+    values: pd.Series, weights: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series,
+    leave_out_self: bool = False,
 ) -> pd.Series:
-    """Weighted mean over the units of the same gemeente and as-of year (NaN ignored)."""
+    """Weighted mean over the units of the same gemeente and as-of year (NaN ignored).
+
+    With ``leave_out_self`` each unit gets the mean of the *other* units of its gemeente
+    (missing when it has none): what surrounds a unit, not the unit itself.
+    """
     ok = values.notna() & weights.notna()
     w = weights.where(ok, 0.0)
-    frame = pd.DataFrame(
-        {"g": gemeente_code, "t": as_of_year, "wx": (values * w).where(ok, 0.0), "w": w}
-    )
+    wx = (values * w).where(ok, 0.0)
+    frame = pd.DataFrame({"g": gemeente_code, "t": as_of_year, "wx": wx, "w": w})
     sums = frame.groupby(["g", "t"], sort=False)[["wx", "w"]].transform("sum")
-    return (sums["wx"] / sums["w"].replace(0.0, np.nan)).astype("float64")
+    if leave_out_self:
+        sums = sums - frame[["wx", "w"]]
+    return (sums["wx"] / sums["w"].where(sums["w"] > 1e-9)).astype("float64")
 
 
 def gm_lbm_chg_prev(
     lbm_chg_prev: pd.Series, inhabitants: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series
 ) -> pd.Series:
-    """Spill-over: the gemeente's population-weighted livability change since the previous
-    measurement."""
-    return _gemeente_weighted_mean(lbm_chg_prev, inhabitants, gemeente_code, as_of_year)
+    """Spill-over: the population-weighted livability change since the previous measurement
+    in the rest of the gemeente (the unit itself left out)."""
+    return _gemeente_weighted_mean(
+        lbm_chg_prev, inhabitants, gemeente_code, as_of_year, leave_out_self=True
+    )
 
 
 def gm_low_income_hh_pct_chg3(

@@ -74,13 +74,13 @@ class LabelConfig:
 class ModelConfig:
     """LightGBM hyperparameters (the ones that matter for this problem)."""
 
-    num_leaves: int = 15
-    max_depth: int = 6
+    num_leaves: int = 8
+    max_depth: int = 3
     learning_rate: float = 0.05
-    n_estimators: int = 800
+    n_estimators: int = 2000
     min_child_samples: int = 40
     subsample: float = 0.8
-    colsample_bytree: float = 0.8
+    colsample_bytree: float = 1.0
     reg_lambda: float = 1.0
     early_stopping_rounds: int = 50
     random_state: int = 0

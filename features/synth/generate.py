@@ -63,10 +63,10 @@ kind = "score_drop"
 delta = {DELTA}
 
 [model]
-num_leaves = 15
-max_depth = 6
+num_leaves = 8
+max_depth = 3
 learning_rate = 0.05
-n_estimators = 800
+n_estimators = 2000
 min_child_samples = 40
 
 [validation]

@@ -43,7 +43,6 @@ class Driver:
 
 DRIVERS: tuple[Driver, ...] = (
     Driver("lbm", 1.3, 3.9, 0.1, "below", "low livability: little buffer"),
-    Driver("lbm_chg_prev", -0.35, 0.0, 0.05, "linear", "decline has momentum"),
     Driver("low_income_hh_pct_chg3", 0.6, 1.0, 1.5, "linear", "low incomes concentrate"),
     Driver("bijstand_per_1000_chg3", 0.5, 4.0, 6.0, "linear", "social assistance concentrates"),
     Driver("wmo_clients_per_1000_chg3", 0.5, 5.0, 6.0, "linear", "care moved into the home"),

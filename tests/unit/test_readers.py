@@ -255,7 +255,9 @@ BAD_INPUT: list[tuple[str, Parser, bytes, list[str]]] = [
     (
         "negative count",
         parse_cbs_kwb_csv,
-        _cbs_bytes(OK_ROW, ("2019", "B", "WK036302", "1", "5"), ("2019", "C", "WK036303", "-4", "")),
+        _cbs_bytes(
+            OK_ROW, ("2019", "B", "WK036302", "1", "5"), ("2019", "C", "WK036303", "-4", "")
+        ),
         [f"column {INHABITANTS!r}", "row 4", "below the minimum 0"],
     ),
     (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -96,14 +97,21 @@ def log_training(
         booster_path, features_path = folder / "booster.txt", folder / "features.json"
         booster.save_model(str(booster_path))
         features_path.write_text(json.dumps(features))
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=RiskModel(),
-            artifacts={BOOSTER_ARTIFACT: str(booster_path), FEATURES_ARTIFACT: str(features_path)},
-            signature=signature(features),
-            pip_requirements=pip_requirements(),
-            registered_model_name=tracking.model_name,
-        )
+        with warnings.catch_warnings():
+            # The signature is explicit, and the model is our own class: neither MLflow's
+            # advice to add an input example nor its note on pickled models applies.
+            warnings.filterwarnings("ignore", message=".*input example.*")
+            warnings.filterwarnings("ignore", message=".*CloudPickle.*")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=RiskModel(),
+                artifacts={
+                    BOOSTER_ARTIFACT: str(booster_path), FEATURES_ARTIFACT: str(features_path)
+                },
+                signature=signature(features),
+                pip_requirements=pip_requirements(),
+                registered_model_name=tracking.model_name,
+            )
         run_id = run.info.run_id
     version = str(info.registered_model_version)
     _client(tracking).set_registered_model_alias(tracking.model_name, CHAMPION, version)

@@ -37,6 +37,12 @@ from wijkradar.errors import WijkradarError
 CONFIG_NAME = "wijkradar.toml"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Paths of one workspace. Pure path arithmetic; nothing here touches the disk."""
@@ -131,6 +137,7 @@ def _atomic_write(path: Path, write: Any, suffix: str) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; publish as a normal file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -158,6 +165,7 @@ def staged_dir(final: Path) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.staging-"))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
         if final.exists():
             shutil.rmtree(final)

@@ -157,6 +157,10 @@ def main() -> None:
     # OpenMP (LightGBM) spin-waits by default, which collapses throughput when another
     # process shares the cores; set before LightGBM is first imported.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # MLflow: no progress bars or INFO chatter in a batch job's log, and no telemetry.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     app(prog_name="wijkradar")
 
 

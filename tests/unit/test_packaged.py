@@ -1,0 +1,92 @@
+"""The packaged model: exact, additive SHAP; the MLflow pyfunc round trip on a real store."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml import registry
+from models.packaged import output_columns, predict_frame
+from serving.ranking import additivity_error
+from wijkradar.errors import NoModelError
+
+FEATURES = ["a", "b", "c", "d"]
+
+
+@pytest.fixture(scope="module")
+def booster() -> lgb.Booster:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 4))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    logit = 1.5 * np.nan_to_num(X[:, 0]) - np.nan_to_num(X[:, 1]) ** 2 + 0.5
+    y = (rng.random(2000) < 1 / (1 + np.exp(-logit))).astype(int)
+    params = {"objective": "binary", "num_leaves": 15, "max_depth": 5, "verbosity": -1,
+              "num_threads": 1}
+    return lgb.train(params, lgb.Dataset(X, label=y, feature_name=FEATURES), num_boost_round=60)
+
+
+def _frame(n: int, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    return pd.DataFrame(X, columns=FEATURES)
+
+
+def test_contributions_add_up_to_the_margin_and_risk_is_its_sigmoid(booster):
+    frame = _frame(500)
+    out = predict_frame(booster, FEATURES, frame)
+    assert list(out.columns) == output_columns(FEATURES)
+    assert additivity_error(out, FEATURES) < 1e-9
+    raw = booster.predict(frame.to_numpy(), raw_score=True)
+    np.testing.assert_allclose(out["margin"], raw, atol=1e-9)
+    np.testing.assert_allclose(out["risk"], booster.predict(frame.to_numpy()), atol=1e-12)
+
+
+def test_chunking_does_not_change_the_result(booster):
+    frame = _frame(777)
+    whole = predict_frame(booster, FEATURES, frame, chunk_rows=10_000)
+    chunked = predict_frame(booster, FEATURES, frame, chunk_rows=50)
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_column_order_of_the_input_does_not_matter(booster):
+    frame = _frame(50)
+    shuffled = frame[["d", "b", "a", "c"]]
+    pd.testing.assert_frame_equal(
+        predict_frame(booster, FEATURES, frame), predict_frame(booster, FEATURES, shuffled)
+    )
+
+
+def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
+    tracking = registry.Tracking(
+        uri=f"sqlite:///{tmp_path / 'mlflow.db'}", experiment="test", model_name="wijkradar",
+        artifact_root=tmp_path / "artifacts",
+    )
+    with pytest.raises(NoModelError):
+        registry.resolve(tracking, None)
+    ref = registry.log_training(
+        tracking, booster=booster, features=FEATURES, params={"p": 1},
+        metrics={"m": 0.5}, step_metrics=[("s", 0.1, 2020)], tags={"t": "x"},
+        tables={"evaluation": pd.DataFrame({"x": [1, 2]})}, texts={"note.txt": "hi"},
+    )
+    champion = registry.resolve(tracking, None)
+    assert (champion.version, champion.run_id) == (ref.version, ref.run_id)
+    model, features = registry.load(tracking, champion)
+    assert features == FEATURES
+    frame = _frame(64)
+    pd.testing.assert_frame_equal(
+        model.predict(frame).reset_index(drop=True),
+        predict_frame(booster, FEATURES, frame).reset_index(drop=True),
+    )
+    assert registry.run_table(tracking, ref.run_id, "evaluation")["x"].tolist() == [1, 2]
+    assert (tmp_path / "artifacts").is_dir()
+    second = registry.log_training(
+        tracking, booster=booster, features=FEATURES, params={}, metrics={}, step_metrics=[],
+        tags={}, tables={}, texts={},
+    )
+    assert registry.resolve(tracking, None).version == second.version != ref.version
+    assert registry.resolve(tracking, f"models:/wijkradar/{ref.version}").run_id == ref.run_id
+    with pytest.raises(NoModelError, match="models:/NAME@ALIAS"):
+        registry.resolve(tracking, "runs:/abc/model")

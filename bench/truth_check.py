@@ -35,26 +35,47 @@ def main() -> None:
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
             ws = Path(tmp) / "ws"
-            for cmd in (["generate", "--seed", str(seed)], ["train", "--as-of", str(args.as_of)],
-                        ["score", "--as-of", str(args.as_of)]):
-                subprocess.run([exe, *cmd, "--workspace", str(ws)], check=True, env=env,
-                               capture_output=True)
+            for cmd in (
+                ["generate", "--seed", str(seed)],
+                ["train", "--as-of", str(args.as_of)],
+                ["score", "--as-of", str(args.as_of)],
+            ):
+                subprocess.run(
+                    [exe, *cmd, "--workspace", str(ws)], check=True, env=env, capture_output=True
+                )
             run = (ws / "scores" / str(args.as_of) / "latest").read_text().strip()
-            ranking = pd.read_parquet(ws / "scores" / str(args.as_of) / "runs" / run / "ranking.parquet")
+            ranking = pd.read_parquet(
+                ws / "scores" / str(args.as_of) / "runs" / run / "ranking.parquet"
+            )
             truth = pd.read_parquet(ws / "truth" / "truth.parquet")
             result = compare(ranking, truth)
             rows.append({"seed": seed, **result})
-            joined = ranking.merge(truth[truth["as_of_year"] == args.as_of], on=["unit_code", "as_of_year"])
+            joined = ranking.merge(
+                truth[truth["as_of_year"] == args.as_of], on=["unit_code", "as_of_year"]
+            )
             top = joined.nlargest(round(0.1 * len(joined)), "p_decline")
             cols = [c for c in top.columns if c.startswith(TRUE_PREFIX)]
             order = np.argsort(-top[cols].to_numpy(), axis=1)[:, :3]
             for idx, model in zip(order, top_driver_features(top), strict=True):
-                true = {cols[j][len(TRUE_PREFIX):] for j in idx}
+                true = {cols[j][len(TRUE_PREFIX) :] for j in idx}
                 swaps.update(f"missed {t}" for t in true - set(model))
                 swaps.update(f"named {m}" for m in set(model) - true)
     table = pd.DataFrame(rows).set_index("seed")
-    print(table[["n", "roc_auc", "oracle_roc_auc", "normalized_auc", "precision_at_10",
-                 "oracle_precision_at_10", "driver_top3_recall"]].round(3).to_string())
+    print(
+        table[
+            [
+                "n",
+                "roc_auc",
+                "oracle_roc_auc",
+                "normalized_auc",
+                "precision_at_10",
+                "oracle_precision_at_10",
+                "driver_top3_recall",
+            ]
+        ]
+        .round(3)
+        .to_string()
+    )
     print("\nmost frequent driver mismatches:")
     for key, count in swaps.most_common(12):
         print(f"  {count:5d}  {key}")

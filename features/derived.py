@@ -14,7 +14,10 @@ import pandas as pd
 
 
 def _gemeente_weighted_mean(
-    values: pd.Series, weights: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series,
+    values: pd.Series,
+    weights: pd.Series,
+    gemeente_code: pd.Series,
+    as_of_year: pd.Series,
     leave_out_self: bool = False,
 ) -> pd.Series:
     """Weighted mean over the units of the same gemeente and as-of year (NaN ignored).
@@ -22,10 +25,12 @@ def _gemeente_weighted_mean(
     With ``leave_out_self`` each unit gets the mean of the *other* units of its gemeente
     (missing when it has none): what surrounds a unit, not the unit itself.
     """
-    ok = values.notna() & weights.notna()
+    ok = values.notna() & weights.notna() & gemeente_code.notna()
+    if not ok.any():  # e.g. PC4 units, which lie in no single gemeente
+        return pd.Series(np.nan, index=values.index, dtype="float64")
     w = weights.where(ok, 0.0)
     wx = (values * w).where(ok, 0.0)
-    frame = pd.DataFrame({"g": gemeente_code, "t": as_of_year, "wx": wx, "w": w})
+    frame = pd.DataFrame({"g": gemeente_code.fillna(""), "t": as_of_year, "wx": wx, "w": w})
     sums = frame.groupby(["g", "t"], sort=False)[["wx", "w"]].transform("sum")
     if leave_out_self:
         sums = sums - frame[["wx", "w"]]
@@ -56,8 +61,9 @@ def gm_inhabitants(
     inhabitants: pd.Series, gemeente_code: pd.Series, as_of_year: pd.Series
 ) -> pd.Series:
     """Size of the gemeente (sum of its units' inhabitants)."""
-    frame = pd.DataFrame({"g": gemeente_code, "t": as_of_year, "x": inhabitants})
-    return frame.groupby(["g", "t"], sort=False)["x"].transform("sum").astype("float64")
+    frame = pd.DataFrame({"g": gemeente_code.fillna(""), "t": as_of_year, "x": inhabitants})
+    total = frame.groupby(["g", "t"], sort=False)["x"].transform("sum").astype("float64")
+    return total.where(gemeente_code.notna())
 
 
 GEMEENTE_CONTEXT: tuple[Callable[..., pd.Series], ...] = (
@@ -65,6 +71,15 @@ GEMEENTE_CONTEXT: tuple[Callable[..., pd.Series], ...] = (
     gm_low_income_hh_pct_chg3,
     gm_inhabitants,
 )
+
+
+def available(frame: pd.DataFrame, functions: Sequence[Callable[..., pd.Series]]) -> list[
+    Callable[..., pd.Series]
+]:
+    """The functions whose inputs the frame has (e.g. no 3-year change without lag 3)."""
+    return [
+        fn for fn in functions if set(inspect.signature(fn).parameters) <= set(frame.columns)
+    ]
 
 
 def compute(frame: pd.DataFrame, functions: Sequence[Callable[..., pd.Series]]) -> pd.DataFrame:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from features.schema import CBS_VARIABLES, INVESTMENT_VARIABLES
-
 LABELS: dict[str, str] = {
     "inhabitants": "inhabitants",
     "age_0_14_pct": "share aged 0-14 (%)",
@@ -62,7 +60,17 @@ def describe(feature: str) -> str:
     return LABELS.get(feature, feature.replace("_", " "))
 
 
+def format_value(value: float, signed: bool = False) -> str:
+    """A feature value for people: 3 significant digits, thousands written out."""
+    if value != value:
+        return "missing"
+    sign = "+" if signed else ""
+    if abs(value) >= 1000:
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.3g}"
+
+
 def driver_text(feature: str, value: float, contribution: float) -> str:
     """One driver in words: what, its value, and how much it moves the log-odds."""
-    shown = "missing" if value != value else f"{value:+.3g}" if "_chg" in feature else f"{value:.3g}"
+    shown = format_value(value, signed="_chg" in feature)
     return f"{describe(feature)} = {shown} ({contribution:+.2f})"

@@ -46,7 +46,9 @@ def _lbm_name(col: str) -> str:
     return "lbm" if col == "lbm" else f"lbm_{col}"
 
 
-def unit_years(cbs: pd.DataFrame, lbm: pd.DataFrame, level: str, years: Sequence[int]) -> pd.DataFrame:
+def unit_years(
+    cbs: pd.DataFrame, lbm: pd.DataFrame, level: str, years: Sequence[int]
+) -> pd.DataFrame:
     """The rows of the panel: units of ``level`` present in the CBS data of year T (or, without
     CBS data at that level, units measured by the Leefbarometer by T)."""
     cbs_l = cbs[cbs["level"] == level]
@@ -56,7 +58,8 @@ def unit_years(cbs: pd.DataFrame, lbm: pd.DataFrame, level: str, years: Sequence
         lbm_l = lbm[lbm["level"] == level]
         first = lbm_l.groupby("unit_code")["year"].min()
         keys = pd.DataFrame(
-            [(u, t) for u, y0 in first.items() for t in years if t >= y0], columns=["unit_code", "year"]
+            [(u, t) for u, y0 in first.items() for t in years if t >= y0],
+            columns=["unit_code", "year"],
         )
     keys = keys.rename(columns={"year": "as_of_year"}).astype({"as_of_year": "int64"})
     return keys.sort_values(["as_of_year", "unit_code"], ignore_index=True)
@@ -64,13 +67,19 @@ def unit_years(cbs: pd.DataFrame, lbm: pd.DataFrame, level: str, years: Sequence
 
 def names(cbs: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     """Unit and gemeente names: the newest name each code has had in the sources."""
-    both = pd.concat([cbs[["unit_code", "unit_name", "year"]], lbm[["unit_code", "unit_name", "year"]]])
-    newest = both.sort_values("year").drop_duplicates("unit_code", keep="last").set_index("unit_code")
+    both = pd.concat(
+        [cbs[["unit_code", "unit_name", "year"]], lbm[["unit_code", "unit_name", "year"]]]
+    )
+    newest = (
+        both.sort_values("year").drop_duplicates("unit_code", keep="last").set_index("unit_code")
+    )
     out = keys[["unit_code"]].copy()
     out["unit_name"] = out["unit_code"].map(newest["unit_name"]).fillna(out["unit_code"])
     out["level"] = out["unit_code"].map(schema.unit_level)
     out["gemeente_code"] = out["unit_code"].map(schema.gemeente_of)
-    out["gemeente_name"] = out["gemeente_code"].map(newest["unit_name"]).fillna(out["gemeente_code"])
+    out["gemeente_name"] = (
+        out["gemeente_code"].map(newest["unit_name"]).fillna(out["gemeente_code"])
+    )
     return out.drop(columns="unit_code")
 
 
@@ -107,9 +116,18 @@ def lbm_features(lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     m = _measurements(lbm).rename(columns={"year": "m_year"})
     left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
     right = m.sort_values("m_year")
-    joined = pd.merge_asof(
-        left, right, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
-    ).set_index("index").reindex(keys.index)
+    joined = (
+        pd.merge_asof(
+            left,
+            right,
+            left_on="as_of_year",
+            right_on="m_year",
+            by="unit_code",
+            direction="backward",
+        )
+        .set_index("index")
+        .reindex(keys.index)
+    )
     out = pd.DataFrame(index=keys.index)
     for col in LBM_FEATURE_SOURCES:
         out[_lbm_name(col)] = joined[col].astype("float64")
@@ -129,16 +147,19 @@ def labels(lbm: pd.DataFrame, keys: pd.DataFrame, delta: float) -> pd.DataFrame:
         left, m, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
     ).set_index("index")
     nxt = pd.merge_asof(
-        left, m, left_on="as_of_year", right_on="m_year", by="unit_code",
-        direction="forward", allow_exact_matches=False,
+        left,
+        m,
+        left_on="as_of_year",
+        right_on="m_year",
+        by="unit_code",
+        direction="forward",
+        allow_exact_matches=False,
     ).set_index("index")
     change = (nxt["lbm"] - last["lbm"]).reindex(keys.index)
     out = pd.DataFrame(index=keys.index)
     out["label_outcome_year"] = nxt["m_year"].reindex(keys.index).astype("Int64")
     out["label_lbm_change"] = change.astype("float64")
-    out["label"] = pd.array(
-        np.where(change.isna(), pd.NA, change <= -delta), dtype="Int8"
-    )
+    out["label"] = pd.array(np.where(change.isna(), pd.NA, change <= -delta), dtype="Int8")
     return out
 
 
@@ -165,7 +186,7 @@ def build_panel(
         inv = yearly_features(investment, keys, inv_vars, (max(change_lags),))
         parts.append(inv)
     panel = pd.concat(parts, axis=1)
-    panel = derived.compute(panel, derived.GEMEENTE_CONTEXT)
+    panel = derived.compute(panel, derived.available(panel, derived.GEMEENTE_CONTEXT))
     panel = pd.concat([panel, labels(lbm_l, keys, delta)], axis=1)
     ordered = [*ID_COLUMNS, *feature_columns(panel), *LABEL_COLUMNS]
     return panel[ordered]

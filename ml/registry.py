@@ -106,7 +106,8 @@ def log_training(
                 name="model",
                 python_model=RiskModel(),
                 artifacts={
-                    BOOSTER_ARTIFACT: str(booster_path), FEATURES_ARTIFACT: str(features_path)
+                    BOOSTER_ARTIFACT: str(booster_path),
+                    FEATURES_ARTIFACT: str(features_path),
                 },
                 signature=signature(features),
                 pip_requirements=pip_requirements(),
@@ -115,7 +116,9 @@ def log_training(
         run_id = run.info.run_id
     version = str(info.registered_model_version)
     _client(tracking).set_registered_model_alias(tracking.model_name, CHAMPION, version)
-    return ModelRef(tracking.model_name, version, run_id, f"models:/{tracking.model_name}/{version}")
+    return ModelRef(
+        tracking.model_name, version, run_id, f"models:/{tracking.model_name}/{version}"
+    )
 
 
 def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
@@ -125,10 +128,10 @@ def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
     target = uri or f"models:/{name}@{CHAMPION}"
     try:
         if target.startswith("models:/") and "@" in target:
-            name, alias = target[len("models:/"):].split("@", 1)
+            name, alias = target[len("models:/") :].split("@", 1)
             mv = client.get_model_version_by_alias(name, alias)
         elif target.startswith("models:/"):
-            name, ver = target[len("models:/"):].split("/", 1)
+            name, ver = target[len("models:/") :].split("/", 1)
             mv = client.get_model_version(name, ver)
         else:
             raise NoModelError(

@@ -76,8 +76,9 @@ def usable_features(panel: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     return [f for f in feature_columns(panel) if rows[f].notna().any()]
 
 
-def train(panel: pd.DataFrame, cfg: Config, cutoff: int | None = None,
-          progress: Progress | None = None) -> TrainResult:
+def train(
+    panel: pd.DataFrame, cfg: Config, cutoff: int | None = None, progress: Progress | None = None
+) -> TrainResult:
     """Validate on temporal folds, then fit the final model on every year known by ``cutoff``."""
     say = progress or (lambda _msg: None)
     outcomes = outcome_years(panel)
@@ -108,12 +109,24 @@ def train(panel: pd.DataFrame, cfg: Config, cutoff: int | None = None,
         }
         for name, est in estimators.items():
             score = est.score_samples(te)
-            rows.append({"test_year": fold.test_year, "model": name,
-                         **metrics.binary_metrics(_y(te), score)})
-            preds.append(pd.DataFrame({
-                "test_year": fold.test_year, "unit_code": te["unit_code"].to_numpy(),
-                "model": name, "y_true": _y(te), "score": score,
-            }))
+            rows.append(
+                {
+                    "test_year": fold.test_year,
+                    "model": name,
+                    **metrics.binary_metrics(_y(te), score),
+                }
+            )
+            preds.append(
+                pd.DataFrame(
+                    {
+                        "test_year": fold.test_year,
+                        "unit_code": te["unit_code"].to_numpy(),
+                        "model": name,
+                        "y_true": _y(te),
+                        "score": score,
+                    }
+                )
+            )
     say(f"final model: {len(train_years)} as-of years up to outcome {cutoff}")
     final = fit_lightgbm(panel, train_years, features, cfg)
     evaluation = pd.DataFrame(rows)

@@ -38,7 +38,7 @@ def compare(ranking: pd.DataFrame, truth: pd.DataFrame, top_frac: float = 0.1) -
     true_cols = [c for c in top.columns if c.startswith(TRUE_PREFIX)]
     true_matrix = top[true_cols].to_numpy()
     order = np.argsort(-true_matrix, axis=1, kind="stable")[:, :3]
-    true_top = [[true_cols[j][len(TRUE_PREFIX):] for j in idx] for idx in order]
+    true_top = [[true_cols[j][len(TRUE_PREFIX) :] for j in idx] for idx in order]
     model_top = top_driver_features(top)
     overlap = [len(set(a) & set(b)) / 3 for a, b in zip(true_top, model_top, strict=True)]
     out["driver_top3_recall"] = float(np.mean(overlap))

@@ -59,17 +59,17 @@ class LightGBMRisk:
         eval_set: tuple[pd.DataFrame, np.ndarray] | None = None,
     ) -> LightGBMRisk:
         self.features_ = list(features)
-        train = lgb.Dataset(_matrix(X, features), label=y, feature_name=self.features_,
-                            free_raw_data=True)
+        train = lgb.Dataset(
+            _matrix(X, features), label=y, feature_name=self.features_, free_raw_data=True
+        )
         rounds = self.n_estimators or self.config.n_estimators
         callbacks = []
         valid_sets = []
         if eval_set is not None:
-            valid_sets = [lgb.Dataset(_matrix(eval_set[0], features), label=eval_set[1],
-                                      reference=train)]
-            callbacks.append(
-                lgb.early_stopping(self.config.early_stopping_rounds, verbose=False)
-            )
+            valid_sets = [
+                lgb.Dataset(_matrix(eval_set[0], features), label=eval_set[1], reference=train)
+            ]
+            callbacks.append(lgb.early_stopping(self.config.early_stopping_rounds, verbose=False))
         self.booster_ = lgb.train(
             {**self.params(), "metric": "average_precision"},
             train,
@@ -81,9 +81,7 @@ class LightGBMRisk:
         return self
 
     def score_samples(self, X: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict(
-            _matrix(X, self.features_), num_iteration=self.best_iteration_
-        )
+        return self.booster_.predict(_matrix(X, self.features_), num_iteration=self.best_iteration_)
 
 
 class LogisticBaseline:

@@ -54,15 +54,18 @@ def explain(
 
 
 def predict_frame(
-    booster: lgb.Booster, features: Sequence[str], frame: pd.DataFrame,
+    booster: lgb.Booster,
+    features: Sequence[str],
+    frame: pd.DataFrame,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> pd.DataFrame:
     """Risk, margin and contributions for the rows of ``frame`` (columns in model order)."""
     X = frame.loc[:, list(features)].to_numpy(dtype="float64", na_value=np.nan)
     contrib = explain(booster, X, chunk_rows)
     margin = contrib.sum(axis=1)
-    out = pd.DataFrame(contrib, columns=[*(shap_column(f) for f in features), "shap__base"],
-                       index=frame.index)
+    out = pd.DataFrame(
+        contrib, columns=[*(shap_column(f) for f in features), "shap__base"], index=frame.index
+    )
     out.insert(0, "margin", margin)
     out.insert(0, "risk", 1.0 / (1.0 + np.exp(-margin)))
     return out[output_columns(features)]

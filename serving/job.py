@@ -65,16 +65,17 @@ def run_score(
     if current is not None and current.name == run_id:
         progress(f"nothing new: run {run_id} already published")
         return ScoreOutcome(
-            run_id, current, False, catalog.read_parquet(current / "ranking.parquet"),
+            run_id,
+            current,
+            False,
+            catalog.read_parquet(current / "ranking.parquet"),
             catalog.read_json(current / "manifest.json"),
         )
     progress(f"loading model {ref.name} v{ref.version}")
     model, features = registry.load(tracking, ref)
     problems = schema_differences(features, feature_columns(panel))
     if problems:
-        raise SchemaMismatchError(
-            f"Model {ref.uri} does not fit the panel: " + "; ".join(problems)
-        )
+        raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
     progress(f"scoring and explaining {len(rows):,} units")
     output = model.predict(rows[features].astype("float64"))
     error = additivity_error(output, features)

@@ -11,20 +11,31 @@ from features.describe import driver_text
 from models.packaged import shap_column
 
 RANKING_ID_COLUMNS = (
-    "unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year",
-    "risk", "margin", "rank", "rank_in_gemeente", "top_drivers",
+    "unit_code",
+    "unit_name",
+    "gemeente_code",
+    "gemeente_name",
+    "as_of_year",
+    "risk",
+    "margin",
+    "rank",
+    "rank_in_gemeente",
+    "top_drivers",
 )
 ADDITIVITY_TOLERANCE = 1e-6
 
 
-def top_drivers(shap: np.ndarray, values: np.ndarray, features: Sequence[str], k: int = 3) -> list[str]:
+def top_drivers(
+    shap: np.ndarray, values: np.ndarray, features: Sequence[str], k: int = 3
+) -> list[str]:
     """The k features that raise each row's risk most (largest positive contributions)."""
     order = np.argsort(-shap, axis=1, kind="stable")[:, :k]
     out = []
     for i, idx in enumerate(order):
         parts = [
             driver_text(features[j], float(values[i, j]), float(shap[i, j]))
-            for j in idx if shap[i, j] > 0
+            for j in idx
+            if shap[i, j] > 0
         ]
         out.append("; ".join(parts))
     return out
@@ -36,7 +47,7 @@ def top_driver_features(shap: pd.DataFrame, k: int = 3) -> list[list[str]]:
     matrix = shap[cols].to_numpy()
     order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
     return [
-        [cols[j][len("shap__"):] for j in idx if matrix[i, j] > 0] for i, idx in enumerate(order)
+        [cols[j][len("shap__") :] for j in idx if matrix[i, j] > 0] for i, idx in enumerate(order)
     ]
 
 
@@ -47,7 +58,9 @@ def additivity_error(output: pd.DataFrame, features: Sequence[str]) -> float:
     return float(np.max(np.abs(total - output["margin"].to_numpy()), initial=0.0))
 
 
-def build_ranking(rows: pd.DataFrame, output: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+def build_ranking(
+    rows: pd.DataFrame, output: pd.DataFrame, features: Sequence[str]
+) -> pd.DataFrame:
     """Join ids with the model's output, rank nationally and within each gemeente."""
     ids = rows[["unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year"]]
     out = pd.concat([ids.reset_index(drop=True), output.reset_index(drop=True)], axis=1)

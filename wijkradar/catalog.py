@@ -125,7 +125,9 @@ def scored_years(ws: Workspace) -> list[int]:
     base = ws.root / "scores"
     if not base.is_dir():
         return []
-    return sorted(int(p.name) for p in base.iterdir() if p.name.isdigit() and latest_run(ws, int(p.name)))
+    return sorted(
+        int(p.name) for p in base.iterdir() if p.name.isdigit() and latest_run(ws, int(p.name))
+    )
 
 
 # --- writing (atomic) --------------------------------------------------------------------

@@ -23,7 +23,8 @@ from wijkradar.config import Config, load_config
 from wijkradar.errors import WijkradarError
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True,
+    add_completion=False,
+    no_args_is_help=True,
     help="Early warning of declining livability (Leefbarometer) in Dutch neighbourhoods.",
 )
 console = Console(stderr=True)
@@ -34,7 +35,8 @@ WorkspaceOpt = Annotated[
     Path, typer.Option("--workspace", "-w", help="Workspace folder.", file_okay=False)
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Config file (default WORKSPACE/wijkradar.toml).")
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default WORKSPACE/wijkradar.toml)."),
 ]
 AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="As-of year.")]
 
@@ -47,9 +49,11 @@ def _context(workspace: Path, config: Path | None) -> tuple[Workspace, Config]:
 @contextmanager
 def _status(title: str) -> Iterator[Callable[[str], None]]:
     with console.status(f"[bold]{title}[/bold]") as status:
+
         def say(msg: str) -> None:
             status.update(f"[bold]{title}[/bold]: {msg}")
             console.log(msg)
+
         yield say
 
 
@@ -73,20 +77,27 @@ def generate(
     ws = Workspace(workspace.resolve())
     with _status("generating"):
         info = _guard(lambda: stages.generate(ws, seed, gemeenten))
-    out.print(f"wrote {info['files']} source files and {info['truth_rows']:,} truth rows to {ws.root}")
+    out.print(
+        f"wrote {info['files']} source files and {info['truth_rows']:,} truth rows to {ws.root}"
+    )
 
 
 @app.command()
-def panel(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
-          force: Annotated[bool, typer.Option(help="Rebuild even if unchanged.")] = False) -> None:
+def panel(
+    workspace: WorkspaceOpt = Path("workspace"),
+    config: ConfigOpt = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even if unchanged.")] = False,
+) -> None:
     """Build WORKSPACE/panel/panel.parquet from the sources (only when they changed)."""
     from wijkradar import stages
 
     ws, cfg = _guard(lambda: _context(workspace, config))
     with _status("panel"):
         _, meta = _guard(lambda: stages.ensure_panel(ws, cfg, force=force))
-    out.print(f"panel: {meta['rows']:,} rows, {meta['units']:,} units, "
-              f"{len(meta['features'])} features, as-of years {meta['as_of_years']}")
+    out.print(
+        f"panel: {meta['rows']:,} rows, {meta['units']:,} units, "
+        f"{len(meta['features'])} features, as-of years {meta['as_of_years']}"
+    )
 
 
 def _evaluation_table(summary: object) -> Table:
@@ -95,14 +106,22 @@ def _evaluation_table(summary: object) -> Table:
     for col in ("test year", "model", "base rate", "ROC-AUC", "PR-AUC", "prec@10%", "rec@10%"):
         table.add_column(col, justify="right")
     for r in ev.itertuples():
-        table.add_row(str(r.test_year), r.model, f"{r.base_rate:.3f}", f"{r.roc_auc:.3f}",
-                      f"{r.pr_auc:.3f}", f"{r.precision_at_10:.3f}", f"{r.recall_at_10:.3f}")
+        table.add_row(
+            str(r.test_year),
+            r.model,
+            f"{r.base_rate:.3f}",
+            f"{r.roc_auc:.3f}",
+            f"{r.pr_auc:.3f}",
+            f"{r.precision_at_10:.3f}",
+            f"{r.recall_at_10:.3f}",
+        )
     return table
 
 
 @app.command()
-def train(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
-          as_of: AsOfOpt = None) -> None:
+def train(
+    workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None, as_of: AsOfOpt = None
+) -> None:
     """Train with temporal validation, log to MLflow, register as champion."""
     from wijkradar import stages
 
@@ -112,16 +131,23 @@ def train(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
     out.print(_evaluation_table(summary))
     if summary.truth:
         t = summary.truth
-        out.print(f"against the truth (last fold): normalized AUC {t['normalized_auc']:.3f} "
-                  f"(model {t['roc_auc']:.3f}, oracle {t['oracle_roc_auc']:.3f})")
-    out.print(f"registered {summary.ref.name} version {summary.ref.version} as champion "
-              f"(run {summary.ref.run_id})")
+        out.print(
+            f"against the truth (last fold): normalized AUC {t['normalized_auc']:.3f} "
+            f"(model {t['roc_auc']:.3f}, oracle {t['oracle_roc_auc']:.3f})"
+        )
+    out.print(
+        f"registered {summary.ref.name} version {summary.ref.version} as champion "
+        f"(run {summary.ref.run_id})"
+    )
 
 
 @app.command()
-def score(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
-          as_of: AsOfOpt = None,
-          model: Annotated[str | None, typer.Option(help="Model URI.")] = None) -> None:
+def score(
+    workspace: WorkspaceOpt = Path("workspace"),
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    model: Annotated[str | None, typer.Option(help="Model URI.")] = None,
+) -> None:
     """Score and explain every unit of an as-of year; publish atomically."""
     from serving.job import run_score
 
@@ -133,8 +159,9 @@ def score(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
 
 
 @app.command()
-def report(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
-           as_of: AsOfOpt = None) -> None:
+def report(
+    workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None, as_of: AsOfOpt = None
+) -> None:
     """Write WORKSPACE/report/index.html for the newest published run."""
     from serving.job import run_report
 
@@ -145,8 +172,10 @@ def report(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None
 
 
 @app.command()
-def demo(workspace: WorkspaceOpt = Path("workspace"),
-         seed: Annotated[int, typer.Option(help="Random seed.")] = 0) -> None:
+def demo(
+    workspace: WorkspaceOpt = Path("workspace"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
     """Generate, build the panel, train, score and report: the whole job, end to end."""
     from wijkradar.demo import run_demo
 

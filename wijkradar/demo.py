@@ -8,8 +8,8 @@ from rich.table import Table
 
 from features.describe import describe
 from ml import truth
-from serving.ranking import top_driver_features
 from serving.job import run_report, run_score
+from serving.ranking import top_driver_features
 from wijkradar import catalog, stages
 from wijkradar.catalog import Workspace
 from wijkradar.config import load_config
@@ -17,8 +17,13 @@ from wijkradar.config import load_config
 
 def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
     steps = ("generate", "panel", "train", "score", "report")
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("demo", total=len(steps))
 
@@ -41,8 +46,10 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         progress.advance(task)
         say("done")
 
-    out.print(f"panel: {meta['rows']:,} rows ({meta['units']:,} wijken x "
-              f"{len(meta['as_of_years'])} as-of years), {len(meta['features'])} features")
+    out.print(
+        f"panel: {meta['rows']:,} rows ({meta['units']:,} wijken x "
+        f"{len(meta['as_of_years'])} as-of years), {len(meta['features'])} features"
+    )
     from wijkradar.cli import _evaluation_table
 
     out.print(_evaluation_table(summary))
@@ -60,12 +67,19 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         table.add_column(col)
     top = ranking.head(10)
     for r, drivers in zip(top.itertuples(), top_driver_features(top), strict=True):
-        table.add_row(str(r.rank), f"{r.unit_name} ({r.unit_code})", r.gemeente_name,
-                      f"{r.risk:.1%}", "\n".join(describe(d) for d in drivers))
+        table.add_row(
+            str(r.rank),
+            f"{r.unit_name} ({r.unit_code})",
+            r.gemeente_name,
+            f"{r.risk:.1%}",
+            "\n".join(describe(d) for d in drivers),
+        )
     out.print(table)
-    out.print(f"driver fidelity (top decile by true risk): "
-              f"{fidelity['driver_top3_recall']:.2f} of the true top-3 drivers are in the "
-              f"ranking's top 3")
+    out.print(
+        f"driver fidelity (top decile by true risk): "
+        f"{fidelity['driver_top3_recall']:.2f} of the true top-3 drivers are in the "
+        f"ranking's top 3"
+    )
     out.print(f"ranking:  {scored.run_dir / 'ranking.csv'}")
     out.print(f"report:   {report}")
     out.print(f"MLflow:   mlflow ui --backend-store-uri {ws.tracking_uri(cfg.tracking.uri)}")

@@ -68,8 +68,12 @@ def ensure_panel(ws: Workspace, cfg: Config, force: bool = False) -> tuple[pd.Da
             return catalog.read_parquet(ws.panel), meta
     src = readers.read_sources(cfg)
     panel = build_panel(
-        src.cbs, src.lbm, src.investment, level=cfg.panel.level,
-        change_lags=cfg.panel.change_lags, delta=cfg.label.delta,
+        src.cbs,
+        src.lbm,
+        src.investment,
+        level=cfg.panel.level,
+        change_lags=cfg.panel.change_lags,
+        delta=cfg.label.delta,
     )
     meta = {
         "fingerprint": fingerprint,
@@ -90,7 +94,10 @@ def ensure_panel(ws: Workspace, cfg: Config, force: bool = False) -> tuple[pd.Da
 def code_version() -> str:
     try:
         sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
             cwd=Path(wijkradar.__file__).parent,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -126,30 +133,41 @@ def run_train(ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress
     last = ev[ev["test_year"] == ev["test_year"].max()]
     metrics = {
         f"last_fold_{r.model}_{m}": float(getattr(r, m))
-        for r in last.itertuples() for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
+        for r in last.itertuples()
+        for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
     }
     if truth_scores:
         metrics.update({f"last_fold_truth_{k}": v for k, v in truth_scores.items()})
     step_metrics = [
         (f"{r.model}_{m}", float(getattr(r, m)), int(r.test_year))
-        for r in ev.itertuples() for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
+        for r in ev.itertuples()
+        for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
     ]
     last_year = int(ev["test_year"].max())
     pr = result.predictions[result.predictions["test_year"] == last_year]
     params = {
         **{f"model.{k}": v for k, v in asdict(cfg.model).items()},
-        "label.delta": cfg.label.delta, "panel.level": cfg.panel.level,
-        "cutoff": result.cutoff, "train_years": ",".join(map(str, result.train_years)),
-        "n_train_rows": result.n_train_rows, "n_features": len(result.features),
+        "label.delta": cfg.label.delta,
+        "panel.level": cfg.panel.level,
+        "cutoff": result.cutoff,
+        "train_years": ",".join(map(str, result.train_years)),
+        "n_train_rows": result.n_train_rows,
+        "n_features": len(result.features),
         "n_trees": result.n_trees,
     }
     progress("logging to MLflow and registering the model")
     ref = registry.log_training(
         tracking_of(ws, cfg),
-        booster=result.booster, features=result.features, params=params, metrics=metrics,
+        booster=result.booster,
+        features=result.features,
+        params=params,
+        metrics=metrics,
         step_metrics=step_metrics,
-        tags={"panel_fingerprint": meta["fingerprint"], "code_version": code_version(),
-              "cutoff": str(result.cutoff)},
+        tags={
+            "panel_fingerprint": meta["fingerprint"],
+            "code_version": code_version(),
+            "cutoff": str(result.cutoff),
+        },
         tables={"evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]]},
         texts={"config.json": json.dumps(asdict(cfg), indent=2, default=str)},
     )

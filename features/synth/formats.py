@@ -68,7 +68,9 @@ def statline_csv(
 ) -> str:
     """One year of Kerncijfers wijken en buurten: gemeente rows followed by their wijken."""
     rows = wijken[wijken["year"] == year]
-    gm = aggregate(rows, rows["unit_code"].str.slice(2, 6).radd("GM"), [v.name for v in CBS_VARIABLES])
+    gm = aggregate(
+        rows, rows["unit_code"].str.slice(2, 6).radd("GM"), [v.name for v in CBS_VARIABLES]
+    )
     for name in SECRET_VARIABLES:
         gm[f"{name}__secret"] = False
     both = pd.concat([gm, rows], ignore_index=True)
@@ -77,8 +79,11 @@ def statline_csv(
     both = both.sort_values(["_gm", "_order", "unit_code"], kind="stable")
     variables = [v for v in CBS_VARIABLES if FIRST_PUBLISHED.get(v.name, 0) <= year]
     headers = [
-        "Wijken en buurten", "Gemeentenaam (naam)", "Soort regio (omschrijving)",
-        "Regiocode (gemeente, wijk, buurt) (code)", "Perioden",
+        "Wijken en buurten",
+        "Gemeentenaam (naam)",
+        "Soort regio (omschrijving)",
+        "Regiocode (gemeente, wijk, buurt) (code)",
+        "Perioden",
         *(v.headers[1] if year < OLD_HEADER_UNTIL.get(v.name, 0) else v.header for v in variables),
     ]
     comma = year < DECIMAL_COMMA_UNTIL
@@ -117,5 +122,5 @@ def investment_csv(investment: pd.DataFrame) -> str:
     """The documented investment schema (see docs/sources.md)."""
     table = investment[["unit_code", "year", *(v.name for v in INVESTMENT_VARIABLES)]].copy()
     for v in INVESTMENT_VARIABLES:
-        table[v.name] = table[v.name].round(0 if v.name != "krachtwijk" else 0).astype("int64")
+        table[v.name] = table[v.name].round(0).astype("int64")
     return table.to_csv(index=False, lineterminator="\n")

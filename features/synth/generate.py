@@ -146,7 +146,9 @@ def generate(
     world = build_world(rng, n_gemeenten, wijken_per_gemeente)
     cbs_true, investment_true = series.simulate(rng, world)
     published = formats.publish_cbs(cbs_true, rng, missing_share)
-    gm_names = dict(zip(world.gemeenten["gemeente_code"], world.gemeenten["gemeente_name"], strict=True))
+    gm_names = dict(
+        zip(world.gemeenten["gemeente_code"], world.gemeenten["gemeente_name"], strict=True)
+    )
     unit_names = dict(zip(world.wijken["unit_code"], world.wijken["unit_name"], strict=True))
     files: dict[str, str] = {}
     for year in series.YEARS:
@@ -159,7 +161,9 @@ def generate(
         [readers.parse_cbs_kwb_csv(text, name) for name, text in files.items() if "/cbs/" in name],
         ignore_index=True,
     )
-    investment = readers.parse_investment_csv(files["sources/investment/investment.csv"], "investment")
+    investment = readers.parse_investment_csv(
+        files["sources/investment/investment.csv"], "investment"
+    )
 
     measurements = [_initial_lbm(rng, world.wijken)]
     truth_rows = []
@@ -189,5 +193,11 @@ def generate(
     shap, base = truth.shapley(table[driver_cols], baseline)
     table["true_logit"] = truth.logit(table[driver_cols])
     table["true_base"] = base
-    out = pd.concat([table[["unit_code", "as_of_year", "p_decline", "declined", "true_logit", "true_base"]], shap], axis=1)
+    out = pd.concat(
+        [
+            table[["unit_code", "as_of_year", "p_decline", "declined", "true_logit", "true_base"]],
+            shap,
+        ],
+        axis=1,
+    )
     return SyntheticData(files=files, truth=out, config=_config_text(seed))

@@ -33,7 +33,9 @@ RENOVATION = _path({2002: 1.0, 2009: 1.0, 2011: 0.7, 2013: 0.45, 2016: 0.4, 2024
 MIDDLE_INCOME = _path({2002: 1.0, 2010: 1.0, 2011: 0.4, 2012: 0.1, 2024: 0.1})
 MARKET = _path({2002: 1.0, 2008: 1.0, 2010: 0.55, 2013: 0.55, 2016: 0.75, 2024: 0.9})
 CONCENTRATION = _path({2002: 0.0, 2012: 0.0, 2014: 0.5, 2015: 1.0, 2017: 1.0, 2019: 0.8, 2024: 0.9})
-STATUS_HOLDERS = _path({2002: 0.5, 2014: 0.6, 2016: 3.0, 2017: 2.5, 2019: 1.2, 2022: 2.0, 2024: 2.2})
+STATUS_HOLDERS = _path(
+    {2002: 0.5, 2014: 0.6, 2016: 3.0, 2017: 2.5, 2019: 1.2, 2022: 2.0, 2024: 2.2}
+)
 SHELTER = _path({2002: 0.3, 2014: 0.35, 2016: 1.0, 2024: 1.1})
 WOZ_INDEX = _path({2002: 1.0, 2008: 1.25, 2013: 1.05, 2019: 1.45, 2024: 1.9})
 PROGRAMME = (YEARS >= 2007) & (YEARS <= 2012)
@@ -105,41 +107,53 @@ def simulate(rng: np.random.Generator, world: World) -> tuple[pd.DataFrame, pd.D
     nonwestern = np.clip(
         2 + 28 / (1 + np.exp(-(1.4 * v + 1.5 * urban - 2.2))) + 0.15 * tt + noise(0.4), 0, 95
     )
-    income = (27 - 3.5 * v + rng.normal(0, 2, (n, 1))) * (1.018 ** tt) + noise(0.2)
+    income = (27 - 3.5 * v + rng.normal(0, 2, (n, 1))) * (1.018**tt) + noise(0.2)
 
     # --- concentration of vulnerable households (the post-2012 mechanism)
     gem_conc = np.exp(0.35 * _gemeente_regimes(rng, world, 4))
     conc = np.minimum(
-        CONCENTRATION[None, :] * (corp0 / 35) ** 1.5 * np.exp(0.8 * regimes(rng, n, 4) - 0.3)
+        CONCENTRATION[None, :]
+        * (corp0 / 35) ** 1.5
+        * np.exp(0.8 * regimes(rng, n, 4) - 0.3)
         * gem_conc,
         2.5,
     )
     low_income = np.clip(
         np.cumsum(0.6 * conc * loading(0.5) + noise(0.3), axis=1)
         + np.clip(8 + 5 * v + rng.normal(0, 2, (n, 1)), 1, 40),
-        0.5, 80,
+        0.5,
+        80,
     )
     bijstand = np.clip(
         np.cumsum(2.5 * conc * loading(0.5) + noise(1.0), axis=1)
         + np.clip(25 + 15 * v + rng.normal(0, 6, (n, 1)), 2, 150),
-        0.5, 400,
+        0.5,
+        400,
     )
     wmo = np.clip(
         np.cumsum(2.0 * conc * loading(0.5) + noise(1.2), axis=1)
-        + 40 + 8 * v + rng.normal(0, 8, (n, 1)) + 15 * (YEARS >= 2015)[None, :],
-        1, 600,
+        + 40
+        + 8 * v
+        + rng.normal(0, 8, (n, 1))
+        + 15 * (YEARS >= 2015)[None, :],
+        1,
+        600,
     )
     shelter = np.clip(
         SHELTER[None, :] * (0.3 + corp0 / 30) * np.exp(0.6 * regimes(rng, n, 3) + noise(0.2))
         + 0.5 * conc * loading(0.4),
-        0, 50,
+        0,
+        50,
     )
     status = np.clip(
-        STATUS_HOLDERS[None, :] * (0.4 + corp0 / 30) * np.exp(0.5 * regimes(rng, n, 3))
+        STATUS_HOLDERS[None, :]
+        * (0.4 + corp0 / 30)
+        * np.exp(0.5 * regimes(rng, n, 3))
         * loading(0.4),
-        0, 80,
+        0,
+        80,
     )
-    crimes = np.clip((55 + 25 * v + 20 * urban) * (0.97 ** tt) * np.exp(noise(0.08)), 2, 500)
+    crimes = np.clip((55 + 25 * v + 20 * urban) * (0.97**tt) * np.exp(noise(0.08)), 2, 500)
 
     # --- housing stock
     dwellings = households * rng.uniform(1.01, 1.06, (n, 1))
@@ -152,14 +166,20 @@ def simulate(rng: np.random.Generator, world: World) -> tuple[pd.DataFrame, pd.D
     gem_renov = np.exp(0.3 * _gemeente_regimes(rng, world, 4))
     renewal = 1 + 1.2 * kracht * PROGRAMME[None, :]
     renovation = (
-        RENOVATION[None, :] * 1500 * (corp / 40) * renewal * gem_renov
+        RENOVATION[None, :]
+        * 1500
+        * (corp / 40)
+        * renewal
+        * gem_renov
         * np.exp(0.4 * regimes(rng, n, 3))
     )
     scale = inhabitants / 4300
     middle = rng.poisson(MIDDLE_INCOME[None, :] * (1.5 + 4 * kracht) * scale * loading(0.5))
     middle = middle + rng.poisson(0.4 * (YEARS >= 2016)[None, :] * scale * (v < -0.5))
     market = (
-        MARKET[None, :] * 800 * np.exp(-0.6 * v * (YEARS >= 2009)[None, :])
+        MARKET[None, :]
+        * 800
+        * np.exp(-0.6 * v * (YEARS >= 2009)[None, :])
         * np.exp(0.4 * regimes(rng, n, 3))
     )
     programme = kracht * PROGRAMME[None, :] * 250 * loading(0.3)
@@ -170,16 +190,30 @@ def simulate(rng: np.random.Generator, world: World) -> tuple[pd.DataFrame, pd.D
     cbs = _long(
         world,
         {
-            "inhabitants": inhabitants, "age_0_14_pct": ages[0], "age_15_24_pct": ages[1],
-            "age_25_44_pct": ages[2], "age_45_64_pct": ages[3], "age_65plus_pct": ages[4],
-            "households": households, "single_person_hh_pct": single,
-            "nonwestern_pct": nonwestern, "income_per_inhabitant": income,
-            "low_income_hh_pct": low_income, "bijstand_per_1000": bijstand, "woz_value": woz,
-            "dwellings": dwellings, "owner_occupied_pct": owner, "corporation_rent_pct": corp,
-            "private_rent_pct": private, "built_pre1970_pct": pre1970,
-            "dwellings_added": added, "dwellings_demolished": demolished,
-            "wmo_clients_per_1000": wmo, "crimes_per_1000": crimes,
-            "shelter_inflow_per_1000": shelter, "status_holders_per_1000": status,
+            "inhabitants": inhabitants,
+            "age_0_14_pct": ages[0],
+            "age_15_24_pct": ages[1],
+            "age_25_44_pct": ages[2],
+            "age_45_64_pct": ages[3],
+            "age_65plus_pct": ages[4],
+            "households": households,
+            "single_person_hh_pct": single,
+            "nonwestern_pct": nonwestern,
+            "income_per_inhabitant": income,
+            "low_income_hh_pct": low_income,
+            "bijstand_per_1000": bijstand,
+            "woz_value": woz,
+            "dwellings": dwellings,
+            "owner_occupied_pct": owner,
+            "corporation_rent_pct": corp,
+            "private_rent_pct": private,
+            "built_pre1970_pct": pre1970,
+            "dwellings_added": added,
+            "dwellings_demolished": demolished,
+            "wmo_clients_per_1000": wmo,
+            "crimes_per_1000": crimes,
+            "shelter_inflow_per_1000": shelter,
+            "status_holders_per_1000": status,
         },
     )
     investment = _long(

@@ -49,17 +49,29 @@ DRIVERS: tuple[Driver, ...] = (
     Driver("shelter_inflow_per_1000", 0.5, 2.0, 1.0, "above", "inflow from shelters"),
     Driver("status_holders_per_1000", 0.4, 3.5, 2.5, "above", "housing of status holders"),
     Driver(
-        "corp_renovation_per_dwelling_chg3", -0.7, 0.0, 400.0, "linear",
+        "corp_renovation_per_dwelling_chg3",
+        -0.7,
+        0.0,
+        400.0,
+        "linear",
         "physical renewal stalled",
     ),
     Driver(
-        "middle_income_new_dwellings", 0.3, 1.0, 1.0, "below",
+        "middle_income_new_dwellings",
+        0.3,
+        1.0,
+        1.0,
+        "below",
         "no building for middle incomes",
     ),
     Driver("market_investment_per_dwelling", 0.4, 500.0, 200.0, "below", "market parties left"),
     Driver("gm_lbm_chg_prev", -0.35, 0.0, 0.04, "linear", "spill-over within the gemeente"),
     Driver(
-        "programme_budget_per_dwelling", -0.5, 0.0, 100.0, "above",
+        "programme_budget_per_dwelling",
+        -0.5,
+        0.0,
+        100.0,
+        "above",
         "krachtwijk programme money",
     ),
 )
@@ -86,6 +98,8 @@ def shapley(features: pd.DataFrame, baseline: pd.Series) -> tuple[pd.DataFrame, 
     base = INTERCEPT
     for d in DRIVERS:
         at_base = float(d.term(np.array([baseline[d.feature]]))[0])
-        out[f"true_shap__{d.feature}"] = d.term(features[d.feature].to_numpy(dtype="float64")) - at_base
+        out[f"true_shap__{d.feature}"] = (
+            d.term(features[d.feature].to_numpy(dtype="float64")) - at_base
+        )
         base += at_base
     return out, base

@@ -26,7 +26,13 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _published(ws: Path, year: int) -> Path:
-    return ws / "scores" / str(year) / "runs" / (ws / "scores" / str(year) / "latest").read_text().strip()
+    return (
+        ws
+        / "scores"
+        / str(year)
+        / "runs"
+        / (ws / "scores" / str(year) / "latest").read_text().strip()
+    )
 
 
 def test_generate_writes_sources_truth_and_config(ws):
@@ -44,7 +50,7 @@ def test_ranking_contract_and_additivity(ws):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert list(ranking.columns[: len(RANKING_ID_COLUMNS)]) == list(RANKING_ID_COLUMNS)
     shap_cols = [c for c in ranking.columns if c.startswith("shap__") and c != "shap__base"]
-    assert [c[len("shap__"):] for c in shap_cols] == manifest["features"]
+    assert [c[len("shap__") :] for c in shap_cols] == manifest["features"]
     total = ranking["shap__base"] + ranking[shap_cols].sum(axis=1)
     assert np.max(np.abs(total - ranking["margin"])) <= 1e-6
     assert ranking["rank"].tolist() == list(range(1, len(ranking) + 1))
@@ -52,7 +58,9 @@ def test_ranking_contract_and_additivity(ws):
     assert (ranking.groupby("gemeente_code")["rank_in_gemeente"].min() == 1).all()
     assert ranking["top_drivers"].str.len().gt(0).mean() > 0.95
     assert manifest["row_count"] == len(ranking) == ranking["unit_code"].nunique()
-    assert {"model_name", "model_version", "model_run_id", "panel_fingerprint", "created"} <= set(manifest)
+    assert {"model_name", "model_version", "model_run_id", "panel_fingerprint", "created"} <= set(
+        manifest
+    )
     csv = pd.read_csv(run_dir / "ranking.csv")
     assert csv["unit_code"].tolist() == ranking["unit_code"].tolist()
 

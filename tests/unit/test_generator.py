@@ -23,9 +23,7 @@ def _sources(data):
         [readers.parse_cbs_kwb_csv(t, n) for n, t in data.files.items() if "/cbs/" in n],
         ignore_index=True,
     )
-    lbm = readers.parse_lbm3_scores(
-        data.files["sources/leefbarometer/lbm3_scores_wijk.csv"], "lbm"
-    )
+    lbm = readers.parse_lbm3_scores(data.files["sources/leefbarometer/lbm3_scores_wijk.csv"], "lbm")
     inv = readers.parse_investment_csv(data.files["sources/investment/investment.csv"], "inv")
     return cbs, lbm, inv
 
@@ -35,8 +33,9 @@ def test_same_seed_same_output_and_other_seed_differs(small):
     assert again.files == small.files
     pd.testing.assert_frame_equal(again.truth, small.truth)
     other = generate(seed=6, **SMALL)
-    assert other.files["sources/leefbarometer/lbm3_scores_wijk.csv"] != (
-        small.files["sources/leefbarometer/lbm3_scores_wijk.csv"]
+    assert (
+        other.files["sources/leefbarometer/lbm3_scores_wijk.csv"]
+        != (small.files["sources/leefbarometer/lbm3_scores_wijk.csv"])
     )
 
 
@@ -56,13 +55,15 @@ def test_cbs_files_follow_statline_export_style(small):
     later = small.files["sources/cbs/kwb-2020.csv"]
     assert "Personen met migratieachtergrond/Niet-westers (%)" in later
     assert "Wmo-cliënten" in later and "Wmo-cliënten" not in text
-    assert '"       ."' in "".join(small.files[f"sources/cbs/kwb-{y}.csv"] for y in range(2002, 2025))
+    assert '"       ."' in "".join(
+        small.files[f"sources/cbs/kwb-{y}.csv"] for y in range(2002, 2025)
+    )
 
 
 def test_truth_is_additive_and_p_is_the_sigmoid_of_the_logit(small):
     t = small.truth
     shap_cols = [c for c in t.columns if c.startswith("true_shap__")]
-    assert {c[len("true_shap__"):] for c in shap_cols} == {d.feature for d in truth.DRIVERS}
+    assert {c[len("true_shap__") :] for c in shap_cols} == {d.feature for d in truth.DRIVERS}
     total = t["true_base"] + t[shap_cols].sum(axis=1)
     np.testing.assert_allclose(total, t["true_logit"], atol=1e-9)
     np.testing.assert_allclose(t["p_decline"], 1 / (1 + np.exp(-t["true_logit"])), atol=1e-12)
@@ -77,5 +78,7 @@ def test_truth_is_a_function_of_the_panel_built_from_the_files(small):
     np.testing.assert_allclose(truth.logit(joined), joined["true_logit"], atol=1e-9)
     known = joined["declined"].notna()
     assert known.sum() > 0
-    assert (joined.loc[known, "declined"].astype(int) == joined.loc[known, "label"].astype(int)).all()
+    assert (
+        joined.loc[known, "declined"].astype(int) == joined.loc[known, "label"].astype(int)
+    ).all()
     assert joined.loc[~known, "label"].isna().all()

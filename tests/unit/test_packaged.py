@@ -22,8 +22,13 @@ def booster() -> lgb.Booster:
     X[rng.random(X.shape) < 0.05] = np.nan
     logit = 1.5 * np.nan_to_num(X[:, 0]) - np.nan_to_num(X[:, 1]) ** 2 + 0.5
     y = (rng.random(2000) < 1 / (1 + np.exp(-logit))).astype(int)
-    params = {"objective": "binary", "num_leaves": 15, "max_depth": 5, "verbosity": -1,
-              "num_threads": 1}
+    params = {
+        "objective": "binary",
+        "num_leaves": 15,
+        "max_depth": 5,
+        "verbosity": -1,
+        "num_threads": 1,
+    }
     return lgb.train(params, lgb.Dataset(X, label=y, feature_name=FEATURES), num_boost_round=60)
 
 
@@ -61,15 +66,23 @@ def test_column_order_of_the_input_does_not_matter(booster):
 
 def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     tracking = registry.Tracking(
-        uri=f"sqlite:///{tmp_path / 'mlflow.db'}", experiment="test", model_name="wijkradar",
+        uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        experiment="test",
+        model_name="wijkradar",
         artifact_root=tmp_path / "artifacts",
     )
     with pytest.raises(NoModelError):
         registry.resolve(tracking, None)
     ref = registry.log_training(
-        tracking, booster=booster, features=FEATURES, params={"p": 1},
-        metrics={"m": 0.5}, step_metrics=[("s", 0.1, 2020)], tags={"t": "x"},
-        tables={"evaluation": pd.DataFrame({"x": [1, 2]})}, texts={"note.txt": "hi"},
+        tracking,
+        booster=booster,
+        features=FEATURES,
+        params={"p": 1},
+        metrics={"m": 0.5},
+        step_metrics=[("s", 0.1, 2020)],
+        tags={"t": "x"},
+        tables={"evaluation": pd.DataFrame({"x": [1, 2]})},
+        texts={"note.txt": "hi"},
     )
     champion = registry.resolve(tracking, None)
     assert (champion.version, champion.run_id) == (ref.version, ref.run_id)
@@ -83,8 +96,15 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     assert registry.run_table(tracking, ref.run_id, "evaluation")["x"].tolist() == [1, 2]
     assert (tmp_path / "artifacts").is_dir()
     second = registry.log_training(
-        tracking, booster=booster, features=FEATURES, params={}, metrics={}, step_metrics=[],
-        tags={}, tables={}, texts={},
+        tracking,
+        booster=booster,
+        features=FEATURES,
+        params={},
+        metrics={},
+        step_metrics=[],
+        tags={},
+        tables={},
+        texts={},
     )
     assert registry.resolve(tracking, None).version == second.version != ref.version
     assert registry.resolve(tracking, f"models:/wijkradar/{ref.version}").run_id == ref.run_id

@@ -43,7 +43,14 @@ def as_of_years(cbs: pd.DataFrame, lbm: pd.DataFrame) -> list[int]:
 
 
 def _lbm_name(col: str) -> str:
-    return "lbm" if col == "lbm" else f"lbm_{col}"
+    return col if col.startswith("lbm") else f"lbm_{col}"
+
+
+def lbm_sources(lbm: pd.DataFrame) -> tuple[str, ...]:
+    """The Leefbarometer columns that become features: score, dimensions, and the class
+    where a release has one (2.0)."""
+    extra = ("lbm_class",) if "lbm_class" in lbm.columns and lbm["lbm_class"].notna().any() else ()
+    return (*LBM_FEATURE_SOURCES, *extra)
 
 
 def unit_years(
@@ -101,11 +108,11 @@ def yearly_features(
     return pd.DataFrame(out, index=keys.index)
 
 
-def _measurements(lbm: pd.DataFrame) -> pd.DataFrame:
+def _measurements(lbm: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
     m = lbm.sort_values(["unit_code", "year"]).reset_index(drop=True)
-    prev = m.groupby("unit_code")[["year", *LBM_FEATURE_SOURCES]].shift(1)
+    prev = m.groupby("unit_code")[["year", *sources]].shift(1)
     m["prev_year"] = prev["year"]
-    for col in LBM_FEATURE_SOURCES:
+    for col in sources:
         m[f"{col}__prev"] = prev[col]
     return m
 
@@ -113,7 +120,8 @@ def _measurements(lbm: pd.DataFrame) -> pd.DataFrame:
 def lbm_features(lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     """From the last measurement at or before T: score, dimensions, change since the
     measurement before it, years since it and years between the two."""
-    m = _measurements(lbm).rename(columns={"year": "m_year"})
+    sources = lbm_sources(lbm)
+    m = _measurements(lbm, sources).rename(columns={"year": "m_year"})
     left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
     right = m.sort_values("m_year")
     joined = (
@@ -129,9 +137,9 @@ def lbm_features(lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
         .reindex(keys.index)
     )
     out = pd.DataFrame(index=keys.index)
-    for col in LBM_FEATURE_SOURCES:
+    for col in sources:
         out[_lbm_name(col)] = joined[col].astype("float64")
-    for col in LBM_FEATURE_SOURCES:
+    for col in sources:
         out[f"{_lbm_name(col)}_chg_prev"] = (joined[col] - joined[f"{col}__prev"]).astype("float64")
     out["lbm_years_since"] = (joined["as_of_year"] - joined["m_year"]).astype("float64")
     out["lbm_years_between"] = (joined["m_year"] - joined["prev_year"]).astype("float64")
@@ -163,6 +171,52 @@ def labels(lbm: pd.DataFrame, keys: pd.DataFrame, delta: float) -> pd.DataFrame:
     return out
 
 
+def development_labels(
+    development: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame, max_class: int
+) -> pd.DataFrame:
+    """``label`` = 1 when the official development class between the last measurement at or
+    before T and the first after T is <= ``max_class``; missing where the release has none."""
+    m = lbm[["unit_code", "year", "lbm"]].rename(columns={"year": "m_year"}).sort_values("m_year")
+    left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
+    last = (
+        pd.merge_asof(
+            left, m, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
+        )
+        .set_index("index")
+        .reindex(keys.index)
+    )
+    nxt = (
+        pd.merge_asof(
+            left,
+            m,
+            left_on="as_of_year",
+            right_on="m_year",
+            by="unit_code",
+            direction="forward",
+            allow_exact_matches=False,
+        )
+        .set_index("index")
+        .reindex(keys.index)
+    )
+    pairs = pd.DataFrame(
+        {"unit_code": keys["unit_code"], "from_year": last["m_year"], "to_year": nxt["m_year"]},
+        index=keys.index,
+    )
+    dev = development.astype({"from_year": "float64", "to_year": "float64"})
+    joined = (
+        pairs.reset_index()
+        .merge(dev, on=["unit_code", "from_year", "to_year"], how="left")
+        .set_index("index")
+        .reindex(keys.index)
+    )
+    cls = joined["development_class"]
+    out = pd.DataFrame(index=keys.index)
+    out["label_outcome_year"] = nxt["m_year"].where(cls.notna()).astype("Int64")
+    out["label_lbm_change"] = (nxt["lbm"] - last["lbm"]).astype("float64")
+    out["label"] = pd.array(np.where(cls.isna(), pd.NA, cls <= max_class), dtype="Int8")
+    return out
+
+
 def build_panel(
     cbs: pd.DataFrame,
     lbm: pd.DataFrame,
@@ -172,21 +226,37 @@ def build_panel(
     change_lags: Sequence[int],
     delta: float,
     years: Sequence[int] | None = None,
+    label_kind: str = "score_drop",
+    max_class: int = 3,
+    development: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per (unit_code, as_of_year): ids, features, label."""
+    """One row per (unit_code, as_of_year): ids, features, label.
+
+    Without CBS data at ``level`` (PC4 areas, say), the features are the Leefbarometer's own.
+    """
     years = list(years) if years is not None else as_of_years(cbs, lbm)
     lbm_l = lbm[lbm["level"] == level]
     keys = unit_years(cbs, lbm, level, years)
     parts = [keys, names(cbs, lbm, keys)]
-    cbs_vars = [v.name for v in schema.CBS_VARIABLES]
-    parts.append(yearly_features(cbs[cbs["level"] == level], keys, cbs_vars, change_lags))
+    cbs_l = cbs[cbs["level"] == level]
+    if not cbs_l.empty:
+        cbs_vars = [v.name for v in schema.CBS_VARIABLES]
+        parts.append(yearly_features(cbs_l, keys, cbs_vars, change_lags))
     parts.append(lbm_features(lbm_l, keys))
     if investment is not None:
-        inv_vars = [v.name for v in schema.INVESTMENT_VARIABLES]
-        inv = yearly_features(investment, keys, inv_vars, (max(change_lags),))
-        parts.append(inv)
+        inv_vars = [c for c in investment.columns if c not in ("unit_code", "year")]
+        parts.append(yearly_features(investment, keys, inv_vars, (max(change_lags),)))
     panel = pd.concat(parts, axis=1)
     panel = derived.compute(panel, derived.available(panel, derived.GEMEENTE_CONTEXT))
-    panel = pd.concat([panel, labels(lbm_l, keys, delta)], axis=1)
+    if label_kind == "development_class":
+        if development is None:
+            raise ValueError(
+                "The 'development_class' label needs a release with development classes "
+                "(lbm2_pc4). Got none."
+            )
+        label = development_labels(development, lbm_l, keys, max_class)
+    else:
+        label = labels(lbm_l, keys, delta)
+    panel = pd.concat([panel, label], axis=1)
     ordered = [*ID_COLUMNS, *feature_columns(panel), *LABEL_COLUMNS]
     return panel[ordered]

@@ -16,18 +16,14 @@ Output forms:
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features import schema
-from wijkradar.config import Config, SourceConfig
 from wijkradar.errors import InputError
 
 _NUMBER = re.compile(r"^-?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
@@ -59,7 +55,8 @@ def _check_field_counts(text: str, file: str, sep: str) -> None:
         if len(row) > len(header):
             raise InputError(
                 f"the row has {len(row)} fields, more than the header's {len(header)}",
-                file=file, row=reader.line_num,
+                file=file,
+                row=reader.line_num,
             )
 
 
@@ -68,7 +65,11 @@ def _read_table(text: str, file: str, sep: str) -> pd.DataFrame:
     _check_field_counts(text, file, sep)
     try:
         df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=False,
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=False,
             index_col=False,
         )
     except pd.errors.ParserError as exc:
@@ -112,7 +113,9 @@ def numeric_column(
         raise InputError(
             f"expected a number{' or a CBS symbol (. x ? -)' if cbs_symbols else ''}, "
             f"got {candidate[~ok].iloc[0]!r}",
-            file=file, column=column, row=int(_line_numbers(len(s))[pos]),
+            file=file,
+            column=column,
+            row=int(_line_numbers(len(s))[pos]),
         )
     values = pd.Series(np.nan, index=s.index, dtype="float64")
     values[candidate.index] = candidate.str.replace(",", ".", regex=False).astype("float64")
@@ -126,7 +129,9 @@ def numeric_column(
             side = "below the minimum" if bound == minimum else "above the maximum"
             raise InputError(
                 f"value {values[bad].iloc[0]:g} is {side} {bound:g}",
-                file=file, column=column, row=int(_line_numbers(len(s))[pos]),
+                file=file,
+                column=column,
+                row=int(_line_numbers(len(s))[pos]),
             )
     return values
 
@@ -140,7 +145,9 @@ def _codes(cells: pd.Series, file: str, column: str, levels: Iterable[str] | Non
         allowed = ", ".join(levels) if levels else "GMxxxx, WKxxxxxx, BUxxxxxxxx or a PC4"
         raise InputError(
             f"unit code {codes.iloc[pos]!r} is not of the allowed form ({allowed})",
-            file=file, column=column, row=pos + 2,
+            file=file,
+            column=column,
+            row=pos + 2,
         )
     return pd.DataFrame({"unit_code": codes, "level": level})
 
@@ -172,7 +179,9 @@ def _year_column(cells: pd.Series, file: str, column: str) -> pd.Series:
         pos = int(np.flatnonzero(years.isna().to_numpy())[0])
         raise InputError(
             f"expected a year such as 2019 or 2019JJ00, got {cells.iloc[pos]!r}",
-            file=file, column=column, row=pos + 2,
+            file=file,
+            column=column,
+            row=pos + 2,
         )
     return years.astype("int64")
 
@@ -197,8 +206,12 @@ def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
                 f"two columns hold {var.name!r} (headers {var.headers})", file=file, column=header
             )
         out[var.name] = numeric_column(
-            raw[header], file=file, column=header, cbs_symbols=True,
-            minimum=var.minimum, maximum=var.maximum,
+            raw[header],
+            file=file,
+            column=header,
+            cbs_symbols=True,
+            minimum=var.minimum,
+            maximum=var.maximum,
         )
     for var in schema.CBS_VARIABLES:
         if var.name not in out.columns:
@@ -251,81 +264,37 @@ def parse_investment_csv(text: str, file: str) -> pd.DataFrame:
     return out
 
 
-_PARSERS = {
+CROSSWALK_COLUMNS = ("old_code", "new_code", "year", "weight")
+
+
+def parse_crosswalk(text: str, file: str) -> pd.DataFrame:
+    """Code changes: from ``year`` on, ``weight`` of ``old_code``'s area belongs to
+    ``new_code`` (1 for a recode or a merger; the weights of a split add up to 1)."""
+    raw = _read_table(text, file, sep=",")
+    missing = [c for c in CROSSWALK_COLUMNS if c not in raw.columns]
+    if missing:
+        raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
+    if raw.empty:
+        raise InputError("the file has a header but no rows", file=file)
+    out = pd.DataFrame(
+        {
+            "old_code": _codes(raw["old_code"], file, "old_code", None)["unit_code"],
+            "new_code": _codes(raw["new_code"], file, "new_code", None)["unit_code"],
+            "year": _year_column(raw["year"], file, "year"),
+            "weight": numeric_column(raw["weight"], file=file, column="weight", maximum=1.0),
+        }
+    )
+    bad = ~(out["weight"] > 0)
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError("weight must be > 0", file=file, column="weight", row=pos + 2)
+    _check_unique(out, ["old_code", "new_code", "year"], file, "old_code")
+    return out
+
+
+PARSERS = {
     "cbs_kwb_csv": parse_cbs_kwb_csv,
     "lbm3_scores": parse_lbm3_scores,
     "investment_csv": parse_investment_csv,
+    "crosswalk": parse_crosswalk,
 }
-
-
-@dataclass(frozen=True)
-class Sources:
-    """Everything the panel is built from, already validated."""
-
-    cbs: pd.DataFrame
-    lbm: pd.DataFrame
-    investment: pd.DataFrame | None
-    fingerprint: str  # sha256 over the files' names and bytes
-
-
-def _files_of(source: SourceConfig) -> list[Path]:
-    if source.path.is_dir():
-        files = sorted(
-            p for p in source.path.iterdir() if p.is_file() and not p.name.startswith(".")
-        )
-        if not files:
-            raise InputError("the source folder holds no files", file=str(source.path))
-        return files
-    if not source.path.exists():
-        raise InputError("the source file does not exist", file=str(source.path))
-    return [source.path]
-
-
-def source_files(cfg: Config) -> list[tuple[str, Path]]:
-    """(kind, file) for every file the config names, in a stable order."""
-    return [(s.kind, f) for s in cfg.sources for f in _files_of(s)]
-
-
-def fingerprint_files(files: Sequence[tuple[str, Path]]) -> str:
-    h = hashlib.sha256()
-    for kind, path in files:
-        h.update(f"{kind}\0{path.name}\0".encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def _concat_unique(parts: Sequence[tuple[str, pd.DataFrame]], kind: str) -> pd.DataFrame:
-    """Concatenate one kind's files; a (unit, year) held by two files is rejected naming the
-    second file and its row. (Each parser has already rejected duplicates within a file.)"""
-    seen: dict[tuple[str, int], int] = {}
-    for i, (file, df) in enumerate(parts):
-        for pos, key in enumerate(zip(df["unit_code"].tolist(), df["year"].tolist(), strict=True)):
-            first = seen.setdefault(key, i)
-            if first != i:
-                raise InputError(
-                    f"({key[0]}, {key[1]}) is also in {parts[first][0]}; "
-                    f"{kind} sources must not overlap",
-                    file=file, row=pos + 2,
-                )
-    return pd.concat([df for _, df in parts], ignore_index=True)
-
-
-def read_sources(cfg: Config) -> Sources:
-    """Read and validate every source the config lists."""
-    files = source_files(cfg)
-    frames: dict[str, list[tuple[str, pd.DataFrame]]] = {k: [] for k in _PARSERS}
-    for kind, path in files:
-        frames[kind].append(
-            (str(path), _PARSERS[kind](decode(path.read_bytes(), str(path)), str(path)))
-        )
-    for kind in ("cbs_kwb_csv", "lbm3_scores"):
-        if not frames[kind]:
-            raise InputError(f"the config lists no {kind} source", file=str(cfg.root))
-    cbs = _concat_unique(frames["cbs_kwb_csv"], "cbs_kwb_csv")
-    lbm = _concat_unique(frames["lbm3_scores"], "lbm3_scores")
-    investment = (
-        _concat_unique(frames["investment_csv"], "investment_csv")
-        if frames["investment_csv"]
-        else None
-    )
-    return Sources(cbs=cbs, lbm=lbm, investment=investment, fingerprint=fingerprint_files(files))

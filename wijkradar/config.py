@@ -18,22 +18,45 @@ from typing import Any, Literal
 
 from wijkradar.errors import ConfigError
 
-SOURCE_KINDS = ("cbs_kwb_csv", "lbm3_scores", "investment_csv")
+# Source kind -> the options it takes besides kind and path.
+SOURCE_OPTIONS: dict[str, frozenset[str]] = {
+    "cbs_kwb_csv": frozenset(),
+    "cbs_kwb_json": frozenset({"year"}),
+    "lbm3_scores": frozenset(),
+    "lbm2_pc4": frozenset(),
+    "investment_csv": frozenset({"names", "name_column", "years"}),
+    "crosswalk": frozenset(),
+}
+SOURCE_KINDS = tuple(SOURCE_OPTIONS)
 UNIT_LEVELS = ("gemeente", "wijk", "buurt", "pc4")
 
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """One input: a file, or a folder whose files all have this kind."""
+    """One input: a file, or a folder whose files all have this kind.
+
+    Options: ``year`` (cbs_kwb_json: the period, when the file does not say); ``names`` (a
+    name -> unit_code table that turns investment_csv into a name-keyed list such as the
+    Vogelaarwijken), with ``name_column`` and the programme ``years``.
+    """
 
     kind: str
     path: Path
+    year: int | None = None
+    names: Path | None = None
+    name_column: str = "wijk_oorspronkelijk"
+    years: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in SOURCE_KINDS:
             raise ConfigError(
                 f"The source 'kind' must be one of {', '.join(SOURCE_KINDS)}. "
                 f"Got {self.kind!r} instead."
+            )
+        if self.names is not None and not self.years:
+            raise ConfigError(
+                f"A name-keyed investment list ({self.path}) needs 'years', the programme "
+                "years it covers. Got none."
             )
 
 
@@ -58,16 +81,27 @@ class PanelConfig:
 
 @dataclass(frozen=True)
 class LabelConfig:
-    """Decline label: lbm(first measurement after T) - lbm(last at or before T) <= -delta."""
+    """The decline label of as-of year T.
 
-    kind: Literal["score_drop"] = "score_drop"
+    ``score_drop``: lbm(first measurement after T) - lbm(last at or before T) <= -delta.
+    ``development_class``: the release's official development class between those two
+    measurements is <= max_class (Leefbarometer 2.0 ``VKL``: 1-3 decline, 4 stable).
+    """
+
+    kind: Literal["score_drop", "development_class"] = "score_drop"
     delta: float = 0.05
+    max_class: int = 3
 
     def __post_init__(self) -> None:
-        if self.kind != "score_drop":
-            raise ConfigError(f"The label 'kind' must be 'score_drop'. Got {self.kind!r} instead.")
+        if self.kind not in ("score_drop", "development_class"):
+            raise ConfigError(
+                "The label 'kind' must be 'score_drop' or 'development_class'. "
+                f"Got {self.kind!r} instead."
+            )
         if not self.delta > 0:
             raise ConfigError(f"The label 'delta' must be > 0. Got {self.delta} instead.")
+        if not 1 <= self.max_class <= 6:
+            raise ConfigError(f"The label 'max_class' must be in 1..6. Got {self.max_class}.")
 
 
 @dataclass(frozen=True)
@@ -87,7 +121,13 @@ class ModelConfig:
     n_jobs: int = 1  # training threads; the data are small, and 1 thread is deterministic
 
     def __post_init__(self) -> None:
-        for name in ("n_jobs", "num_leaves", "n_estimators", "min_child_samples", "early_stopping_rounds"):
+        for name in (
+            "n_jobs",
+            "num_leaves",
+            "n_estimators",
+            "min_child_samples",
+            "early_stopping_rounds",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(
                     f"The model '{name}' must be >= 1. Got {getattr(self, name)} instead."
@@ -172,8 +212,7 @@ def _build(cls: type, table: Any, where: str) -> Any:
                 isinstance(v, int) and not isinstance(v, bool) for v in value
             ):
                 raise ConfigError(
-                    f"The key {key!r} in {where} must be a list of integers. "
-                    f"Got {value!r} instead."
+                    f"The key {key!r} in {where} must be a list of integers. Got {value!r} instead."
                 )
             value = tuple(value)
         elif isinstance(value, bool) and not isinstance(default, bool):
@@ -192,6 +231,31 @@ def _build(cls: type, table: Any, where: str) -> Any:
     return cls(**kwargs)
 
 
+def _path(value: str, root: Path) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else root / path
+
+
+def _source_options(table: dict[str, Any], where: str, root: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "year" in table:
+        if not isinstance(table["year"], int):
+            raise ConfigError(f"The 'year' of {where} must be an integer. Got {table['year']!r}.")
+        out["year"] = table["year"]
+    if "names" in table:
+        if not isinstance(table["names"], str):
+            raise ConfigError(f"The 'names' of {where} must be a path. Got {table['names']!r}.")
+        out["names"] = _path(table["names"], root)
+    if "name_column" in table:
+        out["name_column"] = str(table["name_column"])
+    if "years" in table:
+        years = table["years"]
+        if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
+            raise ConfigError(f"The 'years' of {where} must be a list of years. Got {years!r}.")
+        out["years"] = tuple(years)
+    return out
+
+
 def parse_config(data: dict[str, Any], root: Path, name: str = "config") -> Config:
     """Build a ``Config`` from parsed TOML; ``name`` is used in error messages."""
     known = {"source", *_SECTIONS}
@@ -208,11 +272,12 @@ def parse_config(data: dict[str, Any], root: Path, name: str = "config") -> Conf
     for i, table in enumerate(raw_sources, start=1):
         if not isinstance(table, dict):
             raise ConfigError(f"[[source]] #{i} of {name} must be a table. Got {table!r}.")
-        unknown_keys = sorted(set(table) - {"kind", "path"})
+        allowed = {"kind", "path", *SOURCE_OPTIONS.get(table.get("kind", ""), ())}
+        unknown_keys = sorted(set(table) - allowed)
         if unknown_keys:
             raise ConfigError(
                 f"Unknown key(s) {', '.join(map(repr, unknown_keys))} in [[source]] #{i} "
-                f"of {name}. Allowed: kind, path."
+                f"({table.get('kind')}) of {name}. Allowed: {', '.join(sorted(allowed))}."
             )
         if "kind" not in table or "path" not in table:
             raise ConfigError(f"[[source]] #{i} of {name} needs both 'kind' and 'path'.")
@@ -221,10 +286,8 @@ def parse_config(data: dict[str, Any], root: Path, name: str = "config") -> Conf
                 f"The 'path' of [[source]] #{i} of {name} must be a string. "
                 f"Got {table['path']!r} instead."
             )
-        path = Path(table["path"])
-        sources.append(
-            SourceConfig(kind=table["kind"], path=path if path.is_absolute() else root / path)
-        )
+        options = _source_options(table, f"[[source]] #{i} of {name}", root)
+        sources.append(SourceConfig(kind=table["kind"], path=_path(table["path"], root), **options))
     sections = {
         key: _build(cls, data.get(key, {}), f"[{key}] of {name}") for key, cls in _SECTIONS.items()
     }

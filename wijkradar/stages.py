@@ -18,13 +18,15 @@ from pathlib import Path
 import pandas as pd
 
 import wijkradar
-from features import readers
+from features import sources
+from features.harmonize import harmonize
 from features.panel import build_panel, feature_columns
 from ml import registry, truth
 from ml.train import TrainResult, train
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
+from wijkradar.errors import ConfigError
 
 Progress = Callable[[str], None]
 
@@ -60,21 +62,28 @@ def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
 
 def ensure_panel(ws: Workspace, cfg: Config, force: bool = False) -> tuple[pd.DataFrame, dict]:
     """The panel, rebuilt only when the sources or the panel/label settings changed."""
-    files = readers.source_files(cfg)
-    fingerprint = panel_fingerprint(cfg, readers.fingerprint_files(files))
+    files = sources.source_files(cfg)
+    fingerprint = panel_fingerprint(cfg, sources.fingerprint_files(files))
     if not force and ws.panel.exists() and ws.panel_meta.exists():
         meta = catalog.read_json(ws.panel_meta)
         if meta.get("fingerprint") == fingerprint:
             return catalog.read_parquet(ws.panel), meta
-    src = readers.read_sources(cfg)
-    panel = build_panel(
-        src.cbs,
-        src.lbm,
-        src.investment,
-        level=cfg.panel.level,
-        change_lags=cfg.panel.change_lags,
-        delta=cfg.label.delta,
-    )
+    src = sources.read_sources(cfg)
+    cbs, lbm, investment = harmonize(src.cbs, src.lbm, src.investment, src.crosswalk)
+    try:
+        panel = build_panel(
+            cbs,
+            lbm,
+            investment,
+            level=cfg.panel.level,
+            change_lags=cfg.panel.change_lags,
+            delta=cfg.label.delta,
+            label_kind=cfg.label.kind,
+            max_class=cfg.label.max_class,
+            development=src.development,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     meta = {
         "fingerprint": fingerprint,
         "sources_fingerprint": src.fingerprint,

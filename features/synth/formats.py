@@ -106,11 +106,15 @@ def statline_csv(
     return "\ufeff" + "\r\n".join(lines) + "\r\n"
 
 
-def lbm3_csv(lbm: pd.DataFrame) -> str:
+def lbm3_csv(lbm: pd.DataFrame, unit_names: dict[str, str]) -> str:
     """Leefbarometer 3.0 wijk scores, as in the national open-data file (full precision)."""
     out = lbm.sort_values(["unit_code", "year"]).reset_index(drop=True)
     table = pd.DataFrame(
-        {"wk_code": out["unit_code"], "wk_naam": out["unit_name"], "jaar": out["year"]}
+        {
+            "wk_code": out["unit_code"],
+            "wk_naam": out["unit_code"].map(unit_names),
+            "jaar": out["year"],
+        }
     )
     for col in LBM_SCORE_COLUMNS:
         table[col] = out[col].map(repr)

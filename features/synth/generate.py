@@ -18,8 +18,9 @@ from scipy.stats import truncnorm
 
 from features import panel as panel_mod
 from features import readers
+from features.harmonize import harmonize
 from features.schema import LBM_DIMENSIONS
-from features.synth import formats, series, truth
+from features.synth import formats, mergers, series, truth
 from features.synth.world import build_world
 
 MEASUREMENT_YEARS = (2002, 2008, 2012, 2014, 2016, 2018, 2020, 2022, 2024)
@@ -53,6 +54,10 @@ path = "sources/leefbarometer/lbm3_scores_wijk.csv"
 [[source]]
 kind = "investment_csv"
 path = "sources/investment/investment.csv"
+
+[[source]]
+kind = "crosswalk"
+path = "sources/crosswalk/crosswalk.csv"
 
 [panel]
 level = "wijk"
@@ -138,6 +143,7 @@ def generate(
     n_gemeenten: int = 342,
     wijken_per_gemeente: float = 10.2,
     missing_share: float = 0.01,
+    n_mergers: int = 6,
 ) -> SyntheticData:
     """A whole synthetic workspace's content, deterministic for ``seed``."""
     if n_gemeenten < 1:
@@ -145,18 +151,27 @@ def generate(
     rng = np.random.default_rng(seed)
     world = build_world(rng, n_gemeenten, wijken_per_gemeente)
     cbs_true, investment_true = series.simulate(rng, world)
-    published = formats.publish_cbs(cbs_true, rng, missing_share)
-    gm_names = dict(
-        zip(world.gemeenten["gemeente_code"], world.gemeenten["gemeente_name"], strict=True)
-    )
+    merged = mergers.plan(rng, world, n_mergers if n_gemeenten >= 10 else 0)
+    published = mergers.publish_codes(formats.publish_cbs(cbs_true, rng, missing_share), merged)
+    gm_names = {
+        **dict(
+            zip(world.gemeenten["gemeente_code"], world.gemeenten["gemeente_name"], strict=True)
+        ),
+        **merged.gemeente_names,
+    }
     unit_names = dict(zip(world.wijken["unit_code"], world.wijken["unit_name"], strict=True))
+    final = merged.final_code()
+    unit_names.update({final[c]: unit_names[c] for c in final})
     files: dict[str, str] = {}
     for year in series.YEARS:
         files[f"sources/cbs/kwb-{year}.csv"] = formats.statline_csv(
             published, gm_names, unit_names, int(year)
         )
-    files["sources/investment/investment.csv"] = formats.investment_csv(investment_true)
-    # Read back exactly what a user of these files would see.
+    files["sources/investment/investment.csv"] = formats.investment_csv(
+        mergers.publish_codes(investment_true, merged)
+    )
+    files["sources/crosswalk/crosswalk.csv"] = mergers.crosswalk_csv(merged)
+    # Read back exactly what a user of these files would see, in the newest codes.
     cbs = pd.concat(
         [readers.parse_cbs_kwb_csv(text, name) for name, text in files.items() if "/cbs/" in name],
         ignore_index=True,
@@ -164,15 +179,25 @@ def generate(
     investment = readers.parse_investment_csv(
         files["sources/investment/investment.csv"], "investment"
     )
+    cbs_h, _, investment_h = harmonize(cbs, None, investment, merged.crosswalk)
+    sim_code = {v: k for k, v in final.items()}
 
     measurements = [_initial_lbm(rng, world.wijken)]
     truth_rows = []
     for i, year in enumerate(MEASUREMENT_YEARS):
-        lbm = pd.concat(measurements, ignore_index=True)
+        published_lbm = mergers.publish_codes(pd.concat(measurements, ignore_index=True), merged)
+        _, lbm, _ = harmonize(cbs, published_lbm, None, merged.crosswalk)
         feats = panel_mod.build_panel(
-            cbs, lbm, investment, level="wijk", change_lags=CHANGE_LAGS, delta=DELTA, years=[year]
+            cbs_h,
+            lbm,
+            investment_h,
+            level="wijk",
+            change_lags=CHANGE_LAGS,
+            delta=DELTA,
+            years=[year],
         )
-        current = measurements[-1].set_index("unit_code").loc[feats["unit_code"]].reset_index()
+        sim_units = feats["unit_code"].map(lambda c: sim_code.get(c, c))
+        current = measurements[-1].set_index("unit_code").loc[sim_units].reset_index()
         p = truth.sigmoid(truth.logit(feats))
         rows = feats[["unit_code", "as_of_year", *(d.feature for d in truth.DRIVERS)]].copy()
         rows["p_decline"] = p
@@ -184,8 +209,8 @@ def generate(
         else:
             rows["declined"] = pd.array([pd.NA] * len(rows), dtype="Int8")
         truth_rows.append(rows)
-    lbm = pd.concat(measurements, ignore_index=True)
-    files["sources/leefbarometer/lbm3_scores_wijk.csv"] = formats.lbm3_csv(lbm)
+    lbm = mergers.publish_codes(pd.concat(measurements, ignore_index=True), merged)
+    files["sources/leefbarometer/lbm3_scores_wijk.csv"] = formats.lbm3_csv(lbm, unit_names)
 
     table = pd.concat(truth_rows, ignore_index=True)
     driver_cols = [d.feature for d in truth.DRIVERS]

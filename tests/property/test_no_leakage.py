@@ -96,35 +96,55 @@ def same(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
+COLUMNS = {
+    "cbs": CBS_VARS,
+    "lbm": ["lbm", *schema.LBM_DIMENSIONS],
+    "investment": INV_VARS,
+}
+
+
+def new_value_for(draw: st.DrawFn, which: str, column: str, old: float) -> float:
+    strategy = values if which != "lbm" else scores if column == "lbm" else dimensions
+    new = draw(strategy)
+    if same(old, new):  # make it a real change
+        new = 1.0 if math.isnan(old) else old + 0.5
+    return new
+
+
 @st.composite
 def changed_sources(draw: st.DrawFn) -> tuple[Sources, Sources, int, str]:
-    """The sources, the sources with one value of year Y changed, Y, and what was changed."""
+    """The sources, the sources with values of one year Y changed, Y, and what was changed.
+
+    Either one value of year Y changes (one source, one row, one column), or every value of
+    year Y in every source does: the same property, with more chances to expose a leak.
+    """
     src = draw(sources())
-    options = ["cbs", "lbm"] + (["investment"] if len(src.investment) else [])
-    which = draw(st.sampled_from(options))
-    frame: pd.DataFrame = getattr(src, which)
-    # Prefer a year after the first as-of year, so that there are earlier rows to compare.
+    frames: dict[str, pd.DataFrame] = {
+        "cbs": src.cbs, "lbm": src.lbm, "investment": src.investment
+    }
+    # Y is a year after the first as-of year, so that there are earlier rows to compare; often
+    # a measurement year, whose previous as-of year is where a look-ahead would show.
+    pool = frames["lbm"] if draw(st.booleans()) else pd.concat(frames.values())
+    years = sorted({int(y) for y in pool["year"]})
     first_as_of = min(as_of_years(src.cbs, src.lbm))
-    later = np.flatnonzero(frame["year"].to_numpy() > first_as_of).tolist()
-    i = draw(st.sampled_from(later) if later else st.integers(0, len(frame) - 1))
-    if which == "cbs":
-        column = draw(st.sampled_from(CBS_VARS))
-        new_value = draw(values)
-    elif which == "lbm":
-        column = draw(st.sampled_from(["lbm", *schema.LBM_DIMENSIONS]))
-        new_value = draw(scores if column == "lbm" else dimensions)
-    else:
-        column = draw(st.sampled_from(INV_VARS))
-        new_value = draw(values)
-    old_value = float(frame.iloc[i][column])
-    if same(old_value, new_value):  # make it a real change
-        new_value = 1.0 if math.isnan(old_value) else old_value + 0.5
-    changed = pd.DataFrame(frame, copy=True)
-    changed.iloc[i, changed.columns.get_loc(column)] = new_value
-    other = Sources(**{**src.__dict__, which: changed})
-    year = int(frame.iloc[i]["year"])
-    return src, other, year, f"{which}[{frame.iloc[i]['unit_code']}, {year}].{column}: " \
-        f"{old_value} -> {new_value}"
+    year = draw(st.sampled_from([y for y in years if y > first_as_of] or years))
+    cells = [
+        (which, i, column)
+        for which, frame in frames.items()
+        for i in np.flatnonzero(frame["year"].to_numpy() == year).tolist()
+        for column in COLUMNS[which]
+    ]
+    if draw(st.booleans()):
+        cells = [draw(st.sampled_from(cells))]
+    changed = {which: pd.DataFrame(frame, copy=True) for which, frame in frames.items()}
+    what = []
+    for which, i, column in cells:
+        frame = changed[which]
+        old = float(frame.iloc[i][column])
+        new = new_value_for(draw, which, column, old)
+        frame.iloc[i, frame.columns.get_loc(column)] = new
+        what.append(f"{which}[{frame.iloc[i]['unit_code']}, {year}].{column}: {old} -> {new}")
+    return src, Sources(**changed), year, "\n".join(what)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,7 +5,6 @@ Scores are multiples of 1/8 so that differences are exact in floating point.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -237,35 +236,62 @@ def test_investment_features(panel: pd.DataFrame) -> None:
     assert is_missing(row(panel, "WK000102", 2014)["corp_renovation_per_dwelling"])
 
 
-def test_gemeente_context_is_weighted(panel: pd.DataFrame) -> None:
-    # gm_lbm_chg_prev weighs by inhabitants: (1000 * -0.125 + 3000 * 0.25) / 4000.
-    for unit in ("WK000101", "WK000102"):
-        r = row(panel, unit, 2014)
-        assert r["gm_lbm_chg_prev"] == (1000 * -0.125 + 3000 * 0.25) / 4000
-        assert r["gm_inhabitants"] == 4000
-    assert row(panel, "WK000201", 2014)["gm_lbm_chg_prev"] == 0.0
-    assert row(panel, "WK000201", 2014)["gm_inhabitants"] == 500
-    assert row(panel, "WK000101", 2012)["gm_lbm_chg_prev"] == (1000 * 0.125 + 3000 * 0.0) / 4000
+def test_gemeente_context(panel: pd.DataFrame) -> None:
+    # gm_lbm_chg_prev is the rest of the gemeente: with two wijken in GM0001, each one gets
+    # the other's change; the only wijk of GM0002 has no rest.
+    assert row(panel, "WK000101", 2014)["gm_lbm_chg_prev"] == 0.25
+    assert row(panel, "WK000102", 2014)["gm_lbm_chg_prev"] == -0.125
+    assert row(panel, "WK000101", 2012)["gm_lbm_chg_prev"] == 0.0
+    assert row(panel, "WK000102", 2012)["gm_lbm_chg_prev"] == 0.125
+    assert panel.loc[panel["unit_code"] == "WK000201", "gm_lbm_chg_prev"].isna().all()
     # No unit has a previous measurement in 2008: nothing to average.
     assert panel.loc[panel["as_of_year"] == 2008, "gm_lbm_chg_prev"].isna().all()
-    # gm_low_income_hh_pct_chg3 weighs by households and skips missing changes:
-    # 2014: WK000102's change is missing (no 2011 value), so only WK000101's 4.5 counts.
+    # gm_inhabitants: the sum over the gemeente's units (the gemeente row itself not counted).
+    assert row(panel, "WK000101", 2014)["gm_inhabitants"] == 4000
+    assert row(panel, "WK000201", 2014)["gm_inhabitants"] == 500
+    # gm_low_income_hh_pct_chg3 weighs by households, the unit included, and skips missing
+    # changes. 2014: WK000102's change is missing (no 2011 value): only WK000101's 4.5 counts.
     assert row(panel, "WK000102", 2014)["gm_low_income_hh_pct_chg3"] == 4.5
     # 2016: (500 * (20 - 15) + 1500 * (20 - 20)) / 2000; value(2013) is 15 for WK000101.
     assert row(panel, "WK000101", 2016)["gm_low_income_hh_pct_chg3"] == 500 * 5.0 / 2000
 
 
-def test_weights_skip_units_without_inhabitants(source_frames: SourceFrames) -> None:
-    rows = [
-        (code, name, year, {**values, "inhabitants": np.nan})
-        if code == "WK000102" and year == 2014 else (code, name, year, values)
-        for code, name, year, values in cbs_rows()
-    ]
-    panel = build_panel(
-        source_frames.cbs(rows), source_frames.lbm(lbm_rows()), None,
-        level="wijk", change_lags=(1, 3), delta=DELTA,
+def _three_wijken(source_frames: SourceFrames, inhabitants_302: float) -> pd.DataFrame:
+    """GM0003 with three wijken; lbm changes 2012 -> 2014 of -0.125, 0.25 and 0.5."""
+    inhabitants = {"WK000301": 1000.0, "WK000302": inhabitants_302, "WK000303": 2000.0}
+    cbs = source_frames.cbs(
+        [(code, code, y, {"inhabitants": n}) for code, n in inhabitants.items()
+         for y in (2012, 2014)]
     )
-    assert row(panel, "WK000101", 2014)["gm_lbm_chg_prev"] == -0.125
+    lbm = source_frames.lbm([
+        ("WK000301", 2012, 4.0, {}), ("WK000301", 2014, 3.875, {}),
+        ("WK000302", 2012, 4.0, {}), ("WK000302", 2014, 4.25, {}),
+        ("WK000303", 2012, 4.0, {}), ("WK000303", 2014, 4.5, {}),
+    ])
+    return build_panel(cbs, lbm, None, level="wijk", change_lags=(1, 3), delta=DELTA)
+
+
+def test_gemeente_context_is_population_weighted(source_frames: SourceFrames) -> None:
+    panel = _three_wijken(source_frames, 3000.0)
+    # Each wijk: the inhabitant-weighted mean change of the two other wijken.
+    assert row(panel, "WK000301", 2014)["gm_lbm_chg_prev"] == (3000 * 0.25 + 2000 * 0.5) / 5000
+    assert row(panel, "WK000302", 2014)["gm_lbm_chg_prev"] == pytest.approx(
+        (1000 * -0.125 + 2000 * 0.5) / 3000, abs=1e-12
+    )
+    assert row(panel, "WK000303", 2014)["gm_lbm_chg_prev"] == (
+        (1000 * -0.125 + 3000 * 0.25) / 4000
+    )
+    assert (panel.loc[panel["as_of_year"] == 2014, "gm_inhabitants"] == 6000).all()
+
+
+def test_weights_skip_units_without_inhabitants(source_frames: SourceFrames) -> None:
+    panel = _three_wijken(source_frames, np.nan)
+    assert row(panel, "WK000301", 2014)["gm_lbm_chg_prev"] == 0.5
+    assert row(panel, "WK000303", 2014)["gm_lbm_chg_prev"] == -0.125
+    assert row(panel, "WK000302", 2014)["gm_lbm_chg_prev"] == pytest.approx(
+        (1000 * -0.125 + 2000 * 0.5) / 3000, abs=1e-12
+    )
+    assert row(panel, "WK000301", 2014)["gm_inhabitants"] == 3000
 
 
 def _two_measurements(
@@ -322,18 +348,13 @@ def test_buurt_panel(source_frames: SourceFrames) -> None:
     assert set(panel["gemeente_name"]) == {"Gemeente Een"}
     r = row(panel, "BU00010101", 2014)
     assert r["lbm"] == 3.5 and r["lbm_chg_prev"] == -0.5  # the wijk's scores are not used
-    assert r["gm_lbm_chg_prev"] == (100 * -0.5 + 200 * 0.25) / 300
+    assert r["gm_lbm_chg_prev"] == 0.25  # the other buurt of the gemeente
+    assert row(panel, "BU00010102", 2014)["gm_lbm_chg_prev"] == -0.5
     assert r["gm_inhabitants"] == 300
     assert row(panel, "BU00010101", 2012)["label"] == 1
     assert row(panel, "BU00010102", 2012)["label"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="derived._gemeente_weighted_mean: a PC4 panel has gemeente_code all missing, "
-    "and DataFrameGroupBy.transform('sum') on all-NA keys raises IndexError (pandas 3.1)",
-)
 def test_pc4_panel_from_leefbarometer_only(source_frames: SourceFrames) -> None:
     lbm = source_frames.lbm([
         ("1011", 2012, 4.0, {}), ("1011", 2014, 3.5, {}), ("1012", 2014, 4.0, {}),
@@ -346,15 +367,12 @@ def test_pc4_panel_from_leefbarometer_only(source_frames: SourceFrames) -> None:
     assert panel["gemeente_code"].isna().all()
     assert row(panel, "1011", 2012)["label"] == 1
     assert row(panel, "1011", 2014)["lbm_chg_prev"] == -0.5
+    # PC4 areas lie in no single gemeente: no gemeente context.
+    gm = [c for c in feature_columns(panel) if c.startswith("gm_")]
+    assert gm and panel[gm].isna().all().all()
 
 
-@pytest.mark.parametrize("lags", [(1, 2), (2,), (1, 5)])
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="derived.gm_low_income_hh_pct_chg3 needs the column low_income_hh_pct_chg3, which "
-    "build_panel only makes when 3 is among change_lags; the config allows any lags",
-)
+@pytest.mark.parametrize("lags", [(1, 2), (2,), (1, 5), (3, 4)])
 def test_panel_with_other_change_lags(
     sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], lags: Sequence[int]
 ) -> None:
@@ -363,4 +381,10 @@ def test_panel_with_other_change_lags(
     r = row(panel, "WK000101", 2014)
     for k in lags:
         assert r[f"low_income_hh_pct_chg{k}"] == 18.5 - LOW_INCOME_101[2014 - k]
-    assert not math.isnan(r["lbm"])
+    assert not any(f"_chg{k}" in c for c in panel.columns for k in {1, 2, 3, 4, 5} - set(lags))
+    # Investment changes use the longest lag: value(2014) - value(2014 - max lag).
+    longest = max(lags)
+    assert r[f"corp_renovation_per_dwelling_chg{longest}"] == 100.0 * longest
+    # The 3-year gemeente context exists exactly when lag 3 does.
+    assert ("gm_low_income_hh_pct_chg3" in panel.columns) == (3 in lags)
+    assert r["lbm"] == 4.0 and r["gm_lbm_chg_prev"] == 0.25

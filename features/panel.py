@@ -25,6 +25,9 @@ from features import derived, schema
 
 ID_COLUMNS = ("unit_code", "unit_name", "level", "gemeente_code", "gemeente_name", "as_of_year")
 LABEL_COLUMNS = ("label_outcome_year", "label_lbm_change", "label")
+# Scores are published as decimals: a drop of exactly delta must count, whatever binary
+# floating point makes of the difference.
+LABEL_TOLERANCE = 1e-9
 LBM_FEATURE_SOURCES = ("lbm", *schema.LBM_DIMENSIONS)
 
 
@@ -167,7 +170,7 @@ def labels(lbm: pd.DataFrame, keys: pd.DataFrame, delta: float) -> pd.DataFrame:
     out = pd.DataFrame(index=keys.index)
     out["label_outcome_year"] = nxt["m_year"].reindex(keys.index).astype("Int64")
     out["label_lbm_change"] = change.astype("float64")
-    out["label"] = pd.array(np.where(change.isna(), pd.NA, change <= -delta), dtype="Int8")
+    out["label"] = pd.array(np.where(change.isna(), pd.NA, change <= -delta + LABEL_TOLERANCE), dtype="Int8")
     return out
 
 

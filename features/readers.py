@@ -51,6 +51,14 @@ def _check_field_counts(text: str, file: str, sep: str) -> None:
     header = next(reader, None)
     if header is None:
         return
+    names = [h.strip() for h in header]
+    repeated = sorted({h for h in names if h and names.count(h) > 1})
+    if repeated:
+        n = names.count(repeated[0])
+        raise InputError(
+            f"the header names this column {'twice' if n == 2 else f'{n} times'}",
+            file=file, column=repeated[0],
+        )
     for row in reader:
         if len(row) > len(header):
             raise InputError(
@@ -71,6 +79,7 @@ def _read_table(text: str, file: str, sep: str) -> pd.DataFrame:
             keep_default_na=False,
             skipinitialspace=False,
             index_col=False,
+            skip_blank_lines=False,
         )
     except pd.errors.ParserError as exc:
         line = re.search(r"line (\d+)", str(exc))  # 1-based line
@@ -80,11 +89,20 @@ def _read_table(text: str, file: str, sep: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         raise InputError("the file has no header", file=file) from exc
     df.columns = [str(c).strip() for c in df.columns]
-    return df.fillna("")
+    df = df.fillna("")
+    # The index holds each row's line in the file (header = line 1); blank lines are dropped
+    # without renumbering the rows after them.
+    df.index = pd.Index(np.arange(2, len(df) + 2), name="line")
+    blank = df.eq("").all(axis=1) if len(df.columns) else pd.Series(False, index=df.index)
+    return df[~blank]
 
 
-def _line_numbers(n: int) -> np.ndarray:
-    return np.arange(2, n + 2)
+def line_of(rows: pd.Series | pd.DataFrame, pos: int) -> int:
+    """The file line of the row at position ``pos``: from a line-numbered index (tables read
+    by ``_read_table``), else counted from the header."""
+    if rows.index.name == "line":
+        return int(rows.index[pos])
+    return pos + 2
 
 
 def numeric_column(
@@ -115,7 +133,7 @@ def numeric_column(
             f"got {candidate[~ok].iloc[0]!r}",
             file=file,
             column=column,
-            row=int(_line_numbers(len(s))[pos]),
+            row=line_of(s, pos),
         )
     values = pd.Series(np.nan, index=s.index, dtype="float64")
     values[candidate.index] = candidate.str.replace(",", ".", regex=False).astype("float64")
@@ -131,7 +149,7 @@ def numeric_column(
                 f"value {values[bad].iloc[0]:g} is {side} {bound:g}",
                 file=file,
                 column=column,
-                row=int(_line_numbers(len(s))[pos]),
+                row=line_of(s, pos),
             )
     return values
 
@@ -147,7 +165,7 @@ def _codes(cells: pd.Series, file: str, column: str, levels: Iterable[str] | Non
             f"unit code {codes.iloc[pos]!r} is not of the allowed form ({allowed})",
             file=file,
             column=column,
-            row=pos + 2,
+            row=line_of(codes, pos),
         )
     return pd.DataFrame({"unit_code": codes, "level": level})
 
@@ -168,7 +186,9 @@ def _check_unique(df: pd.DataFrame, keys: list[str], file: str, column: str) -> 
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
         key = ", ".join(str(df[k].iloc[pos]) for k in keys)
-        raise InputError(f"duplicate row for ({key})", file=file, column=column, row=pos + 2)
+        raise InputError(
+            f"duplicate row for ({key})", file=file, column=column, row=line_of(df, pos)
+        )
 
 
 def _year_column(cells: pd.Series, file: str, column: str) -> pd.Series:
@@ -181,7 +201,7 @@ def _year_column(cells: pd.Series, file: str, column: str) -> pd.Series:
             f"expected a year such as 2019 or 2019JJ00, got {cells.iloc[pos]!r}",
             file=file,
             column=column,
-            row=pos + 2,
+            row=line_of(cells, pos),
         )
     return years.astype("int64")
 
@@ -194,7 +214,7 @@ def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
     name_col = next((c for c in schema.CBS_NAME_HEADERS if c in raw.columns), None)
     if raw.empty:
         raise InputError("the file has a header but no rows", file=file)
-    out = _codes(raw[code_col], file, code_col, None)
+    out = _codes(raw[code_col], file, code_col, ("gemeente", "wijk", "buurt"))
     out["unit_name"] = raw[name_col].str.strip() if name_col else out["unit_code"]
     out["year"] = _year_column(raw[period_col], file, period_col)
     for header in raw.columns:
@@ -217,7 +237,8 @@ def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
         if var.name not in out.columns:
             out[var.name] = np.nan
     _check_unique(out, ["unit_code", "year"], file, code_col)
-    return out[["unit_code", "unit_name", "level", "year", *(v.name for v in schema.CBS_VARIABLES)]]
+    columns = ["unit_code", "unit_name", "level", "year", *(v.name for v in schema.CBS_VARIABLES)]
+    return out[columns].reset_index(drop=True)
 
 
 def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
@@ -240,9 +261,12 @@ def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
             out[col] = np.nan
     if out["lbm"].isna().any():
         pos = int(np.flatnonzero(out["lbm"].isna().to_numpy())[0])
-        raise InputError("the total score is missing", file=file, column="lbm", row=pos + 2)
+        raise InputError(
+            "the total score is missing", file=file, column="lbm", row=line_of(out, pos)
+        )
     _check_unique(out, ["unit_code", "year"], file, code_col)
-    return out[["unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS]]
+    columns = ["unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS]
+    return out[columns].reset_index(drop=True)
 
 
 def parse_investment_csv(text: str, file: str) -> pd.DataFrame:
@@ -261,7 +285,7 @@ def parse_investment_csv(text: str, file: str) -> pd.DataFrame:
             raw[var.name], file=file, column=var.name, minimum=0.0, maximum=var.maximum
         )
     _check_unique(out, ["unit_code", "year"], file, "unit_code")
-    return out
+    return out.reset_index(drop=True)
 
 
 CROSSWALK_COLUMNS = ("old_code", "new_code", "year", "weight")
@@ -287,9 +311,9 @@ def parse_crosswalk(text: str, file: str) -> pd.DataFrame:
     bad = ~(out["weight"] > 0)
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("weight must be > 0", file=file, column="weight", row=pos + 2)
+        raise InputError("weight must be > 0", file=file, column="weight", row=line_of(out, pos))
     _check_unique(out, ["old_code", "new_code", "year"], file, "old_code")
-    return out
+    return out.reset_index(drop=True)
 
 
 PARSERS = {

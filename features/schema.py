@@ -176,8 +176,10 @@ INVESTMENT_BY_NAME = {v.name: v for v in INVESTMENT_VARIABLES}
 
 _LEVEL_PATTERNS = (
     ("gemeente", re.compile(r"^GM\d{4}$")),
-    ("wijk", re.compile(r"^WK\d{6}$")),
-    ("buurt", re.compile(r"^BU\d{8}$")),
+    # Gemeente number, then the wijk (2) and buurt (2) numbers; Amsterdam uses letters there
+    # (WK0363AA, BU0363AA01).
+    ("wijk", re.compile(r"^WK\d{4}[0-9A-Z]{2}$")),
+    ("buurt", re.compile(r"^BU\d{4}[0-9A-Z]{4}$")),
     ("pc4", re.compile(r"^\d{4}$")),
 )
 

@@ -1,8 +1,9 @@
 """No leakage: a source value of year Y never changes a feature of an as-of year before Y.
 
-Random small sources are built, one value of year Y (CBS, Leefbarometer score or dimension, or
-investment) is changed, and the panel is rebuilt. Every feature of every row with
-as_of_year < Y must be identical, NaN equal to NaN. Labels look ahead, so they may change.
+Random small sources are built, values of one year Y (CBS, Leefbarometer score or dimension,
+or investment: one value, or all of them) are changed, and the panel is rebuilt. Every feature
+of every row with as_of_year < Y must be identical, NaN equal to NaN. Labels look ahead, so
+they may change.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def same(a: float, b: float) -> bool:
 
 COLUMNS = {
     "cbs": CBS_VARS,
-    "lbm": ["lbm", *schema.LBM_DIMENSIONS],
+    "lbm": list(schema.LBM_SCORE_COLUMNS),
     "investment": INV_VARS,
 }
 

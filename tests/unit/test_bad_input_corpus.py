@@ -3,7 +3,7 @@ back the way a user's file is (bytes -> ``decode`` -> parser); the rejection mus
 ``InputError`` that names the file, and the column and the row (line number, header = 1)
 or the region code where there is one.
 
-Cases marked xfail(strict) are weak spots of the existing readers in features/readers.py:
+Cases marked xfail(strict) would be weak spots of the existing readers in features/readers.py:
 when a reader is fixed the case turns XPASS and fails, so the mark must then be removed.
 """
 
@@ -119,8 +119,7 @@ CASES: list[Bad] = [
     Bad("cbs-code-wrong-form", "kwb.csv", statline(OK, ("2019", "B", "WK36301", "1", "1")),
         parse_cbs_kwb_csv, CODE, 3, ("'WK36301'",)),
     Bad("cbs-pc4-code-in-kwb", "kwb.csv", statline(("2019", "B", "1011", "1", "1")),
-        parse_cbs_kwb_csv, CODE, 2, ("'1011'",),
-        weak="a PC4 code is accepted in a KWB file (level 'pc4'); KWB has only GM/WK/BU"),
+        parse_cbs_kwb_csv, CODE, 2, ("'1011'",)),
     Bad("cbs-text-in-count", "kwb.csv", statline(("2019", "B", "WK036302", "veel", "1")),
         parse_cbs_kwb_csv, INHABITANTS, 2, ("'veel'",)),
     Bad("cbs-negative-count", "kwb.csv", statline(OK, ("2019", "B", "WK036302", "-5", "1")),
@@ -136,13 +135,11 @@ CASES: list[Bad] = [
         parse_cbs_kwb_csv, None, 3, ("6 fields",)),
     Bad("cbs-blank-line-shifts-row", "kwb.csv",
         statline(OK, ("2019", "B", "WK036302", "veel", "1"), blank_after=1),
-        parse_cbs_kwb_csv, INHABITANTS, 4, ("'veel'",),
-        weak="pandas skips blank lines, so the row named is one line too early"),
+        parse_cbs_kwb_csv, INHABITANTS, 4, ("'veel'",)),
     Bad("cbs-duplicate-header", "kwb.csv",
         statline(("2019", "WK036301", "1", "veel"), header=(PERIOD, CODE, INHABITANTS,
                  INHABITANTS)),
-        parse_cbs_kwb_csv, INHABITANTS, None, ("twice",),
-        weak="pandas renames a repeated header to '<name>.1', which is silently ignored"),
+        parse_cbs_kwb_csv, INHABITANTS, None, ("twice",)),
     # Leefbarometer 3.0 (existing reader)
     Bad("lbm3-missing-lbm-column", "lbm.csv", lines("wk_code,jaar,afw", "WK036201,2014,0.1"),
         parse_lbm3_scores, None, None, ("lbm", "missing")),

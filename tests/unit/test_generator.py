@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from features import readers
+from features.harmonize import harmonize
 from features.panel import build_panel
 from features.synth import generate, truth
 
-SMALL = {"n_gemeenten": 25, "wijken_per_gemeente": 6.0}
+SMALL = {"n_gemeenten": 25, "wijken_per_gemeente": 6.0, "n_mergers": 3}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,8 @@ def _sources(data):
     )
     lbm = readers.parse_lbm3_scores(data.files["sources/leefbarometer/lbm3_scores_wijk.csv"], "lbm")
     inv = readers.parse_investment_csv(data.files["sources/investment/investment.csv"], "inv")
-    return cbs, lbm, inv
+    crosswalk = readers.parse_crosswalk(data.files["sources/crosswalk/crosswalk.csv"], "cw")
+    return harmonize(cbs, lbm, inv, crosswalk)
 
 
 def test_same_seed_same_output_and_other_seed_differs(small):
@@ -82,3 +84,22 @@ def test_truth_is_a_function_of_the_panel_built_from_the_files(small):
         joined.loc[known, "declined"].astype(int) == joined.loc[known, "label"].astype(int)
     ).all()
     assert joined.loc[~known, "label"].isna().all()
+
+
+def test_mergers_recode_wijken_and_the_crosswalk_makes_their_history_continuous(small):
+    crosswalk = readers.parse_crosswalk(small.files["sources/crosswalk/crosswalk.csv"], "cw")
+    assert len(crosswalk) > 0 and (crosswalk["weight"] == 1.0).all()
+    old, new, year = crosswalk.iloc[0][["old_code", "new_code", "year"]]
+    before = small.files[f"sources/cbs/kwb-{year - 1}.csv"]
+    after = small.files[f"sources/cbs/kwb-{year}.csv"]
+    assert old in before and new not in before
+    assert new in after and old not in after
+    cbs, lbm, inv = _sources(small)
+    panel = build_panel(cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=0.05)
+    history = panel[panel["unit_code"] == new].sort_values("as_of_year")
+    assert history["as_of_year"].tolist() == [2002, 2008, 2012, 2014, 2016, 2018, 2020, 2022, 2024]
+    assert history["lbm"].notna().all() and history["inhabitants"].notna().all()
+    assert not (panel["unit_code"] == old).any()
+    # the change across the merger year is a real change, not a jump from a missing value
+    at = history[history["as_of_year"] >= year].iloc[0]
+    assert np.isfinite(at["inhabitants_chg1"]) and np.isfinite(at["lbm_chg_prev"])

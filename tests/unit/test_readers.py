@@ -18,8 +18,8 @@ from features.readers import (
     parse_cbs_kwb_csv,
     parse_investment_csv,
     parse_lbm3_scores,
-    read_sources,
 )
+from features.sources import read_sources
 from wijkradar.config import parse_config
 from wijkradar.errors import InputError
 
@@ -515,7 +515,7 @@ def test_read_sources_missing_inputs(tmp_path: Path) -> None:
     _write(tmp_path / "kwb.csv", cbs_text(OK_ROW))
     (tmp_path / "empty").mkdir()
     only_cbs = parse_config({"source": [{"kind": "cbs_kwb_csv", "path": "kwb.csv"}]}, tmp_path)
-    with pytest.raises(InputError, match="no lbm3_scores source"):
+    with pytest.raises(InputError, match="no Leefbarometer source"):
         read_sources(only_cbs)
     missing = parse_config(
         {"source": [{"kind": "cbs_kwb_csv", "path": "kwb.csv"},

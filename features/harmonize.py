@@ -97,7 +97,8 @@ def _recode_once(
     if "unit_name" in frame.columns:
         newest = frame.sort_values("year").drop_duplicates("unit_code", keep="last")
         names = newest.set_index("unit_code")["unit_name"]
-        out["unit_name"] = out["unit_code"].map(names).fillna(out["unit_code"])
+        mapped = out["unit_code"].map(names).astype(object)
+        out["unit_name"] = mapped.where(mapped.notna(), out["unit_code"])
     if "level" in frame.columns:
         out["level"] = out["unit_code"].map(unit_level)
     return pd.concat([kept, out.reindex(columns=frame.columns)], ignore_index=True)

@@ -76,12 +76,18 @@ def unit_years(
 
 
 def names(cbs: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
-    """Unit and gemeente names: the newest name each code has had in the sources."""
+    """Unit and gemeente names: the newest name each code has had in the sources; in a year
+    both name a unit, CBS's name wins (it is the official register of names)."""
     both = pd.concat(
-        [cbs[["unit_code", "unit_name", "year"]], lbm[["unit_code", "unit_name", "year"]]]
+        [
+            lbm[["unit_code", "unit_name", "year"]].assign(_priority=0),
+            cbs[["unit_code", "unit_name", "year"]].assign(_priority=1),
+        ]
     )
     newest = (
-        both.sort_values("year").drop_duplicates("unit_code", keep="last").set_index("unit_code")
+        both.sort_values(["year", "_priority"], kind="stable")
+        .drop_duplicates("unit_code", keep="last")
+        .set_index("unit_code")
     )
     out = keys[["unit_code"]].copy()
     out["unit_name"] = out["unit_code"].map(newest["unit_name"]).fillna(out["unit_code"])
@@ -149,28 +155,43 @@ def lbm_features(lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def labels(lbm: pd.DataFrame, keys: pd.DataFrame, delta: float) -> pd.DataFrame:
-    """``label`` = 1 when lbm(first measurement after T) - lbm(last at or before T) <= -delta;
-    missing when either measurement is missing."""
-    m = lbm[["unit_code", "year", "lbm"]].rename(columns={"year": "m_year"}).sort_values("m_year")
+def _last_and_next(
+    lbm: pd.DataFrame, keys: pd.DataFrame, value: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per row: the unit's last measurement at or before T, and its measurement in the
+    release's next measurement year after T (missing if the unit was not measured then).
+
+    The horizon is the release's calendar, not the unit's: a unit skipped in one edition
+    has no label for that period rather than a label over a longer one.
+    """
+    m = lbm[["unit_code", "year", value]].rename(columns={"year": "m_year"})
+    m = m[m[value].notna()].sort_values("m_year")
     left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
     last = pd.merge_asof(
         left, m, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
-    ).set_index("index")
-    nxt = pd.merge_asof(
-        left,
-        m,
-        left_on="as_of_year",
-        right_on="m_year",
-        by="unit_code",
-        direction="forward",
-        allow_exact_matches=False,
-    ).set_index("index")
-    change = (nxt["lbm"] - last["lbm"]).reindex(keys.index)
+    ).set_index("index").reindex(keys.index)
+    calendar = np.sort(m["m_year"].unique())
+    pos = np.searchsorted(calendar, keys["as_of_year"].to_numpy(), side="right")
+    next_year = np.where(pos < len(calendar), calendar[np.minimum(pos, len(calendar) - 1)], -1)
+    wanted = pd.DataFrame(
+        {"unit_code": keys["unit_code"].to_numpy(), "m_year": next_year}, index=keys.index
+    )
+    nxt = wanted.reset_index().merge(m, on=["unit_code", "m_year"], how="left")
+    nxt = nxt.set_index("index").reindex(keys.index)
+    nxt["m_year"] = nxt["m_year"].where(nxt[value].notna())
+    return last, nxt
+
+
+def labels(lbm: pd.DataFrame, keys: pd.DataFrame, delta: float) -> pd.DataFrame:
+    """``label`` = 1 when lbm(next measurement after T) - lbm(last at or before T) <= -delta;
+    missing when either measurement is missing."""
+    last, nxt = _last_and_next(lbm, keys, "lbm")
+    change = nxt["lbm"] - last["lbm"]
     out = pd.DataFrame(index=keys.index)
-    out["label_outcome_year"] = nxt["m_year"].reindex(keys.index).astype("Int64")
+    out["label_outcome_year"] = nxt["m_year"].where(change.notna()).astype("Int64")
     out["label_lbm_change"] = change.astype("float64")
-    out["label"] = pd.array(np.where(change.isna(), pd.NA, change <= -delta + LABEL_TOLERANCE), dtype="Int8")
+    declined = change <= -delta + LABEL_TOLERANCE
+    out["label"] = pd.array(np.where(change.isna(), pd.NA, declined), dtype="Int8")
     return out
 
 
@@ -178,29 +199,9 @@ def development_labels(
     development: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame, max_class: int
 ) -> pd.DataFrame:
     """``label`` = 1 when the official development class between the last measurement at or
-    before T and the first after T is <= ``max_class``; missing where the release has none."""
-    m = lbm[["unit_code", "year", "lbm"]].rename(columns={"year": "m_year"}).sort_values("m_year")
-    left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
-    last = (
-        pd.merge_asof(
-            left, m, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
-        )
-        .set_index("index")
-        .reindex(keys.index)
-    )
-    nxt = (
-        pd.merge_asof(
-            left,
-            m,
-            left_on="as_of_year",
-            right_on="m_year",
-            by="unit_code",
-            direction="forward",
-            allow_exact_matches=False,
-        )
-        .set_index("index")
-        .reindex(keys.index)
-    )
+    before T and the next measurement is <= ``max_class``; missing where the release has none."""
+    value = "lbm_class" if "lbm_class" in lbm.columns else "lbm"
+    last, nxt = _last_and_next(lbm, keys, value)
     pairs = pd.DataFrame(
         {"unit_code": keys["unit_code"], "from_year": last["m_year"], "to_year": nxt["m_year"]},
         index=keys.index,
@@ -213,9 +214,10 @@ def development_labels(
         .reindex(keys.index)
     )
     cls = joined["development_class"]
+    score_last, score_next = _last_and_next(lbm, keys, "lbm")
     out = pd.DataFrame(index=keys.index)
     out["label_outcome_year"] = nxt["m_year"].where(cls.notna()).astype("Int64")
-    out["label_lbm_change"] = (nxt["lbm"] - last["lbm"]).astype("float64")
+    out["label_lbm_change"] = (score_next["lbm"] - score_last["lbm"]).astype("float64")
     out["label"] = pd.array(np.where(cls.isna(), pd.NA, cls <= max_class), dtype="Int8")
     return out
 

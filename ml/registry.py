@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -60,20 +60,52 @@ def pip_requirements() -> list[str]:
     return [f"{p}=={package_version(p)}" for p in ("lightgbm", "numpy", "pandas", "mlflow")]
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """What one MLflow run records besides a model."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    step_metrics: list[tuple[str, float, int]] = field(default_factory=list)  # key, value, step
+    tags: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # -> evaluation/<name>.*
+    texts: dict[str, str] = field(default_factory=dict)  # -> evaluation/<name>
+
+
+def _record(mlflow: Any, record: RunRecord, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    mlflow.log_params(record.params)
+    mlflow.log_metrics(record.metrics)
+    for key, value, step in record.step_metrics:
+        mlflow.log_metric(key, value, step=step)
+    mlflow.set_tags(record.tags)
+    for name, table in record.tables.items():
+        table.to_parquet(folder / f"{name}.parquet", index=False)
+        table.to_csv(folder / f"{name}.csv", index=False)
+    for name, text in record.texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    if record.tables or record.texts:
+        mlflow.log_artifacts(str(folder), artifact_path="evaluation")
+
+
+def log_evaluation(tracking: Tracking, record: RunRecord, run_name: str) -> str:
+    """An MLflow run without a model (a backtest, say); returns its run id."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking.uri)
+    exp = experiment_id(tracking)
+    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(
+        experiment_id=exp, run_name=run_name
+    ) as run:
+        _record(mlflow, record, Path(tmp))
+        return str(run.info.run_id)
+
+
 def log_training(
-    tracking: Tracking,
-    *,
-    booster: Any,
-    features: list[str],
-    params: dict[str, Any],
-    metrics: dict[str, float],
-    step_metrics: list[tuple[str, float, int]],
-    tags: dict[str, str],
-    tables: dict[str, pd.DataFrame],
-    texts: dict[str, str],
+    tracking: Tracking, record: RunRecord, *, booster: Any, features: list[str]
 ) -> ModelRef:
-    """One MLflow run: params, metrics, tables and texts as artifacts, the pyfunc model;
-    register it and make it the champion."""
+    """One MLflow run: the record and the pyfunc model; register the model and make it the
+    champion."""
     import mlflow
 
     from models.packaged import BOOSTER_ARTIFACT, FEATURES_ARTIFACT, RiskModel, signature
@@ -82,19 +114,11 @@ def log_training(
     mlflow.set_registry_uri(tracking.uri)
     exp = experiment_id(tracking)
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(experiment_id=exp) as run:
-        mlflow.log_params(params)
-        mlflow.log_metrics(metrics)
-        for key, value, step in step_metrics:
-            mlflow.log_metric(key, value, step=step)
-        mlflow.set_tags(tags)
         folder = Path(tmp)
-        for name, table in tables.items():
-            table.to_parquet(folder / f"{name}.parquet", index=False)
-            table.to_csv(folder / f"{name}.csv", index=False)
-        for name, text in texts.items():
-            (folder / name).write_text(text, encoding="utf-8")
-        mlflow.log_artifacts(str(folder), artifact_path="evaluation")
-        booster_path, features_path = folder / "booster.txt", folder / "features.json"
+        _record(mlflow, record, folder / "evaluation")
+        model_dir = folder / "model"
+        model_dir.mkdir()
+        booster_path, features_path = model_dir / "booster.txt", model_dir / "features.json"
         booster.save_model(str(booster_path))
         features_path.write_text(json.dumps(features))
         with warnings.catch_warnings():

@@ -107,19 +107,50 @@ class LogisticBaseline:
 
 
 class LastChangeBaseline:
-    """No learning: the larger the last fall in the score, the higher the risk."""
+    """No learning: the larger the last fall in the score, the higher the risk. Where a row
+    has no score change, the change in class (a release with classes only) stands in."""
 
-    def __init__(self, column: str = "lbm_chg_prev") -> None:
-        self.column = column
+    def __init__(self, columns: tuple[str, ...] = ("lbm_chg_prev", "lbm_class_chg_prev")) -> None:
+        self.columns = columns
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, features: Sequence[str]) -> LastChangeBaseline:
-        if self.column not in X.columns:
+        self.columns_ = [c for c in self.columns if c in X.columns]
+        if not self.columns_:
             raise ValueError(
-                f"The 'column' parameter must name a panel column. Got {self.column!r} instead."
+                f"The 'columns' parameter must name a panel column. Got {list(self.columns)} "
+                "instead."
             )
-        self.fitted_ = True
+        # Put each column on the scale of its spread, so a class step and a score change
+        # are comparable.
+        self.scales_ = [float(np.nanstd(X[c].to_numpy(dtype="float64", na_value=np.nan))) or 1.0
+                        for c in self.columns_]
         return self
 
     def score_samples(self, X: pd.DataFrame) -> np.ndarray:
-        change = X[self.column].to_numpy(dtype="float64", na_value=np.nan)
-        return np.nan_to_num(-change, nan=0.0)
+        score = np.full(len(X), np.nan)
+        for column, scale in zip(self.columns_, self.scales_, strict=True):
+            change = X[column].to_numpy(dtype="float64", na_value=np.nan) / scale
+            score = np.where(np.isnan(score), -change, score)
+        return np.nan_to_num(score, nan=0.0)
+
+
+class CurrentLevelBaseline:
+    """No learning: the lower the current class (or score), the higher the risk."""
+
+    def __init__(self, columns: tuple[str, ...] = ("lbm_class", "lbm")) -> None:
+        self.columns = columns
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, features: Sequence[str]) -> CurrentLevelBaseline:
+        usable = [c for c in self.columns if c in X.columns and X[c].notna().any()]
+        if not usable:
+            raise ValueError(
+                f"The 'columns' parameter must name a panel column with values. "
+                f"Got {list(self.columns)} instead."
+            )
+        self.column_ = usable[0]
+        self.fill_ = float(X[self.column_].median())
+        return self
+
+    def score_samples(self, X: pd.DataFrame) -> np.ndarray:
+        level = X[self.column_].to_numpy(dtype="float64", na_value=np.nan)
+        return -np.nan_to_num(level, nan=self.fill_)

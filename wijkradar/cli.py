@@ -172,6 +172,28 @@ def report(
 
 
 @app.command()
+def backtest(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None) -> None:
+    """Train on the periods known by each cut-off, test on the next; LightGBM vs baselines."""
+    from wijkradar import stages
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    with _status("backtest") as say:
+        table, run_id = _guard(lambda: stages.run_backtest(ws, cfg, say))
+    view = Table(title="Backtest: each period tested on models trained before it")
+    cols = ("period", "model", "n", "base rate", "ROC-AUC", "PR-AUC", "P@1%", "P@5%", "P@10%",
+            "R@1%", "R@5%", "R@10%")
+    for col in cols:
+        view.add_column(col, justify="right")
+    for r in table.itertuples():
+        view.add_row(r.period, r.model, f"{r.n:,}", f"{r.base_rate:.3f}", f"{r.roc_auc:.3f}",
+                     f"{r.pr_auc:.3f}", f"{r.precision_at_1:.3f}", f"{r.precision_at_5:.3f}",
+                     f"{r.precision_at_10:.3f}", f"{r.recall_at_1:.3f}", f"{r.recall_at_5:.3f}",
+                     f"{r.recall_at_10:.3f}")
+    out.print(view)
+    out.print(f"logged to MLflow run {run_id}")
+
+
+@app.command()
 def demo(
     workspace: WorkspaceOpt = Path("workspace"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,

@@ -165,10 +165,7 @@ def run_train(ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress
         "n_trees": result.n_trees,
     }
     progress("logging to MLflow and registering the model")
-    ref = registry.log_training(
-        tracking_of(ws, cfg),
-        booster=result.booster,
-        features=result.features,
+    record = registry.RunRecord(
         params=params,
         metrics=metrics,
         step_metrics=step_metrics,
@@ -180,4 +177,28 @@ def run_train(ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress
         tables={"evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]]},
         texts={"config.json": json.dumps(asdict(cfg), indent=2, default=str)},
     )
+    ref = registry.log_training(
+        tracking_of(ws, cfg), record, booster=result.booster, features=result.features
+    )
     return TrainSummary(ref=ref, result=result, truth=truth_scores)
+
+
+def run_backtest(ws: Workspace, cfg: Config, progress: Progress) -> tuple[pd.DataFrame, str]:
+    """Backtest every period; log the table and per-period metrics to MLflow."""
+    from ml.backtest import METRICS, backtest
+
+    panel, meta = ensure_panel(ws, cfg)
+    table = backtest(panel, cfg, progress)
+    record = registry.RunRecord(
+        params={"label.kind": cfg.label.kind, "panel.level": cfg.panel.level,
+                **{f"model.{k}": v for k, v in asdict(cfg.model).items()}},
+        step_metrics=[
+            (f"{r.model}_{m}", float(getattr(r, m)), int(r.test_year))
+            for r in table.itertuples() for m in METRICS if m != "n"
+        ],
+        tags={"panel_fingerprint": meta["fingerprint"], "code_version": code_version(),
+              "kind": "backtest"},
+        tables={"backtest": table},
+    )
+    run_id = registry.log_evaluation(tracking_of(ws, cfg), record, run_name="backtest")
+    return table, run_id

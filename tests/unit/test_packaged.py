@@ -73,17 +73,12 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     )
     with pytest.raises(NoModelError):
         registry.resolve(tracking, None)
-    ref = registry.log_training(
-        tracking,
-        booster=booster,
-        features=FEATURES,
-        params={"p": 1},
-        metrics={"m": 0.5},
-        step_metrics=[("s", 0.1, 2020)],
-        tags={"t": "x"},
-        tables={"evaluation": pd.DataFrame({"x": [1, 2]})},
+    record = registry.RunRecord(
+        params={"p": 1}, metrics={"m": 0.5}, step_metrics=[("s", 0.1, 2020)],
+        tags={"t": "x"}, tables={"evaluation": pd.DataFrame({"x": [1, 2]})},
         texts={"note.txt": "hi"},
     )
+    ref = registry.log_training(tracking, record, booster=booster, features=FEATURES)
     champion = registry.resolve(tracking, None)
     assert (champion.version, champion.run_id) == (ref.version, ref.run_id)
     model, features = registry.load(tracking, champion)
@@ -96,15 +91,7 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     assert registry.run_table(tracking, ref.run_id, "evaluation")["x"].tolist() == [1, 2]
     assert (tmp_path / "artifacts").is_dir()
     second = registry.log_training(
-        tracking,
-        booster=booster,
-        features=FEATURES,
-        params={},
-        metrics={},
-        step_metrics=[],
-        tags={},
-        tables={},
-        texts={},
+        tracking, registry.RunRecord(), booster=booster, features=FEATURES
     )
     assert registry.resolve(tracking, None).version == second.version != ref.version
     assert registry.resolve(tracking, f"models:/wijkradar/{ref.version}").run_id == ref.run_id

@@ -317,14 +317,16 @@ def test_label_is_one_exactly_when_change_at_most_minus_delta(
     assert r["label"] == label
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="labels() compares the float difference with -delta without tolerance: "
-    "4.15 - 4.20 = -0.04999999999999982 > -0.05, so a drop of exactly delta in "
-    "decimal scores is labelled 0",
+@pytest.mark.parametrize(
+    ("before", "after", "label"),
+    [(4.20, 4.15, 1), (4.15, 4.10, 1), (4.30, 4.25, 1), (4.20, 4.151, 0), (4.20, 4.149, 1)],
 )
-def test_label_at_decimal_boundary(source_frames: SourceFrames) -> None:
-    assert _two_measurements(source_frames, 4.20, 4.15, delta=0.05)["label"] == 1
+def test_label_at_decimal_boundary(
+    source_frames: SourceFrames, before: float, after: float, label: int
+) -> None:
+    # Scores are decimals: a drop of exactly delta counts, though 4.15 - 4.20 in binary
+    # floating point is -0.04999999999999982.
+    assert _two_measurements(source_frames, before, after, delta=0.05)["label"] == label
 
 
 def test_buurt_panel(source_frames: SourceFrames) -> None:

@@ -66,7 +66,9 @@ def build_ranking(
     out = pd.concat([ids.reset_index(drop=True), output.reset_index(drop=True)], axis=1)
     out["rank"] = out["risk"].rank(ascending=False, method="first").astype("int64")
     out["rank_in_gemeente"] = (
-        out.groupby("gemeente_code", dropna=False)["risk"].rank(ascending=False, method="first").astype("int64")
+        out.groupby("gemeente_code", dropna=False)["risk"]
+        .rank(ascending=False, method="first")
+        .astype("int64")
     )
     shap_cols = [shap_column(f) for f in features]
     out["top_drivers"] = top_drivers(

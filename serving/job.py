@@ -21,7 +21,7 @@ from serving.ranking import ADDITIVITY_TOLERANCE, additivity_error, build_rankin
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
-from wijkradar.errors import NotEnoughDataError, SchemaMismatchError, WijkradarError
+from wijkradar.errors import ExplanationError, NotEnoughDataError, SchemaMismatchError
 from wijkradar.stages import ensure_panel, tracking_of
 
 Progress = Callable[[str], None]
@@ -40,6 +40,21 @@ def schema_differences(model_features: list[str], panel_features: list[str]) -> 
     """What keeps a model from scoring a panel, in words (empty when it fits)."""
     missing = [f for f in model_features if f not in panel_features]
     return [f"the panel lacks feature {f!r}" for f in missing]
+
+
+def score_rows(
+    predict: Callable[[pd.DataFrame], pd.DataFrame], rows: pd.DataFrame, features: list[str]
+) -> tuple[pd.DataFrame, float]:
+    """Score, explain and rank ``rows`` (pure apart from the model call). Returns the ranking
+    and the largest additivity error; raises when the explanations do not add up."""
+    output = predict(rows[features].astype("float64"))
+    error = additivity_error(output, features)
+    if error > ADDITIVITY_TOLERANCE:
+        raise ExplanationError(
+            f"SHAP additivity violated: max |base + sum(shap) - margin| = {error:.3g} "
+            f"> {ADDITIVITY_TOLERANCE:g}. Nothing was published."
+        )
+    return build_ranking(rows, output, features), error
 
 
 def run_id_of(panel_fingerprint: str, ref: registry.ModelRef, as_of_year: int) -> str:
@@ -77,14 +92,7 @@ def run_score(
     if problems:
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
     progress(f"scoring and explaining {len(rows):,} units")
-    output = model.predict(rows[features].astype("float64"))
-    error = additivity_error(output, features)
-    if error > ADDITIVITY_TOLERANCE:
-        raise WijkradarError(
-            f"SHAP additivity violated: max |base + sum(shap) - margin| = {error:.3g} "
-            f"> {ADDITIVITY_TOLERANCE:g}. Nothing was published."
-        )
-    ranking = build_ranking(rows, output, features)
+    ranking, error = score_rows(model.predict, rows, features)
     manifest = {
         "run_id": run_id,
         "as_of_year": year,

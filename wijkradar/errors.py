@@ -62,3 +62,15 @@ class NotEnoughDataError(WijkradarError):
     """The panel has too few labelled rows or years for what was asked."""
 
     exit_code = 6
+
+
+class LockHeldError(WijkradarError):
+    """Another run holds the workspace's lock (a live process)."""
+
+    exit_code = 7
+
+
+class ExplanationError(WijkradarError):
+    """The explanations do not add up to the model's output."""
+
+    exit_code = 8

@@ -57,7 +57,8 @@ def _check_field_counts(text: str, file: str, sep: str) -> None:
         n = names.count(repeated[0])
         raise InputError(
             f"the header names this column {'twice' if n == 2 else f'{n} times'}",
-            file=file, column=repeated[0],
+            file=file,
+            column=repeated[0],
         )
     for row in reader:
         if len(row) > len(header):
@@ -298,8 +299,15 @@ def parse_crosswalk(text: str, file: str) -> pd.DataFrame:
     missing = [c for c in CROSSWALK_COLUMNS if c not in raw.columns]
     if missing:
         raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
-    if raw.empty:
-        raise InputError("the file has a header but no rows", file=file)
+    if raw.empty:  # a header alone: no code changes
+        return pd.DataFrame(
+            {
+                "old_code": pd.Series(dtype=object),
+                "new_code": pd.Series(dtype=object),
+                "year": pd.Series(dtype="int64"),
+                "weight": pd.Series(dtype="float64"),
+            }
+        )
     out = pd.DataFrame(
         {
             "old_code": _codes(raw["old_code"], file, "old_code", None)["unit_code"],

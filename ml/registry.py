@@ -104,8 +104,8 @@ def log_evaluation(tracking: Tracking, record: RunRecord, run_name: str) -> str:
 def log_training(
     tracking: Tracking, record: RunRecord, *, booster: Any, features: list[str]
 ) -> ModelRef:
-    """One MLflow run: the record and the pyfunc model; register the model and make it the
-    champion."""
+    """One MLflow run: the record and the pyfunc model, registered as a new version. Whether it
+    becomes the champion is ``ml.promotion.decide``'s call."""
     import mlflow
 
     from models.packaged import BOOSTER_ARTIFACT, FEATURES_ARTIFACT, RiskModel, signature
@@ -139,7 +139,6 @@ def log_training(
             )
         run_id = run.info.run_id
     version = str(info.registered_model_version)
-    _client(tracking).set_registered_model_alias(tracking.model_name, CHAMPION, version)
     return ModelRef(
         tracking.model_name, version, run_id, f"models:/{tracking.model_name}/{version}"
     )

@@ -193,6 +193,52 @@ def backtest(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = No
     out.print(f"logged to MLflow run {run_id}")
 
 
+models_app = typer.Typer(no_args_is_help=True, help="The registered models: list, promote, "
+                         "roll back.")
+app.add_typer(models_app, name="models")
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the registry).")]
+
+
+@models_app.command("list")
+def models_list(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None) -> None:
+    """Every registered version, its aliases and its promotion record."""
+    from ml import promotion
+    from wijkradar.stages import tracking_of
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    table = _guard(lambda: promotion.versions(tracking_of(ws, cfg)))
+    view = Table(title=f"Registered model {cfg.tracking.model_name}")
+    for col in ("version", "aliases", "created", "decision", "reason", "promoted by"):
+        view.add_column(col)
+    for r in table.itertuples():
+        view.add_row(str(r.version), r.aliases, r.created, r.decision, r.reason, r.promoted_by)
+    out.print(view)
+
+
+@models_app.command("promote")
+def models_promote(version: str, workspace: WorkspaceOpt = Path("workspace"),
+                   config: ConfigOpt = None, reason: ReasonOpt = "promoted by hand") -> None:
+    """Make VERSION the champion."""
+    from ml import promotion
+    from wijkradar.stages import tracking_of
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    _guard(lambda: promotion.promote(tracking_of(ws, cfg), version, reason))
+    out.print(f"version {version} is now the champion ({reason})")
+
+
+@models_app.command("rollback")
+def models_rollback(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
+                    reason: ReasonOpt = "rolled back by hand") -> None:
+    """Restore the champion that the current one replaced."""
+    from ml import promotion
+    from wijkradar.stages import tracking_of
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    version = _guard(lambda: promotion.rollback(tracking_of(ws, cfg), reason))
+    out.print(f"version {version} is the champion again ({reason})")
+
+
 @app.command()
 def demo(
     workspace: WorkspaceOpt = Path("workspace"),

@@ -160,6 +160,25 @@ class ValidationConfig:
 
 
 @dataclass(frozen=True)
+class PromotionConfig:
+    """When a newly trained model (the challenger) replaces the champion: when it beats it on
+    the same latest validation fold by ``margin`` in ``metric``."""
+
+    metric: str = "pr_auc"
+    margin: float = 0.0
+
+    def __post_init__(self) -> None:
+        allowed = ("pr_auc", "roc_auc", "precision_at_10", "recall_at_10", "precision_at_5")
+        if self.metric not in allowed:
+            raise ConfigError(
+                f"The promotion 'metric' must be one of {', '.join(allowed)}. "
+                f"Got {self.metric!r} instead."
+            )
+        if self.margin < 0:
+            raise ConfigError(f"The promotion 'margin' must be >= 0. Got {self.margin} instead.")
+
+
+@dataclass(frozen=True)
 class TrackingConfig:
     """MLflow tracking. Empty ``uri``: the embedded SQLite store in the workspace."""
 
@@ -179,6 +198,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    promotion: PromotionConfig = field(default_factory=PromotionConfig)
 
     def sources_of(self, kind: str) -> tuple[SourceConfig, ...]:
         return tuple(s for s in self.sources if s.kind == kind)
@@ -190,6 +210,7 @@ _SECTIONS = {
     "model": ModelConfig,
     "validation": ValidationConfig,
     "tracking": TrackingConfig,
+    "promotion": PromotionConfig,
 }
 
 

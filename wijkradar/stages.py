@@ -21,7 +21,7 @@ import wijkradar
 from features import sources
 from features.harmonize import harmonize
 from features.panel import build_panel, feature_columns
-from ml import registry, truth
+from ml import promotion, registry, truth
 from ml.train import TrainResult, train
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
@@ -119,6 +119,7 @@ class TrainSummary:
     ref: registry.ModelRef
     result: TrainResult
     truth: dict[str, float] | None
+    decision: promotion.Decision
 
 
 def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | None:
@@ -177,10 +178,12 @@ def run_train(ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress
         tables={"evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]]},
         texts={"config.json": json.dumps(asdict(cfg), indent=2, default=str)},
     )
-    ref = registry.log_training(
-        tracking_of(ws, cfg), record, booster=result.booster, features=result.features
-    )
-    return TrainSummary(ref=ref, result=result, truth=truth_scores)
+    tracking = tracking_of(ws, cfg)
+    ref = registry.log_training(tracking, record, booster=result.booster, features=result.features)
+    decision = promotion.decide(tracking, ref, cfg.promotion)
+    progress(("promoted to champion: " if decision.promoted else "kept as challenger: ")
+             + decision.reason)
+    return TrainSummary(ref=ref, result=result, truth=truth_scores, decision=decision)
 
 
 def run_backtest(ws: Workspace, cfg: Config, progress: Progress) -> tuple[pd.DataFrame, str]:

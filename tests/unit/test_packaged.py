@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml import registry
+from ml import promotion, registry
 from models.packaged import output_columns, predict_frame
 from serving.ranking import additivity_error
 from wijkradar.errors import NoModelError
@@ -79,6 +79,7 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
         texts={"note.txt": "hi"},
     )
     ref = registry.log_training(tracking, record, booster=booster, features=FEATURES)
+    promotion.promote(tracking, ref.version, "first model", by="test")
     champion = registry.resolve(tracking, None)
     assert (champion.version, champion.run_id) == (ref.version, ref.run_id)
     model, features = registry.load(tracking, champion)
@@ -93,6 +94,8 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     second = registry.log_training(
         tracking, registry.RunRecord(), booster=booster, features=FEATURES
     )
+    assert registry.resolve(tracking, None).version == ref.version  # registered, not promoted
+    promotion.promote(tracking, second.version, "newer", by="test")
     assert registry.resolve(tracking, None).version == second.version != ref.version
     assert registry.resolve(tracking, f"models:/wijkradar/{ref.version}").run_id == ref.run_id
     with pytest.raises(NoModelError, match="models:/NAME@ALIAS"):

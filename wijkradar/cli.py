@@ -118,16 +118,24 @@ def _evaluation_table(summary: object) -> Table:
     return table
 
 
+SearchOpt = Annotated[
+    bool, typer.Option(help="First search LightGBM's parameters on the temporal folds.")
+]
+
+
 @app.command()
 def train(
-    workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None, as_of: AsOfOpt = None
+    workspace: WorkspaceOpt = Path("workspace"),
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    search: SearchOpt = False,
 ) -> None:
-    """Train with temporal validation, log to MLflow, register as champion."""
+    """Train with temporal validation, log to MLflow; promote if it beats the champion."""
     from wijkradar import stages
 
     ws, cfg = _guard(lambda: _context(workspace, config))
     with _status("training") as say:
-        summary = _guard(lambda: stages.run_train(ws, cfg, as_of, say))
+        summary = _guard(lambda: stages.run_train(ws, cfg, as_of, say, search=search))
     out.print(_evaluation_table(summary))
     if summary.truth:
         t = summary.truth

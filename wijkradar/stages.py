@@ -12,7 +12,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +22,7 @@ from features import sources
 from features.harmonize import harmonize
 from features.panel import build_panel, feature_columns
 from ml import promotion, registry, truth
-from ml.train import TrainResult, train
+from ml.train import TrainResult, outcome_years, train
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
@@ -135,8 +135,21 @@ def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | N
     return truth.compare(ranking, t)
 
 
-def run_train(ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress) -> TrainSummary:
+def run_train(
+    ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress, search: bool = False
+) -> TrainSummary:
     panel, meta = ensure_panel(ws, cfg)
+    tables: dict[str, pd.DataFrame] = {}
+    if search:
+        from ml import search as model_search
+
+        year = cutoff if cutoff is not None else max(
+            o for o in outcome_years(panel).values() if o is not None
+        )
+        tables["search"] = model_search.search(panel, cfg, year, progress)
+        cfg = replace(cfg, model=model_search.best(tables["search"], cfg.model))
+        progress(f"search: best leaves {cfg.model.num_leaves}, depth {cfg.model.max_depth}, "
+                 f"learning rate {cfg.model.learning_rate}")
     result = train(panel, cfg, cutoff, progress)
     truth_scores = _last_fold_truth(result, ws)
     ev = result.evaluation
@@ -175,7 +188,7 @@ def run_train(ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress
             "code_version": code_version(),
             "cutoff": str(result.cutoff),
         },
-        tables={"evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]]},
+        tables={"evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]], **tables},
         texts={"config.json": json.dumps(asdict(cfg), indent=2, default=str)},
     )
     tracking = tracking_of(ws, cfg)

@@ -65,6 +65,19 @@ def run_id_of(panel_fingerprint: str, ref: registry.ModelRef, as_of_year: int) -
 def run_score(
     ws: Workspace, cfg: Config, as_of: int | None, model_uri: str | None, progress: Progress
 ) -> ScoreOutcome:
+    """Score under the workspace's lock: a second run at the same time fails with
+    ``LockHeldError``; a lock left by a killed run is taken over."""
+    from serving.lock import RunLock
+
+    with RunLock(ws.lock) as lock:
+        if lock.took_over_from_:
+            progress(f"took over a stale lock of pid {lock.took_over_from_.get('pid')}")
+        return _run_score(ws, cfg, as_of, model_uri, progress)
+
+
+def _run_score(
+    ws: Workspace, cfg: Config, as_of: int | None, model_uri: str | None, progress: Progress
+) -> ScoreOutcome:
     panel, meta = ensure_panel(ws, cfg)
     year = int(as_of if as_of is not None else panel["as_of_year"].max())
     rows = panel[panel["as_of_year"] == year].reset_index(drop=True)
@@ -109,7 +122,8 @@ def run_score(
     with catalog.staged_dir(final) as tmp:
         ranking.to_parquet(tmp / "ranking.parquet", index=False)
         ranking.to_csv(tmp / "ranking.csv", index=False)
-        catalog.write_json(manifest, tmp / "manifest.json")
+        manifest["files"] = catalog.file_digests(tmp)
+        catalog.write_json(manifest, tmp / "manifest.json")  # last: a run with it is whole
     catalog.point_latest(ws, year, run_id)
     progress(f"published run {run_id}")
     return ScoreOutcome(run_id, final, True, ranking, manifest)

@@ -13,6 +13,7 @@ Layout of a workspace ``W``::
     W/panel/panel.json               its fingerprint and the inputs it was built from
     W/mlflow/mlflow.db               MLflow tracking and registry store (SQLite)
     W/mlflow/artifacts/              MLflow artifacts
+    W/scores/.lock                   held while a scoring run is under way
     W/scores/<as_of_year>/latest     name of the newest complete run for that year
     W/scores/<as_of_year>/runs/<id>/ ranking.parquet, ranking.csv, manifest.json
     W/report/index.html              the self-contained report
@@ -20,6 +21,7 @@ Layout of a workspace ``W``::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -93,6 +95,11 @@ class Workspace:
 
     def latest_pointer(self, as_of_year: int) -> Path:
         return self.scores_dir(as_of_year) / "latest"
+
+    @property
+    def lock(self) -> Path:
+        """Held by a scoring run (see ``serving.lock``)."""
+        return self.root / "scores" / ".lock"
 
     @property
     def report(self) -> Path:
@@ -175,6 +182,35 @@ def staged_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file below ``folder`` (relative path -> hex digest)."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        out[path.relative_to(folder).as_posix()] = h.hexdigest()
+    return out
+
+
+def verify_run(run: Path) -> list[str]:
+    """Problems with a published run folder (empty when it is whole)."""
+    manifest = run / "manifest.json"
+    if not manifest.exists():
+        return [f"{run}: no manifest.json"]
+    listed = read_json(manifest).get("files", {})
+    actual = file_digests(run)
+    actual.pop("manifest.json", None)
+    problems = [f"{name}: missing" for name in listed if name not in actual]
+    problems += [f"{name}: not in the manifest" for name in actual if name not in listed]
+    problems += [
+        f"{name}: checksum differs" for name, digest in listed.items()
+        if name in actual and actual[name] != digest
+    ]
+    return problems
 
 
 def point_latest(ws: Workspace, as_of_year: int, run_id: str) -> None:

@@ -102,13 +102,24 @@ def log_evaluation(tracking: Tracking, record: RunRecord, run_name: str) -> str:
 
 
 def log_training(
-    tracking: Tracking, record: RunRecord, *, booster: Any, features: list[str]
+    tracking: Tracking,
+    record: RunRecord,
+    *,
+    booster: Any,
+    features: list[str],
+    calibrator: dict[str, Any] | None = None,
 ) -> ModelRef:
     """One MLflow run: the record and the pyfunc model, registered as a new version. Whether it
     becomes the champion is ``ml.promotion.decide``'s call."""
     import mlflow
 
-    from models.packaged import BOOSTER_ARTIFACT, FEATURES_ARTIFACT, RiskModel, signature
+    from models.packaged import (
+        BOOSTER_ARTIFACT,
+        CALIBRATOR_ARTIFACT,
+        FEATURES_ARTIFACT,
+        RiskModel,
+        signature,
+    )
 
     mlflow.set_tracking_uri(tracking.uri)
     mlflow.set_registry_uri(tracking.uri)
@@ -121,6 +132,11 @@ def log_training(
         booster_path, features_path = model_dir / "booster.txt", model_dir / "features.json"
         booster.save_model(str(booster_path))
         features_path.write_text(json.dumps(features))
+        artifacts = {BOOSTER_ARTIFACT: str(booster_path), FEATURES_ARTIFACT: str(features_path)}
+        if calibrator is not None:
+            calibrator_path = model_dir / "calibrator.json"
+            calibrator_path.write_text(json.dumps(calibrator))
+            artifacts[CALIBRATOR_ARTIFACT] = str(calibrator_path)
         with warnings.catch_warnings():
             # The signature is explicit, and the model is our own class: neither MLflow's
             # advice to add an input example nor its note on pickled models applies.
@@ -129,10 +145,7 @@ def log_training(
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=RiskModel(),
-                artifacts={
-                    BOOSTER_ARTIFACT: str(booster_path),
-                    FEATURES_ARTIFACT: str(features_path),
-                },
+                artifacts=artifacts,
                 signature=signature(features),
                 pip_requirements=pip_requirements(),
                 registered_model_name=tracking.model_name,
@@ -142,6 +155,17 @@ def log_training(
     return ModelRef(
         tracking.model_name, version, run_id, f"models:/{tracking.model_name}/{version}"
     )
+
+
+def log_texts(tracking: Tracking, run_id: str, texts: dict[str, str]) -> None:
+    """Add text artifacts under ``evaluation/`` to a finished run."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking.uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in texts.items():
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+        client.log_artifacts(run_id, tmp, artifact_path="evaluation")
 
 
 def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
@@ -182,6 +206,19 @@ def load(tracking: Tracking, ref: ModelRef) -> tuple[Any, list[str]]:
         raise NoModelError(f"Could not load {ref.uri}: {exc}") from exc
     features = model.metadata.get_input_schema().input_names()
     return model, list(features)
+
+
+def run_text(tracking: Tracking, run_id: str, name: str) -> str | None:
+    """A text artifact the training run logged under ``evaluation/`` (None if absent)."""
+    import mlflow
+
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=f"evaluation/{name}", tracking_uri=tracking.uri
+        )
+    except Exception:  # an older run without this artifact
+        return None
+    return Path(path).read_text(encoding="utf-8")
 
 
 def run_table(tracking: Tracking, run_id: str, name: str) -> pd.DataFrame:

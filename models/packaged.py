@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import lightgbm as lgb
 import mlflow.pyfunc
@@ -22,6 +22,7 @@ from mlflow.types.schema import ColSpec, Schema
 
 BOOSTER_ARTIFACT = "booster"
 FEATURES_ARTIFACT = "features"
+CALIBRATOR_ARTIFACT = "calibrator"
 DEFAULT_CHUNK_ROWS = 20_000
 
 
@@ -58,8 +59,13 @@ def predict_frame(
     features: Sequence[str],
     frame: pd.DataFrame,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    calibrator: Calibrating | None = None,
 ) -> pd.DataFrame:
-    """Risk, margin and contributions for the rows of ``frame`` (columns in model order)."""
+    """Risk, margin and contributions for the rows of ``frame`` (columns in model order).
+
+    ``risk`` is the calibrated probability when a calibrator is given, else the booster's;
+    ``margin`` is always the booster's raw log-odds, which the contributions add up to.
+    """
     X = frame.loc[:, list(features)].to_numpy(dtype="float64", na_value=np.nan)
     contrib = explain(booster, X, chunk_rows)
     margin = contrib.sum(axis=1)
@@ -67,18 +73,32 @@ def predict_frame(
         contrib, columns=[*(shap_column(f) for f in features), "shap__base"], index=frame.index
     )
     out.insert(0, "margin", margin)
-    out.insert(0, "risk", 1.0 / (1.0 + np.exp(-margin)))
+    risk = calibrator.predict(margin) if calibrator else 1.0 / (1.0 + np.exp(-margin))
+    out.insert(0, "risk", risk)
     return out[output_columns(features)]
 
 
+class Calibrating(Protocol):
+    def predict(self, margin: np.ndarray) -> np.ndarray: ...
+
+
 class RiskModel(mlflow.pyfunc.PythonModel):
-    """MLflow pyfunc wrapper; artifacts: the booster's text file and the feature list."""
+    """MLflow pyfunc wrapper; artifacts: the booster's text file, the feature list and the
+    calibrator (JSON, see ``ml.calibration.Calibrator``)."""
 
     def load_context(self, context: Any) -> None:
+        from ml.calibration import Calibrator
+
         self.booster_ = lgb.Booster(model_file=context.artifacts[BOOSTER_ARTIFACT])
         self.features_ = json.loads(Path(context.artifacts[FEATURES_ARTIFACT]).read_text())
+        path = context.artifacts.get(CALIBRATOR_ARTIFACT)
+        self.calibrator_ = (
+            Calibrator.from_dict(json.loads(Path(path).read_text())) if path else None
+        )
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        return predict_frame(self.booster_, self.features_, model_input)
+        return predict_frame(
+            self.booster_, self.features_, model_input, calibrator=self.calibrator_
+        )

@@ -153,3 +153,26 @@ def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
     )
     catalog.write_text(render_report(inputs), ws.report)
     return ws.report
+
+
+def run_evaluate(ws: Workspace, cfg: Config, model_uri: str | None, run_id: str | None) -> Path:
+    """Write ``report/evaluation.html`` for a training run (default: the champion's)."""
+    from serving.evalreport import render
+
+    tracking = tracking_of(ws, cfg)
+    if run_id is None:
+        ref = registry.resolve(tracking, model_uri)
+        run_id, title = ref.run_id, f"Evaluation of {ref.name} version {ref.version}"
+    else:
+        title = f"Evaluation of run {run_id}"
+
+    def table(name: str) -> pd.DataFrame | None:
+        try:
+            return registry.run_table(tracking, run_id, name)
+        except Exception:  # a table this run did not log (e.g. no search)
+            return None
+
+    page = render(run_id, title, table, lambda name: registry.run_text(tracking, run_id, name))
+    path = ws.root / "report" / "evaluation.html"
+    catalog.write_text(page, path)
+    return path

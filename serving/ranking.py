@@ -64,9 +64,11 @@ def build_ranking(
     """Join ids with the model's output, rank nationally and within each gemeente."""
     ids = rows[["unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year"]]
     out = pd.concat([ids.reset_index(drop=True), output.reset_index(drop=True)], axis=1)
-    out["rank"] = out["risk"].rank(ascending=False, method="first").astype("int64")
+    # Ranked by the margin: the calibrated risk is a monotone function of it, but an isotonic
+    # calibration has ties.
+    out["rank"] = out["margin"].rank(ascending=False, method="first").astype("int64")
     out["rank_in_gemeente"] = (
-        out.groupby("gemeente_code", dropna=False)["risk"]
+        out.groupby("gemeente_code", dropna=False)["margin"]
         .rank(ascending=False, method="first")
         .astype("int64")
     )

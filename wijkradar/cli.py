@@ -201,6 +201,22 @@ def backtest(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = No
     out.print(f"logged to MLflow run {run_id}")
 
 
+@app.command()
+def evaluate(
+    workspace: WorkspaceOpt = Path("workspace"),
+    config: ConfigOpt = None,
+    model: Annotated[str | None, typer.Option(help="Model URI (default: the champion).")] = None,
+    run: Annotated[str | None, typer.Option(help="An MLflow run id instead.")] = None,
+) -> None:
+    """Write WORKSPACE/report/evaluation.html for a training run or the champion."""
+    from serving.job import run_evaluate
+
+    ws, cfg = _guard(lambda: _context(workspace, config))
+    with _status("evaluation report"):
+        path = _guard(lambda: run_evaluate(ws, cfg, model, run))
+    out.print(f"evaluation report: {path}")
+
+
 models_app = typer.Typer(no_args_is_help=True, help="The registered models: list, promote, "
                          "roll back.")
 app.add_typer(models_app, name="models")

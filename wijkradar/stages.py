@@ -21,7 +21,8 @@ import wijkradar
 from features import sources
 from features.harmonize import harmonize
 from features.panel import build_panel, feature_columns
-from ml import promotion, registry, truth
+from ml import modelcard, promotion, registry, truth
+from ml.evaluate import Evaluation, charts, evaluate
 from ml.train import TrainResult, outcome_years, train
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
@@ -135,6 +136,30 @@ def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | N
     return truth.compare(ranking, t)
 
 
+def label_text(cfg: Config) -> str:
+    if cfg.label.kind == "development_class":
+        return (f"official development class between the last measurement and the next is "
+                f"<= {cfg.label.max_class} (decline)")
+    return (f"Leefbarometer score at the next measurement minus the last <= "
+            f"-{cfg.label.delta:g}")
+
+
+def model_card(
+    cfg: Config, ref: registry.ModelRef, result: TrainResult, evaluation: Evaluation
+) -> modelcard.ModelCard:
+    last = result.folds[-1].test_year
+    metrics = evaluation.per_fold[evaluation.per_fold["test_year"] == last].drop(
+        columns="test_year"
+    )
+    return modelcard.ModelCard(
+        name=ref.name, version=ref.version, run_id=ref.run_id, cutoff=result.cutoff,
+        train_years=result.train_years, n_train_rows=result.n_train_rows,
+        n_features=len(result.features), label=label_text(cfg),
+        calibration=evaluation.calibrator.method, metrics=metrics, bias=evaluation.bias,
+        params=asdict(cfg.model),
+    )
+
+
 def run_train(
     ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress, search: bool = False
 ) -> TrainSummary:
@@ -151,6 +176,8 @@ def run_train(
         progress(f"search: best leaves {cfg.model.num_leaves}, depth {cfg.model.max_depth}, "
                  f"learning rate {cfg.model.learning_rate}")
     result = train(panel, cfg, cutoff, progress)
+    progress("evaluating: bootstrap intervals, calibration, bias audit")
+    evaluation = evaluate(result, panel)
     truth_scores = _last_fold_truth(result, ws)
     ev = result.evaluation
     last = ev[ev["test_year"] == ev["test_year"].max()]
@@ -159,6 +186,7 @@ def run_train(
         for r in last.itertuples()
         for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
     }
+    metrics["calibration_ece"] = float(next(iter(evaluation.ece.values())))
     if truth_scores:
         metrics.update({f"last_fold_truth_{k}": v for k, v in truth_scores.items()})
     step_metrics = [
@@ -177,6 +205,7 @@ def run_train(
         "n_train_rows": result.n_train_rows,
         "n_features": len(result.features),
         "n_trees": result.n_trees,
+        "calibration": evaluation.calibrator.method,
     }
     progress("logging to MLflow and registering the model")
     record = registry.RunRecord(
@@ -188,11 +217,26 @@ def run_train(
             "code_version": code_version(),
             "cutoff": str(result.cutoff),
         },
-        tables={"evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]], **tables},
-        texts={"config.json": json.dumps(asdict(cfg), indent=2, default=str)},
+        tables={
+            "evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]],
+            "metrics_per_fold": evaluation.per_fold, "metrics_pooled": evaluation.pooled,
+            "calibration": evaluation.calibration_folds, "reliability": evaluation.reliability,
+            "bias_audit": evaluation.bias, **tables,
+        },
+        texts={
+            "config.json": json.dumps(asdict(cfg), indent=2, default=str),
+            **charts(result, evaluation, panel),
+        },
     )
     tracking = tracking_of(ws, cfg)
-    ref = registry.log_training(tracking, record, booster=result.booster, features=result.features)
+    ref = registry.log_training(
+        tracking, record, booster=result.booster, features=result.features,
+        calibrator=evaluation.calibrator.to_dict(),
+    )
+    card = model_card(cfg, ref, result, evaluation)
+    registry.log_texts(tracking, ref.run_id, {
+        "model_card.md": modelcard.to_markdown(card), "model_card.html": modelcard.to_html(card),
+    })
     decision = promotion.decide(tracking, ref, cfg.promotion)
     progress(("promoted to champion: " if decision.promoted else "kept as challenger: ")
              + decision.reason)

@@ -126,9 +126,12 @@ def _measurements(lbm: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
     return m
 
 
-def lbm_features(lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+def lbm_features(
+    lbm: pd.DataFrame, keys: pd.DataFrame, development: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """From the last measurement at or before T: score, dimensions, change since the
-    measurement before it, years since it and years between the two."""
+    measurement before it, years since it and years between the two; with a release's
+    development classes, the official class of that last period too (known at T)."""
     sources = lbm_sources(lbm)
     m = _measurements(lbm, sources).rename(columns={"year": "m_year"})
     left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
@@ -152,6 +155,14 @@ def lbm_features(lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
         out[f"{_lbm_name(col)}_chg_prev"] = (joined[col] - joined[f"{col}__prev"]).astype("float64")
     out["lbm_years_since"] = (joined["as_of_year"] - joined["m_year"]).astype("float64")
     out["lbm_years_between"] = (joined["m_year"] - joined["prev_year"]).astype("float64")
+    if development is not None:
+        pairs = pd.DataFrame({"unit_code": keys["unit_code"], "from_year": joined["prev_year"],
+                              "to_year": joined["m_year"]}, index=keys.index)
+        dev = development.astype({"from_year": "float64", "to_year": "float64"})
+        found = pairs.reset_index().merge(
+            dev, on=["unit_code", "from_year", "to_year"], how="left"
+        ).set_index("index").reindex(keys.index)
+        out["lbm_development_class_prev"] = found["development_class"].astype("float64")
     return out
 
 
@@ -247,7 +258,7 @@ def build_panel(
     if not cbs_l.empty:
         cbs_vars = [v.name for v in schema.CBS_VARIABLES]
         parts.append(yearly_features(cbs_l, keys, cbs_vars, change_lags))
-    parts.append(lbm_features(lbm_l, keys))
+    parts.append(lbm_features(lbm_l, keys, development))
     if investment is not None:
         inv_vars = [c for c in investment.columns if c not in ("unit_code", "year")]
         parts.append(yearly_features(investment, keys, inv_vars, (max(change_lags),)))

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ml import metrics, temporal
 from ml.train import _rows, _y, fit_lightgbm, outcome_years, usable_features
+from ml.uncertainty import bootstrap_by_model
 from models.estimators import (
     CurrentLevelBaseline,
     LastChangeBaseline,
@@ -27,6 +28,7 @@ from models.estimators import (
 from wijkradar.config import Config
 
 Progress = Callable[[str], None]
+INTERVAL_METRICS = ("roc_auc", "pr_auc", "precision_at_5", "precision_at_10", "recall_at_10")
 METRICS = (
     "n", "base_rate", "roc_auc", "pr_auc", "precision_at_1", "precision_at_5",
     "precision_at_10", "recall_at_1", "recall_at_5", "recall_at_10",
@@ -39,7 +41,7 @@ def backtest(panel: pd.DataFrame, cfg: Config, progress: Progress | None = None)
     outcomes = outcome_years(panel)
     n_possible = sum(1 for o in outcomes.values() if o is not None)
     folds = temporal.temporal_folds(outcomes, min_train_years=1, n_folds=max(n_possible, 1))
-    rows = []
+    rows, preds = [], []
     for fold in folds:
         period = f"{fold.test_year}->{outcomes[fold.test_year]}"
         say(f"period {period}: training on {len(fold.train_years)} earlier period(s)")
@@ -56,11 +58,26 @@ def backtest(panel: pd.DataFrame, cfg: Config, progress: Progress | None = None)
             "current_level": CurrentLevelBaseline().fit(train, _y(train), features),
         }
         for name, estimator in estimators.items():
-            scores = metrics.binary_metrics(_y(test), estimator.score_samples(test))
+            score = estimator.score_samples(test)
+            scores = metrics.binary_metrics(_y(test), score)
             rows.append({"period": period, "test_year": fold.test_year,
                          "train_years": len(fold.train_years), "model": name,
                          **{k: scores[k] for k in METRICS}})
+            preds.append(pd.DataFrame({"period": period, "model": name, "y_true": _y(test),
+                                       "score": score, "unit_code": test["unit_code"].to_numpy()}))
     table = pd.DataFrame(rows)
-    if not table.empty:
-        table["n"] = table["n"].astype("int64")
-    return table
+    if table.empty:
+        return table
+    table["n"] = table["n"].astype("int64")
+    return table.merge(_intervals(pd.concat(preds, ignore_index=True)), on=["period", "model"])
+
+
+def _intervals(predictions: pd.DataFrame, n_boot: int = 200) -> pd.DataFrame:
+    """95 % bootstrap intervals (resampling units) of the headline metrics, per period."""
+    wide = []
+    for period, group in predictions.groupby("period", sort=False):
+        ci = bootstrap_by_model(group, n_boot=n_boot, metrics=INTERVAL_METRICS)
+        ci = ci.pivot(index="model", columns="metric", values=["low", "high"])
+        ci.columns = [f"{metric}_{bound}" for bound, metric in ci.columns]
+        wide.append(ci.reset_index().assign(period=period))
+    return pd.concat(wide, ignore_index=True)

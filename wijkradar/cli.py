@@ -111,7 +111,7 @@ def _evaluation_table(summary: object) -> Table:
             r.model,
             f"{r.base_rate:.3f}",
             f"{r.roc_auc:.3f}",
-            f"{r.pr_auc:.3f}",
+            f"{r.pr_auc:.3f} [{r.pr_auc_low:.3f}, {r.pr_auc_high:.3f}]",
             f"{r.precision_at_10:.3f}",
             f"{r.recall_at_10:.3f}",
         )
@@ -194,7 +194,8 @@ def backtest(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = No
         view.add_column(col, justify="right")
     for r in table.itertuples():
         view.add_row(r.period, r.model, f"{r.n:,}", f"{r.base_rate:.3f}", f"{r.roc_auc:.3f}",
-                     f"{r.pr_auc:.3f}", f"{r.precision_at_1:.3f}", f"{r.precision_at_5:.3f}",
+                     f"{r.pr_auc:.3f} [{r.pr_auc_low:.3f}, {r.pr_auc_high:.3f}]",
+                     f"{r.precision_at_1:.3f}", f"{r.precision_at_5:.3f}",
                      f"{r.precision_at_10:.3f}", f"{r.recall_at_1:.3f}", f"{r.recall_at_5:.3f}",
                      f"{r.recall_at_10:.3f}")
     out.print(view)

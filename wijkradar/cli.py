@@ -111,7 +111,7 @@ def _evaluation_table(summary: object) -> Table:
             r.model,
             f"{r.base_rate:.3f}",
             f"{r.roc_auc:.3f}",
-            f"{r.pr_auc:.3f} [{r.pr_auc_low:.3f}, {r.pr_auc_high:.3f}]",
+            f"{r.pr_auc:.3f}",
             f"{r.precision_at_10:.3f}",
             f"{r.recall_at_10:.3f}",
         )

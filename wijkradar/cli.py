@@ -143,9 +143,10 @@ def train(
             f"against the truth (last fold): normalized AUC {t['normalized_auc']:.3f} "
             f"(model {t['roc_auc']:.3f}, oracle {t['oracle_roc_auc']:.3f})"
         )
+    role = "champion" if summary.decision.promoted else "challenger"
     out.print(
-        f"registered {summary.ref.name} version {summary.ref.version} as champion "
-        f"(run {summary.ref.run_id})"
+        f"registered {summary.ref.name} version {summary.ref.version} as {role} "
+        f"(run {summary.ref.run_id}): {summary.decision.reason}"
     )
 
 

@@ -226,6 +226,111 @@ def shap_importance_svg(shap: pd.DataFrame, max_features: int = 15) -> str:
     return _to_svg(fig, "wijkradar-shap-importance")
 
 
+def shap_waterfall_svg(
+    contributions: pd.Series,
+    base: float,
+    labels: dict[str, str] | None = None,
+    max_features: int = 10,
+    risk: float | None = None,
+) -> str:
+    """One unit's explanation: from the base value, each feature's SHAP contribution in turn,
+    to the unit's log-odds (largest |contribution| at the top, the rest summed in one bar).
+    ``risk`` (the published, possibly calibrated, probability) is printed in the title when
+    given; it need not equal the logistic of the log-odds.
+
+    ``contributions`` maps feature -> SHAP value (log-odds); ``labels`` maps feature -> the
+    text shown for it (default the feature name). Each bar is a group with id
+    ``waterfall-<feature>`` (``waterfall-other`` for the rest).
+    """
+    values = pd.to_numeric(contributions, errors="coerce").astype(float).fillna(0.0)
+    order = sorted(values.index, key=lambda f: (-abs(values[f]), str(f)))
+    shown = order[: max(int(max_features), 0)]
+    rest = order[len(shown) :]
+    steps = [(str(f), (labels or {}).get(f, str(f)), float(values[f])) for f in shown]
+    if rest:
+        steps.append(("other", f"{len(rest)} other features", float(values[rest].sum())))
+    margin = float(base) + float(values.sum())
+    fig = _figure(7.2, 1.2 + 0.34 * max(len(steps), 3))
+    ax = fig.add_subplot()
+    if not steps:
+        _no_data(ax, "no SHAP values")
+        return _to_svg(fig, "wijkradar-waterfall")
+    # The first step sits at the top and starts at the base value; the last ends at the margin.
+    ys = np.arange(len(steps))[::-1]
+    running = float(base)
+    for y, (key, _, value) in zip(ys, steps, strict=True):
+        colour = HIGH_COLOR if value > 0 else LOW_COLOR
+        ax.barh(y, value, left=running, color=colour, height=0.62, gid=f"waterfall-{_slug(key)}")
+        ax.annotate(
+            f"{value:+.3f}",
+            (running + value, y),
+            xytext=(3 if value >= 0 else -3, 0),
+            textcoords="offset points",
+            ha="left" if value >= 0 else "right",
+            va="center",
+            fontsize=7,
+        )
+        running += value
+    ax.axvline(float(base), color="#888888", linewidth=0.8, linestyle=":", zorder=0)
+    ax.axvline(margin, color="#333333", linewidth=0.9, zorder=0)
+    ax.set_yticks(ys, [_plain(label) for _, label, _ in steps], fontsize=8)
+    ax.tick_params(axis="y", length=0)
+    ends = np.cumsum([float(base), *(v for _, _, v in steps)])
+    lo, hi = float(min(ends.min(), base)), float(max(ends.max(), base))
+    pad = 0.12 * (hi - lo or 1.0)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlabel("the model's log-odds of a decline")
+    ax.set_axisbelow(True)
+    shown = f", risk {risk:.1%}" if risk is not None and np.isfinite(risk) else ""
+    ax.set_title(f"base {base:.3f} \u2192 {margin:.3f}{shown}", fontsize=9)
+    ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return _to_svg(fig, "wijkradar-waterfall")
+
+
+def history_svg(
+    history: pd.DataFrame, *, ylabel: str, title: str, percent: bool = False, salt: str = "h"
+) -> str:
+    """A small line chart of ``history`` (columns ``x``, ``y`` and optionally ``current``).
+
+    Rows with ``current`` False (an earlier run of the same year, say) are grey dots off the
+    line. The line has id ``history-line``.
+    """
+    _require(history, ("x", "y"), "history")
+    frame = history.assign(
+        x=pd.to_numeric(history["x"], errors="coerce"),
+        y=pd.to_numeric(history["y"], errors="coerce"),
+    ).dropna(subset=["x", "y"])
+    current = frame["current"].astype(bool) if "current" in frame.columns else None
+    line = frame[current] if current is not None else frame
+    other = frame[~current] if current is not None else frame.iloc[0:0]
+    fig = _figure(4.8, 2.6)
+    ax = fig.add_subplot()
+    if frame.empty:
+        _no_data(ax, "no history")
+        return _to_svg(fig, f"wijkradar-history-{salt}")
+    line = line.sort_values("x")
+    ax.plot(
+        line["x"], line["y"], marker="o", markersize=4, color=_MODEL_COLORS[1], gid="history-line"
+    )
+    if not other.empty:
+        ax.scatter(other["x"], other["y"], s=14, color=NAN_COLOR, zorder=3, label="earlier runs")
+        ax.legend(loc="best", fontsize=7, frameon=False)
+    if percent:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    xs = sorted({int(x) for x in frame["x"]})
+    ax.set_xticks(xs, [str(x) for x in xs], fontsize=7, rotation=45 if len(xs) > 6 else 0)
+    ax.set_ylabel(_plain(ylabel), fontsize=8)
+    ax.set_title(_plain(title), fontsize=9)
+    ax.grid(True, color="#eeeeee", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _to_svg(fig, f"wijkradar-history-{salt}")
+
+
 # ---------------------------------------------------------------------------------------------
 
 

@@ -173,6 +173,5 @@ def run_evaluate(ws: Workspace, cfg: Config, model_uri: str | None, run_id: str 
             return None
 
     page = render(run_id, title, table, lambda name: registry.run_text(tracking, run_id, name))
-    path = ws.root / "report" / "evaluation.html"
-    catalog.write_text(page, path)
-    return path
+    catalog.write_text(page, ws.evaluation_report)
+    return ws.evaluation_report

@@ -94,7 +94,8 @@ def holder_alive(info: dict[str, Any]) -> bool:
     return True
 
 
-def _describe(info: dict[str, Any]) -> str:
+def describe_holder(info: dict[str, Any]) -> str:
+    """'pid 123 on host h, started 2024-...T03:00:00+0100 (wijkradar score)'."""
     what = info.get("description") or "no description"
     return (
         f"pid {info.get('pid')} on host {info.get('hostname')}, "
@@ -228,11 +229,11 @@ class RunLock:
             "automatically."
         )
         return LockHeldError(
-            f"Another run holds the lock {self.path}: {_describe(content)}. {hint}"
+            f"Another run holds the lock {self.path}: {describe_holder(content)}. {hint}"
         )
 
     def _take_over(self, seen: dict[str, Any] | None, seen_mtime: float) -> bool:
-        """Under the guard, remove the lock if it is still the stale one we saw."""
+        """Under the guard, replace the lock by ours if it is still the stale one we saw."""
         fd = os.open(self.guard_path, os.O_CREAT | os.O_RDWR, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

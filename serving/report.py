@@ -5,6 +5,10 @@ inlined from ``serving/templates``, charts are inline SVG, and the ranking of al
 embedded as a JSON blob (``<script type="application/json" id="ranking-data">``) that a small
 vanilla script filters, sorts and paginates. Everything is HTML-escaped by jinja2 autoescape;
 the JSON blob escapes ``<``, ``>`` and ``&`` so no data can close its script element.
+
+The analysts' page (``serving.api``, ``serving/web``) shares the ranking controls and table
+head (``templates/ranking.html``, ``TABLE_HEADERS``), the row formatting
+(``templates/format.js``), the stylesheet and the charts, so the two never disagree.
 """
 
 from __future__ import annotations
@@ -46,6 +50,23 @@ TABLE_COLUMNS = (
     "rank_in_gemeente",
     "top_drivers",
 )
+# The ranking table's header cells, shared with the analysts' page (``serving/web``): key (a
+# column of the data), label, type (how it sorts), the first sort direction, and CSS class.
+TABLE_HEADERS: tuple[dict[str, str], ...] = (
+    {"key": "rank", "label": "rank", "type": "number", "first": "", "cls": ""},
+    {"key": "unit_code", "label": "code", "type": "text", "first": "", "cls": ""},
+    {"key": "unit_name", "label": "name", "type": "text", "first": "", "cls": ""},
+    {"key": "gemeente_name", "label": "gemeente", "type": "text", "first": "", "cls": ""},
+    {"key": "risk", "label": "risk", "type": "number", "first": "desc", "cls": "num"},
+    {
+        "key": "rank_in_gemeente",
+        "label": "rank in gemeente",
+        "type": "number",
+        "first": "",
+        "cls": "num",
+    },
+    {"key": "top_drivers", "label": "top drivers", "type": "text", "first": "", "cls": ""},
+)
 EVALUATION_COLUMNS = ("test_year", "model", "n", "base_rate", "roc_auc", "pr_auc")
 EVALUATION_METRICS = (
     ("base_rate", "base rate"),
@@ -72,6 +93,7 @@ _JSON_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _TEMPLATE_PACKAGE = "serving"
+_ASSET_FOLDERS = ("templates", "web")
 
 
 @dataclass(frozen=True)
@@ -107,10 +129,11 @@ def render_report(inputs: ReportInputs) -> str:
         "shap_importance_svg": Markup(charts.shap_importance_svg(shap)),
         "base_value": _base_value(ranking),
         "ranking_json": Markup(ranking_json(ranking)),
+        "table_headers": TABLE_HEADERS,
         "css": Markup(_asset("report.css")),
-        "js": Markup(_asset("report.js")),
+        "js": Markup(_asset("format.js") + "\n" + _asset("report.js")),
     }
-    return _template().render(**context)
+    return jinja_env().get_template("templates/report.html").render(**context)
 
 
 def sort_ranking(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -191,15 +214,29 @@ def validation_rows(evaluation: pd.DataFrame) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _template() -> Any:
-    from jinja2 import Environment, StrictUndefined
+def jinja_env() -> Any:
+    """The template environment of the report and the page: names are package paths such as
+    ``templates/report.html`` or ``web/page.html``; autoescape on, undefined names are errors."""
+    from jinja2 import Environment, FunctionLoader, StrictUndefined
 
-    env = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(_asset("report.html"))
+    return Environment(
+        loader=FunctionLoader(package_text),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def package_text(name: str) -> str:
+    """A text file of the ``serving`` package, e.g. ``templates/report.css``."""
+    folder, _, file = name.partition("/")
+    if folder not in _ASSET_FOLDERS or not file or "/" in file or file.startswith("."):
+        raise ValueError(f"No packaged asset {name!r}.")
+    return resources.files(_TEMPLATE_PACKAGE).joinpath(folder, file).read_text("utf-8")
 
 
 def _asset(name: str) -> str:
-    text = resources.files(_TEMPLATE_PACKAGE).joinpath("templates", name).read_text("utf-8")
+    text = package_text(f"templates/{name}")
     if name.endswith((".js", ".css")) and "</" in text:
         raise ValueError(f"templates/{name} must not contain '</': it is inlined into HTML.")
     return text

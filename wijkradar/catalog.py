@@ -13,9 +13,10 @@ Layout of a workspace ``W``::
     W/panel/panel.json               its fingerprint and the inputs it was built from
     W/mlflow/mlflow.db               MLflow tracking and registry store (SQLite)
     W/mlflow/artifacts/              MLflow artifacts
-    W/scores/.lock                   held while a scoring run is under way
+    W/.run/score.lock                held while a scoring run is under way
     W/scores/<as_of_year>/latest     name of the newest complete run for that year
     W/scores/<as_of_year>/runs/<id>/ ranking.parquet, ranking.csv, manifest.json
+    W/boundaries/units.geojson       unit polygons for the map (optional)
     W/report/index.html              the self-contained report
 """
 
@@ -97,9 +98,18 @@ class Workspace:
         return self.scores_dir(as_of_year) / "latest"
 
     @property
+    def boundaries(self) -> Path:
+        return self.root / "boundaries" / "units.geojson"
+
+    @property
+    def evaluation_report(self) -> Path:
+        return self.root / "report" / "evaluation.html"
+
+    @property
     def lock(self) -> Path:
-        """Held by a scoring run (see ``serving.lock``)."""
-        return self.root / "scores" / ".lock"
+        """Held by a scoring run (see ``serving.lock``); outside ``scores/``, which holds only
+        what was published."""
+        return self.root / ".run" / "score.lock"
 
     @property
     def report(self) -> Path:

@@ -204,6 +204,22 @@ def backtest(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = No
 
 
 @app.command()
+def serve(
+    workspace: WorkspaceOpt = Path("workspace"),
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="Interface (default: this machine only).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the analysts' page and the read-only API."""
+    from serving.api import serve as run
+
+    out.print(f"wijkradar: open http://{host}:{port}/ (Ctrl-C stops)")
+    _guard(lambda: run(workspace.resolve(), config, host=host, port=port))
+
+
+@app.command()
 def evaluate(
     workspace: WorkspaceOpt = Path("workspace"),
     config: ConfigOpt = None,

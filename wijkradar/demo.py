@@ -82,4 +82,10 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
     )
     out.print(f"ranking:  {scored.run_dir / 'ranking.csv'}")
     out.print(f"report:   {report}")
-    out.print(f"MLflow:   mlflow ui --backend-store-uri {ws.tracking_uri(cfg.tracking.uri)}")
+    out.print(
+        f"MLflow:   .venv/bin/mlflow ui --backend-store-uri {ws.tracking_uri(cfg.tracking.uri)}"
+    )
+    out.print(
+        f"page:     .venv/bin/wijkradar serve --workspace {ws.root}  "
+        "(then open http://127.0.0.1:8000/)"
+    )

@@ -10,6 +10,7 @@ consistently with it (a fall of at least delta if and only if the event happened
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from features import readers
 from features.harmonize import harmonize
 from features.schema import LBM_DIMENSIONS
 from features.synth import formats, mergers, series, truth
+from features.synth.boundaries import synthetic_boundaries
 from features.synth.world import build_world
 
 MEASUREMENT_YEARS = (2002, 2008, 2012, 2014, 2016, 2018, 2020, 2022, 2024)
@@ -162,6 +164,10 @@ def generate(
     unit_names = dict(zip(world.wijken["unit_code"], world.wijken["unit_name"], strict=True))
     final = merged.final_code()
     unit_names.update({final[c]: unit_names[c] for c in final})
+    units = world.wijken[["unit_code", "unit_name"]].copy()
+    units["unit_code"] = units["unit_code"].map(lambda c: final.get(c, c))
+    units["gemeente_code"] = "GM" + units["unit_code"].str[2:6]
+    units["gemeente_name"] = units["gemeente_code"].map(gm_names)
     files: dict[str, str] = {}
     for year in series.YEARS:
         files[f"sources/cbs/kwb-{year}.csv"] = formats.statline_csv(
@@ -171,6 +177,7 @@ def generate(
         mergers.publish_codes(investment_true, merged)
     )
     files["sources/crosswalk/crosswalk.csv"] = mergers.crosswalk_csv(merged)
+    files["boundaries/units.geojson"] = json.dumps(synthetic_boundaries(units, seed))
     # Read back exactly what a user of these files would see, in the newest codes.
     cbs = pd.concat(
         [readers.parse_cbs_kwb_csv(text, name) for name, text in files.items() if "/cbs/" in name],

@@ -1,6 +1,7 @@
 // Ranking table: filter by gemeente, search code/name, sort by header, page through 50 rows.
 // Data comes from the JSON blob #ranking-data ({columns: [...], rows: [[...], ...]}).
-// Cells are filled with textContent only, so no data is ever parsed as HTML.
+// Cells are filled with textContent only (wijkradarFormat, format.js), so no data is ever
+// parsed as HTML.
 (function () {
   "use strict";
   var PAGE_SIZE = 50;
@@ -19,12 +20,7 @@
   var state = { gemeente: "all", query: "", key: "rank", dir: 1, page: 0 };
   var view = rows.slice();
   var collator = new Intl.Collator("nl", { sensitivity: "base", numeric: true });
-  var grouped = new Intl.NumberFormat("nl-NL");
-
-  function formatRisk(value) {
-    if (value === null || value === undefined) { return "\u2013"; }
-    return (value * 100).toFixed(1).replace(".", ",") + "%";
-  }
+  var fmt = wijkradarFormat;
 
   function compare(a, b) {
     var i = col[state.key];
@@ -52,14 +48,6 @@
     state.page = 0;
   }
 
-  function cell(tr, text, className) {
-    var td = document.createElement("td");
-    td.textContent = text === null || text === undefined ? "\u2013" : String(text);
-    if (className) { td.className = className; }
-    tr.appendChild(td);
-    return td;
-  }
-
   function render() {
     var pages = Math.max(1, Math.ceil(view.length / PAGE_SIZE));
     state.page = Math.min(Math.max(state.page, 0), pages - 1);
@@ -69,36 +57,21 @@
     slice.forEach(function (r) {
       var tr = document.createElement("tr");
       tr.setAttribute("data-unit-code", String(r[col.unit_code]));
-      cell(tr, r[col.rank], "num");
-      cell(tr, r[col.unit_code]);
-      cell(tr, r[col.unit_name]);
-      cell(tr, r[col.gemeente_name]);
-      var risk = cell(tr, formatRisk(r[col.risk]), "num risk");
-      if (typeof r[col.risk] === "number") {
-        var bar = document.createElement("span");
-        bar.className = "bar";
-        bar.style.width = Math.round(Math.max(0, Math.min(1, r[col.risk])) * 40) + "px";
-        risk.insertBefore(bar, risk.firstChild);
-      }
-      cell(tr, r[col.rank_in_gemeente], "num");
-      cell(tr, r[col.top_drivers], "drivers");
+      fmt.cell(tr, r[col.rank], "num");
+      fmt.cell(tr, r[col.unit_code]);
+      fmt.cell(tr, r[col.unit_name]);
+      fmt.cell(tr, r[col.gemeente_name]);
+      fmt.riskCell(tr, r[col.risk]);
+      fmt.cell(tr, r[col.rank_in_gemeente], "num");
+      fmt.cell(tr, r[col.top_drivers], "drivers");
       fragment.appendChild(tr);
     });
     tbody.replaceChildren(fragment);
-    var shown = view.length === 0 ? "0" :
-      grouped.format(start + 1) + "\u2013" + grouped.format(start + slice.length);
-    infoEl.textContent = shown + " of " + grouped.format(view.length) + " units" +
-      (view.length !== rows.length ? " (of " + grouped.format(rows.length) + ")" : "") +
-      " \u00b7 page " + (state.page + 1) + "/" + pages;
+    infoEl.textContent = fmt.pageInfo(start, slice.length, view.length, rows.length,
+      state.page + 1, pages);
     prevEl.disabled = state.page === 0;
     nextEl.disabled = state.page >= pages - 1;
-    headers.forEach(function (th) {
-      if (th.getAttribute("data-key") === state.key) {
-        th.setAttribute("aria-sort", state.dir === 1 ? "ascending" : "descending");
-      } else {
-        th.removeAttribute("aria-sort");
-      }
-    });
+    fmt.markSorted(headers, state.key, state.dir);
   }
 
   filterEl.addEventListener("change", function () {

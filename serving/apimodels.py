@@ -1,0 +1,246 @@
+"""Response models of the read-only API (``serving.api``): the OpenAPI schema is built from
+these. Risks are probabilities 0..1; contributions and margins are log-odds; missing values
+are ``null``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+# Codes as CBS writes them: GM + 4 digits, WK + 4 digits + 2, BU + 4 digits + 4 (Amsterdam
+# uses capital letters in the last places), or a 4-digit postcode area. Checked before any
+# lookup, so nothing else ever reaches the data.
+UNIT_CODE_PATTERN = r"^(GM[0-9]{4}|WK[0-9]{4}[0-9A-Z]{2}|BU[0-9]{4}[0-9A-Z]{4}|[0-9]{4})$"
+GEMEENTE_CODE_PATTERN = r"^GM[0-9]{4}$"
+
+
+class SortKey(StrEnum):
+    """Sort order of the ranking: a column, descending with a leading ``-``. Ties by rank."""
+
+    rank = "rank"
+    rank_desc = "-rank"
+    risk = "risk"
+    risk_desc = "-risk"
+    unit_code = "unit_code"
+    unit_code_desc = "-unit_code"
+    unit_name = "unit_name"
+    unit_name_desc = "-unit_name"
+    gemeente_name = "gemeente_name"
+    gemeente_name_desc = "-gemeente_name"
+    rank_in_gemeente = "rank_in_gemeente"
+    rank_in_gemeente_desc = "-rank_in_gemeente"
+    rank_change = "rank_change"
+    rank_change_desc = "-rank_change"
+    top_drivers = "top_drivers"
+    top_drivers_desc = "-top_drivers"
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    scored_years: list[int]
+    panel: bool = Field(description="Whether the workspace has a panel (feature values).")
+    boundaries: bool = Field(description="Whether the workspace has boundaries/units.geojson.")
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    as_of_year: int
+    created: str | None
+    model_name: str | None
+    model_version: str | None
+    model_run_id: str | None
+    panel_fingerprint: str | None
+    row_count: int | None
+    additivity_max_error: float | None
+    latest: bool = Field(description="Whether scores/<year>/latest names this run.")
+
+
+class YearRuns(BaseModel):
+    as_of_year: int
+    latest_run_id: str
+    runs: list[RunSummary] = Field(description="Published runs of the year, oldest first.")
+
+
+class RunsResponse(BaseModel):
+    years: list[YearRuns]
+
+
+class RankingRow(BaseModel):
+    rank: int
+    unit_code: str
+    unit_name: str | None
+    gemeente_code: str | None
+    gemeente_name: str | None
+    risk: float | None
+    rank_in_gemeente: int | None
+    top_drivers: str | None
+    previous_rank: int | None = Field(description="Rank in the previous run of the year.")
+    rank_change: int | None = Field(
+        description="previous_rank - rank: positive means the unit rose towards rank 1."
+    )
+    in_top10: bool = Field(description="Within the top 10 % of the national ranking.")
+    new_in_top10: bool | None = Field(
+        description="In the top 10 % now but not in the previous run; null without one."
+    )
+
+
+class RankingPage(BaseModel):
+    as_of_year: int
+    run_id: str
+    previous_run_id: str | None
+    n_units: int = Field(description="Units in the ranking.")
+    total: int = Field(description="Units matching the filter.")
+    top10_rank: int = Field(description="The lowest rank still in the top 10 %.")
+    offset: int
+    limit: int
+    sort: SortKey
+    rows: list[RankingRow]
+
+
+class Driver(BaseModel):
+    feature: str
+    label: str = Field(description="The feature in words.")
+    value: float | None = Field(description="The unit's feature value (from the panel).")
+    contribution: float = Field(description="SHAP contribution to the log-odds.")
+    gemeente_median: float | None
+    national_median: float | None
+
+
+class LbmPoint(BaseModel):
+    as_of_year: int
+    lbm: float | None = Field(description="The last Leefbarometer score at or before the year.")
+    measurement_year: int | None
+
+
+class RiskPoint(BaseModel):
+    as_of_year: int
+    run_id: str
+    created: str | None
+    model_version: str | None
+    risk: float | None
+    rank: int | None
+    latest: bool
+
+
+class UnitDetail(BaseModel):
+    unit_code: str
+    unit_name: str | None
+    gemeente_code: str | None
+    gemeente_name: str | None
+    as_of_year: int
+    run_id: str
+    risk: float | None
+    margin: float | None
+    base_value: float | None
+    rank: int
+    rank_in_gemeente: int | None
+    n_units: int
+    n_in_gemeente: int
+    in_top10: bool
+    new_in_top10: bool | None
+    previous_rank: int | None
+    rank_change: int | None
+    top_drivers: str | None = Field(description="The ranking file's top drivers, in words.")
+    top_driver_features: list[str] = Field(
+        description="Features of the top drivers: the (up to 3) largest positive contributions."
+    )
+    drivers: list[Driver] = Field(description="Every feature, largest |contribution| first.")
+    panel_matches_run: bool = Field(
+        description="Whether the panel's fingerprint is the one the run was scored on (if not, "
+        "feature values and medians come from a newer panel)."
+    )
+    lbm_history: list[LbmPoint]
+    risk_history: list[RiskPoint]
+
+
+class Gemeente(BaseModel):
+    gemeente_code: str
+    gemeente_name: str | None
+    n_units: int
+    mean_risk: float | None
+    n_top10: int
+
+
+class GemeentenResponse(BaseModel):
+    as_of_year: int
+    run_id: str
+    gemeenten: list[Gemeente] = Field(description="Sorted by name, as in the filter.")
+
+
+class ModelVersion(BaseModel):
+    name: str
+    version: str
+    run_id: str = Field(description="The MLflow run that trained it.")
+    created: str | None
+    tags: dict[str, str]
+    is_champion: bool
+
+
+class ValidationTable(BaseModel):
+    """The validation table exactly as the static report shows it (display strings)."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    primary: list[bool]
+
+
+class PublishedWith(BaseModel):
+    as_of_year: int
+    run_id: str
+    model_version: str | None
+
+
+class ModelInfo(BaseModel):
+    """The model described (the champion, or with ``as_of`` the model that scored that year's
+    latest run, as the static report does) and its training run's evaluation."""
+
+    available: bool
+    message: str | None = None
+    model: ModelVersion | None = Field(default=None, description="The model described.")
+    champion: ModelVersion | None = None
+    evaluation: list[dict[str, Any]] = Field(
+        default_factory=list, description="The training run's evaluation table, one row each."
+    )
+    validation: ValidationTable | None = None
+    model_card: str | None = Field(default=None, description="Markdown, when the run has one.")
+    published_with: list[PublishedWith] = Field(
+        default_factory=list, description="The model version behind each year's latest run."
+    )
+
+
+class Geometry(BaseModel):
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any]
+
+
+class MapProperties(BaseModel):
+    unit_code: str
+    unit_name: str | None
+    gemeente_code: str | None
+    gemeente_name: str | None
+    risk: float | None
+    rank: int | None
+
+
+class MapFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    properties: MapProperties
+    geometry: Geometry
+
+
+class MapResponse(BaseModel):
+    """A GeoJSON FeatureCollection of the units shown, with their risk and rank."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    as_of_year: int
+    run_id: str
+    n_units: int
+    features: list[MapFeature]
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,346 @@
+"""What the read-only API reads: published runs, the panel, boundaries and the registry.
+
+Nothing here writes to the workspace. A published run folder never changes once renamed into
+place, so a run's ranking is loaded once and kept in memory (keyed by its path and mtime);
+``scores/<year>/latest`` and the run folders are looked at on every request, so a newly
+published run shows up without a restart. Unit codes reach this module only after the API
+checked them against a strict pattern, and they are only ever used as keys of in-memory
+tables, never in a path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from serving.report import TABLE_COLUMNS
+from wijkradar import catalog
+from wijkradar.catalog import Workspace
+
+T = TypeVar("T")
+TOP_SHARE = 0.10
+EXTRA_COLUMNS = ("previous_rank", "rank_change", "in_top10", "new_in_top10")
+EXPORT_COLUMNS = ("as_of_year", *TABLE_COLUMNS, *EXTRA_COLUMNS)
+NUMERIC_SORTS = frozenset({"rank", "risk", "rank_in_gemeente", "rank_change"})
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_DIGITS = re.compile(r"(\d+)")
+
+
+class NotFound(LookupError):
+    """Something asked for is not in the workspace; the message says what."""
+
+
+class Memo:
+    """A bounded, thread-safe cache; each value is computed once, outside the global lock."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pending: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+            pending = self._pending.setdefault(key, threading.Lock())
+        with pending:
+            with self._lock:
+                if key in self._data:
+                    return self._data[key]
+            value = make()
+            with self._lock:
+                self._data[key] = value
+                while len(self._data) > self._size:
+                    self._data.popitem(last=False)
+                self._pending.pop(key, None)
+        return value
+
+
+@dataclass(frozen=True)
+class Run:
+    year: int
+    run_id: str
+    path: Path
+    manifest: dict[str, Any]
+    mtime_ns: int
+    latest: bool
+
+    @property
+    def created(self) -> str | None:
+        value = self.manifest.get("created")
+        return None if value is None else str(value)
+
+
+@dataclass
+class RankingView:
+    """The latest run of a year, with the change against the previous run, ready to page."""
+
+    run: Run
+    previous: Run | None
+    frame: pd.DataFrame  # rank order; TABLE_COLUMNS + EXTRA_COLUMNS + shap__*
+    records: list[dict[str, Any]]  # the table rows (TABLE_COLUMNS + EXTRA_COLUMNS), plain
+    top10_rank: int
+    position: dict[str, int]  # unit_code -> row
+    gemeente_codes: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    _search: list[str] = field(repr=False, default_factory=list)
+    _orders: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+    def select(self, gemeente: str | None, query: str | None, sort: str) -> np.ndarray:
+        """Row positions matching the filter, in ``sort`` order."""
+        order = self.order(sort)
+        keep = np.ones(len(self.records), dtype=bool)
+        if gemeente:
+            keep &= self.gemeente_codes == gemeente
+        needle = _fold(query or "").strip()
+        if needle:
+            keep &= np.fromiter((needle in s for s in self._search), bool, len(self._search))
+        return order[keep[order]]
+
+    def order(self, sort: str) -> np.ndarray:
+        if sort not in self._orders:
+            key, desc = sort.lstrip("-"), sort.startswith("-")
+            values = [r[key] for r in self.records]
+            if key in NUMERIC_SORTS:
+                keys = [(v is None, v if v is not None else 0) for v in values]
+            else:
+                keys = [(v is None, _natural(v)) for v in values]
+            if desc:  # missing values stay last; ties stay in rank order (the sort is stable)
+                keys = [(not m, k) for m, k in keys]
+            positions = sorted(range(len(keys)), key=keys.__getitem__, reverse=desc)
+            self._orders[sort] = np.asarray(positions, dtype=np.int64)
+        return self._orders[sort]
+
+    def export_frame(self, positions: np.ndarray) -> pd.DataFrame:
+        out = self.frame.iloc[positions]
+        return out.assign(as_of_year=self.run.year)[list(EXPORT_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class PanelYear:
+    values: pd.DataFrame  # unit_code index, feature columns
+    national: pd.Series  # feature -> median
+    by_gemeente: pd.DataFrame  # gemeente_code index, feature columns: medians
+
+
+class Store:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._manifests = Memo(512)
+        self._rankings = Memo(16)
+        self._views = Memo(16)
+        self._panel = Memo(2)
+        self._panel_years = Memo(8)
+        self._boundaries = Memo(2)
+        self.charts = Memo(256)
+        self.derived = Memo(64)
+
+    # --- runs ------------------------------------------------------------------------------
+
+    def years(self) -> list[int]:
+        return catalog.scored_years(self.ws)
+
+    def year_or_latest(self, as_of: int | None) -> int:
+        years = self.years()
+        if not years:
+            raise NotFound("No published scoring run yet. Run `wijkradar score` first.")
+        if as_of is None:
+            return years[-1]
+        if as_of not in years:
+            raise NotFound(f"No published run for as-of year {as_of}. Published: {years}.")
+        return as_of
+
+    def runs(self, year: int) -> list[Run]:
+        """The complete runs of ``year``, oldest first (by their manifest's ``created``)."""
+        folder = self.ws.scores_dir(year) / "runs"
+        latest = catalog.latest_run(self.ws, year)
+        out = []
+        for path in folder.iterdir() if folder.is_dir() else ():
+            manifest_path = path / "manifest.json"
+            if not _RUN_ID.match(path.name) or not (path / "ranking.parquet").is_file():
+                continue
+            try:
+                mtime = manifest_path.stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            manifest = self._manifests.get(
+                (str(manifest_path), mtime), lambda p=manifest_path: catalog.read_json(p)
+            )
+            is_latest = latest is not None and latest.name == path.name
+            out.append(Run(year, path.name, path, manifest, mtime, is_latest))
+        return sorted(out, key=lambda r: (r.created or "", r.mtime_ns, r.run_id))
+
+    def runs_key(self) -> tuple[tuple[str, int, bool], ...]:
+        """Changes whenever a run is published or ``latest`` moves, in any year."""
+        return tuple(
+            (str(r.path), r.mtime_ns, r.latest) for y in self.years() for r in self.runs(y)
+        )
+
+    def view(self, as_of: int | None) -> RankingView:
+        year = self.year_or_latest(as_of)
+        runs = self.runs(year)
+        latest = [i for i, r in enumerate(runs) if r.latest]
+        if not latest:
+            raise NotFound(f"The latest run of {year} is incomplete or missing.")
+        run = runs[latest[0]]
+        previous = runs[latest[0] - 1] if latest[0] > 0 else None
+        key = (run.path, run.mtime_ns, previous.path if previous else None)
+        return self._views.get(key, lambda: self._build_view(run, previous))
+
+    def ranking(self, run: Run) -> pd.DataFrame:
+        path = run.path / "ranking.parquet"
+        key = (str(path), path.stat().st_mtime_ns)
+        return self._rankings.get(key, lambda: catalog.read_parquet(path))
+
+    def _build_view(self, run: Run, previous: Run | None) -> RankingView:
+        frame = self.ranking(run).sort_values(["rank", "unit_code"], kind="mergesort")
+        frame = frame.reset_index(drop=True)
+        n = len(frame)
+        top10 = max(1, math.ceil(TOP_SHARE * n))
+        frame["in_top10"] = frame["rank"] <= top10
+        if previous is not None:
+            before = self.ranking(previous).drop_duplicates("unit_code").set_index("unit_code")
+            prev_rank = frame["unit_code"].map(before["rank"]).astype("Int64")
+            prev_top10 = max(1, math.ceil(TOP_SHARE * len(before)))
+            frame["previous_rank"] = prev_rank
+            frame["rank_change"] = prev_rank - frame["rank"].astype("Int64")
+            was_top = (prev_rank <= prev_top10).fillna(False).astype(bool)
+            frame["new_in_top10"] = frame["in_top10"] & ~was_top
+        else:
+            frame["previous_rank"] = pd.array([pd.NA] * n, dtype="Int64")
+            frame["rank_change"] = pd.array([pd.NA] * n, dtype="Int64")
+            frame["new_in_top10"] = None
+        records = [
+            {k: plain(v) for k, v in zip(TABLE_COLUMNS + EXTRA_COLUMNS, row, strict=True)}
+            for row in frame[list(TABLE_COLUMNS + EXTRA_COLUMNS)].itertuples(index=False)
+        ]
+        search = [_fold(f"{r['unit_code']}\n{r['unit_name'] or ''}") for r in records]
+        return RankingView(
+            run=run,
+            previous=previous,
+            frame=frame,
+            records=records,
+            top10_rank=top10,
+            position={r["unit_code"]: i for i, r in enumerate(records)},
+            _search=search,
+            gemeente_codes=frame["gemeente_code"].astype(str).to_numpy(),
+        )
+
+    @staticmethod
+    def file_key(path: Path) -> tuple[str, int | None]:
+        """Identifies a file's current content for a cache key (None: no such file)."""
+        try:
+            return str(path), path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return str(path), None
+
+    # --- panel -----------------------------------------------------------------------------
+
+    def panel(self) -> pd.DataFrame | None:
+        path = self.ws.panel
+        if not path.is_file():
+            return None
+        return self._panel.get((str(path), path.stat().st_mtime_ns), lambda: pd.read_parquet(path))
+
+    def panel_fingerprint(self) -> str | None:
+        try:
+            return str(catalog.read_json(self.ws.panel_meta).get("fingerprint"))
+        except (OSError, ValueError):
+            return None
+
+    def panel_year(self, year: int, features: list[str]) -> PanelYear | None:
+        panel = self.panel()
+        if panel is None:
+            return None
+        key = (id(panel), year, tuple(features))
+        return self._panel_years.get(key, lambda: _panel_year(panel, year, features))
+
+    # --- boundaries ------------------------------------------------------------------------
+
+    @property
+    def boundaries_path(self) -> Path:
+        return self.ws.boundaries
+
+    def boundaries(self) -> dict[str, dict[str, Any]] | None:
+        """unit_code -> GeoJSON geometry (Polygon or MultiPolygon), or None without a file."""
+        path = self.boundaries_path
+        if not path.is_file():
+            return None
+        key = (str(path), path.stat().st_mtime_ns)
+        return self._boundaries.get(key, lambda: _read_boundaries(path))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready Python value: numpy scalars unwrapped, NaN/NA/inf as None."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form for search and sort."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _natural(value: Any) -> tuple[Any, ...]:
+    """'Wijk 9' before 'Wijk 10', case and accents ignored (as the report's collator)."""
+    parts = _DIGITS.split(_fold(value if value is not None else ""))
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def _panel_year(panel: pd.DataFrame, year: int, features: list[str]) -> PanelYear:
+    rows = panel[panel["as_of_year"] == year].drop_duplicates("unit_code")
+    present = [f for f in features if f in rows.columns]
+    values = rows.set_index("unit_code")[present].apply(pd.to_numeric, errors="coerce")
+    values = values.reindex(columns=features)
+    national = values.median(skipna=True)
+    if "gemeente_code" in rows.columns:
+        groups = rows.set_index("unit_code")["gemeente_code"]
+        by_gemeente = values.groupby(groups).median()
+    else:
+        by_gemeente = pd.DataFrame(columns=features)
+    return PanelYear(values=values, national=national, by_gemeente=by_gemeente)
+
+
+def _read_boundaries(path: Path) -> dict[str, dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, Any]] = {}
+    for feature in data.get("features", []) if isinstance(data, dict) else []:
+        if not isinstance(feature, dict):
+            continue
+        props = feature.get("properties") or {}
+        geometry = feature.get("geometry") or {}
+        code = props.get("unit_code") if isinstance(props, dict) else None
+        if (
+            isinstance(code, str)
+            and isinstance(geometry, dict)
+            and geometry.get("type") in ("Polygon", "MultiPolygon")
+            and isinstance(geometry.get("coordinates"), list)
+        ):
+            out[code] = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
+    return out

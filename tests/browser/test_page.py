@@ -1,0 +1,263 @@
+"""The analysts' page in headless chromium, against the real app and a generated workspace:
+ranking, filter, search, detail (drivers equal the ranking file's), CSV export, the map and
+the model view; screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.e2e
+READY = "#ranking-table[data-state=ready]"
+
+
+def risk_text(risk: float) -> str:
+    """The page's (and the report's) formatting of a risk: one decimal, a decimal comma."""
+    return f"{risk * 100:.1f}".replace(".", ",") + "%"
+
+
+def table_codes(page: Any) -> list[str]:
+    return page.locator("#ranking-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-unit-code'))"
+    )
+
+
+def wait_total(page: Any, total: int) -> None:
+    page.wait_for_selector(f"#ranking-table[data-state=ready][data-total='{total}']")
+
+
+def busiest_gemeente(ranking: pd.DataFrame) -> str:
+    counts = ranking["gemeente_code"].value_counts()
+    return str(counts.index[0])
+
+
+def test_ranking_filter_and_search(page: Any, ranking: pd.DataFrame, artifacts: Path) -> None:
+    page.goto("/")
+    page.wait_for_selector(READY)
+    assert page.locator("#year-select").input_value() == "2024"
+    assert table_codes(page) == ranking["unit_code"].head(50).tolist()
+    first = page.locator("#ranking-table tbody tr").first
+    assert first.locator("td.risk").inner_text().strip() == risk_text(ranking["risk"].iloc[0])
+    page.screenshot(path=str(artifacts / "ranking.png"))
+
+    gemeente = busiest_gemeente(ranking)
+    page.select_option("#gemeente-filter", gemeente)
+    expected = ranking[ranking["gemeente_code"] == gemeente]
+    wait_total(page, len(expected))
+    assert table_codes(page) == expected["unit_code"].head(50).tolist()
+
+    name = str(expected["unit_name"].iloc[0])
+    page.fill("#search", name.lower())
+    hits = expected[expected["unit_name"].str.lower().str.contains(name.lower(), regex=False)]
+    wait_total(page, len(hits))
+    assert set(table_codes(page)) == set(hits["unit_code"])
+
+    page.fill("#search", "")
+    wait_total(page, len(expected))
+    page.click("#ranking-table th[data-key=risk] button")  # first click: highest risk first
+    page.click("#ranking-table th[data-key=risk] button")  # second: lowest first
+    page.wait_for_selector("#ranking-table th[data-key=risk][aria-sort=ascending]")
+    page.wait_for_selector(READY)
+    lowest = expected.sort_values(["risk", "rank"], ascending=[True, True])
+    assert table_codes(page)[0] == lowest["unit_code"].iloc[0]
+
+
+def test_detail_shows_the_ranking_files_drivers(
+    page: Any, ranking: pd.DataFrame, artifacts: Path
+) -> None:
+    page.goto("/")
+    page.wait_for_selector(READY)
+    row = ranking.iloc[2]
+    page.click(f"#ranking-table tr[data-unit-code='{row['unit_code']}'] a.unit-link")
+    page.wait_for_selector(f"#view-detail[data-state=ready][data-unit-code='{row['unit_code']}']")
+    assert page.url.endswith(f"#/unit/{row['unit_code']}")
+    shown = page.locator("#detail-drivers li").all_inner_texts()
+    assert shown == str(row["top_drivers"]).split("; ")
+    assert page.locator("#detail-risk").inner_text() == risk_text(row["risk"])
+    assert page.locator("#detail-rank").inner_text().startswith("3 of ")
+    features = page.locator("#detail-features tbody tr").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-feature'))"
+    )
+    shap = {c[len("shap__") :]: row[c] for c in ranking.columns if c.startswith("shap__")}
+    shap.pop("base")
+    assert features[:5] == sorted(shap, key=lambda f: (-abs(shap[f]), f))[:5]
+    for figure in ("detail-waterfall", "detail-lbm-history", "detail-risk-history"):
+        image = page.locator(f"#{figure} img")
+        image.scroll_into_view_if_needed()
+        assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0, figure
+    page.screenshot(path=str(artifacts / "detail.png"), full_page=True)
+    page.click("#detail-back")
+    page.wait_for_selector(READY)
+
+
+def test_csv_export_is_what_the_table_shows(
+    page: Any, ranking: pd.DataFrame, tmp_path: Path
+) -> None:
+    page.goto("/")
+    page.wait_for_selector(READY)
+    gemeente = busiest_gemeente(ranking)
+    page.select_option("#gemeente-filter", gemeente)
+    expected = ranking[ranking["gemeente_code"] == gemeente]
+    wait_total(page, len(expected))
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    assert download.suggested_filename == f"wijkradar-2024-{gemeente}.csv"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    frame = pd.read_csv(path, dtype={"unit_code": str, "gemeente_code": str})
+    assert frame["unit_code"].tolist() == expected["unit_code"].tolist()
+    assert frame["rank"].tolist() == expected["rank"].tolist()
+    assert frame["top_drivers"].fillna("").tolist() == expected["top_drivers"].tolist()
+    pd.testing.assert_series_equal(
+        frame["risk"], expected["risk"].reset_index(drop=True), check_names=False, rtol=1e-12
+    )
+
+
+def inside_point(ring: list[list[float]], box: dict[str, float]) -> dict[str, float]:
+    """The polygon's centroid as a position within its on-screen bounding box (the page's
+    projection is affine, so the centroid of a convex cell maps inside the drawn cell)."""
+    area = cx = cy = 0.0
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+        cross = x0 * y1 - x1 * y0
+        area += cross
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    cx, cy = cx / (3 * area), cy / (3 * area)
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    fx = (cx - min(lons)) / (max(lons) - min(lons))
+    fy = (max(lats) - cy) / (max(lats) - min(lats))
+    return {"x": fx * box["width"], "y": fy * box["height"]}
+
+
+def test_map_click_opens_the_detail(
+    page: Any, workspace: Path, ranking: pd.DataFrame, artifacts: Path
+) -> None:
+    page.goto("/#/map")
+    page.wait_for_selector("#view-map[data-state=ready]")
+    geojson = json.loads((workspace / "boundaries" / "units.geojson").read_text())
+    paths = page.locator("#map path.unit")
+    assert paths.count() == len(ranking) == len(geojson["features"])
+    top = page.locator("#map path.unit[fill='#bd0026']").count()
+    assert top == int((ranking["rank"] <= -(-len(ranking) // 10)).sum())  # the top 10 %
+    page.locator("#view-map").screenshot(path=str(artifacts / "map.png"))
+    code = str(ranking["unit_code"].iloc[0])
+    ring = next(
+        f["geometry"]["coordinates"][0]
+        for f in geojson["features"]
+        if f["properties"]["unit_code"] == code
+    )
+    target = page.locator(f"#map path.unit[data-unit-code='{code}']")
+    target.click(position=inside_point(ring, target.bounding_box()))
+    page.wait_for_selector(f"#view-detail[data-state=ready][data-unit-code='{code}']")
+    assert page.locator("#detail-drivers li").all_inner_texts() == str(
+        ranking["top_drivers"].iloc[0]
+    ).split("; ")
+
+
+def test_map_follows_the_gemeente_filter(page: Any, ranking: pd.DataFrame) -> None:
+    page.goto("/")
+    page.wait_for_selector(READY)
+    gemeente = busiest_gemeente(ranking)
+    page.select_option("#gemeente-filter", gemeente)
+    wait_total(page, int((ranking["gemeente_code"] == gemeente).sum()))
+    page.click("#tab-map")
+    page.wait_for_selector("#view-map[data-state=ready]")
+    assert page.locator("#map path.unit").count() == (ranking["gemeente_code"] == gemeente).sum()
+
+
+def test_model_view_and_year_switch(page: Any, workspace: Path, artifacts: Path) -> None:
+    page.goto("/#/model")
+    page.wait_for_selector("#view-model[data-state=ready]")
+    year = workspace / "scores" / "2024"
+    latest = (year / "latest").read_text().strip()
+    manifest = json.loads((year / "runs" / latest / "manifest.json").read_text())
+    version = f"{manifest['model_name']} v{manifest['model_version']}"
+    assert page.locator("#model-version").inner_text().startswith(version)
+    assert page.locator("#validation-table tbody tr").count() >= 3
+    assert page.locator("#validation-table tbody tr.primary").count() >= 1
+    image = page.locator("#pr-plot img")
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    page.screenshot(path=str(artifacts / "model.png"), full_page=True)
+    page.select_option("#year-select", "2022")
+    page.click("#tab-ranking")
+    page.wait_for_selector(READY)
+    assert page.locator("#year-label").inner_text() == "2022"
+
+
+def test_the_static_report_still_works(browser: Any, workspace: Path) -> None:
+    """The report shares the table template and format.js with the page: it must still run."""
+    from serving.job import run_report
+    from wijkradar.catalog import Workspace
+    from wijkradar.config import load_config
+
+    ws = Workspace(workspace)
+    run_report(ws, load_config(ws.config), None)
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto((workspace / "report" / "index.html").as_uri())
+    rows = page.locator("#ranking-table tbody tr")
+    assert rows.count() == 50
+    assert "units" in page.locator("#page-info").inner_text()
+    page.fill("#search", "zzz-no-such-unit")
+    assert rows.count() == 0
+    context.close()
+    assert not errors, errors
+
+
+# --- the hand-made workspace: hostile names, a previous run, no MLflow store -----------------
+
+
+def test_hostile_names_stay_text(crafted_page: Any, crafted: Any) -> None:
+    page, hostile = crafted_page, crafted[1]["hostile_name"]
+    page.goto("/")
+    page.wait_for_selector(READY)
+    page.fill("#search", "onerror")
+    wait_total(page, 1)
+    link = page.locator("#ranking-table tbody a.unit-link")
+    assert link.inner_text() == hostile
+    assert page.locator("#ranking-table tbody img, #ranking-table tbody script").count() == 0
+    link.click()
+    page.wait_for_selector("#view-detail[data-state=ready]")
+    assert page.locator("#detail-title").inner_text().startswith(hostile)
+    assert page.locator("#detail-title *").count() == 0
+    page.click("#tab-map")
+    page.wait_for_selector("#view-map[data-state=ready]")
+    titles = page.locator("#map path.unit title").all_text_contents()
+    assert any(t.startswith(hostile) for t in titles)
+
+
+def test_new_in_top10_marker_and_rank_change(crafted_page: Any, crafted: Any) -> None:
+    rankings = crafted[1]["rankings"]
+    now, before = rankings["c2024new"], rankings["b2024old"]
+    top = -(-len(now) // 10)
+    prev = dict(zip(before["unit_code"], before["rank"], strict=True))
+    new = {c for c, r in zip(now["unit_code"], now["rank"], strict=True) if r <= top < prev[c]}
+    assert new, "the fixture should move some unit into the top 10 %"
+    page = crafted_page
+    page.goto("/")
+    page.wait_for_selector(READY)
+    marked = page.locator("#ranking-table tbody tr.is-new-top10").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-unit-code'))"
+    )
+    assert set(marked) == new
+    assert page.locator("#ranking-table tbody tr.is-new-top10 .new-top10").count() == len(new)
+    code, rank = now["unit_code"].iloc[0], int(now["rank"].iloc[0])
+    change = prev[code] - rank
+    cell = page.locator(f"#ranking-table tr[data-unit-code='{code}'] td.change").inner_text()
+    assert cell == ("0" if change == 0 else ("▲" if change > 0 else "▼") + str(abs(change)))
+
+
+def test_model_view_without_a_store_says_so(crafted_page: Any) -> None:
+    page = crafted_page
+    page.goto("/#/model")
+    page.wait_for_selector("#view-model[data-state=ready]")
+    assert "MLflow" in page.locator("#model-message").inner_text()
+    assert page.locator("#pr-plot").is_hidden()

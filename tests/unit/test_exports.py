@@ -1,0 +1,308 @@
+"""Exports for analysts: rank changes, the long explanation table, Dutch phrases, and the
+per-gemeente CSV and Excel files checked against the national ranking."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from features.describe import LABELS
+from serving.dutch import COLUMNS_NL, LABELS_NL, driver_phrase_nl, format_nl
+from serving.exports import (
+    explanations_long,
+    gemeente_table,
+    new_in_top,
+    rank_change,
+    write_gemeente_exports,
+)
+from serving.ranking import build_ranking
+from wijkradar.errors import ConfigError
+
+FEATURES = ["low_income_hh_pct_chg3", "lbm", "gm_lbm_chg_prev", "bijstand_per_1000", "woz_value"]
+GEMEENTEN = {"GM0363": "Amsterdam", "GM0599": "Rotterdam", "GM0014": "Groningen"}
+
+
+def _ranking_and_values(n: int = 60, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A ranking built by serving.ranking from random contributions; a few PC4 units."""
+    rng = np.random.default_rng(seed)
+    gm = rng.choice(list(GEMEENTEN), size=n)
+    codes = [f"WK{g[2:]}{i:02d}" for i, g in enumerate(gm)]
+    rows = pd.DataFrame(
+        {
+            "unit_code": codes,
+            "unit_name": [f"Wijk {i}" for i in range(n)],
+            "gemeente_code": pd.Series(gm, dtype="object"),
+            "gemeente_name": [GEMEENTEN[g] for g in gm],
+            "as_of_year": 2022,
+        }
+    )
+    pc4 = rows.index[-4:]  # postcode areas lie in no gemeente
+    rows.loc[pc4, "unit_code"] = [f"{1011 + i}" for i in range(4)]
+    rows.loc[pc4, ["gemeente_code", "gemeente_name"]] = None
+    X = rng.normal(size=(n, len(FEATURES))) * [3, 0.5, 0.2, 20, 100] + [0, 4, 0, 40, 300]
+    X[rng.random(X.shape) < 0.05] = np.nan
+    for j, f in enumerate(FEATURES):
+        rows[f] = X[:, j]
+    shap = rng.normal(scale=0.4, size=(n, len(FEATURES)))
+    base = -2.0
+    margin = shap.sum(axis=1) + base
+    output = pd.DataFrame(shap, columns=[f"shap__{f}" for f in FEATURES])
+    output["shap__base"] = base
+    output.insert(0, "margin", margin)
+    output.insert(0, "risk", 1 / (1 + np.exp(-margin)))
+    ranking = build_ranking(rows, output, FEATURES)
+    return ranking, rows[["unit_code", *FEATURES]]
+
+
+def _unit(ranking: pd.DataFrame, code: str) -> pd.Series:
+    return ranking.set_index("unit_code").loc[code]
+
+
+# --- Dutch ---------------------------------------------------------------------------------
+
+
+def test_every_english_label_has_a_dutch_one():
+    assert set(LABELS) <= set(LABELS_NL)
+    assert LABELS_NL["low_income_hh_pct"] == "aandeel huishoudens met laag inkomen"
+    assert LABELS_NL["bijstand_per_1000"] == "bijstandsontvangers per 1.000 inwoners"
+    assert LABELS_NL["lbm"] == "Leefbarometerscore"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (3.6212, "3,62"),
+        (4.1, "4,1"),
+        (1250.4, "1.250"),
+        (1234567.0, "1.234.567"),
+        (-0.0123, "-0,012"),
+        (0.0, "0"),
+        (float("nan"), "onbekend"),
+    ],
+)
+def test_dutch_number_format(value, text):
+    assert format_nl(value) == text
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "phrase"),
+    [
+        (
+            "low_income_hh_pct_chg3",
+            4.1,
+            "aandeel huishoudens met laag inkomen steeg 4,1 procentpunt in 3 jaar",
+        ),
+        (
+            "low_income_hh_pct_chg1",
+            -0.53,
+            "aandeel huishoudens met laag inkomen daalde 0,53 procentpunt in 1 jaar",
+        ),
+        ("lbm", 3.6212, "Leefbarometerscore is 3,62"),
+        (
+            "lbm_chg_prev",
+            -0.12,
+            "Leefbarometerscore daalde 0,12 punt sinds de vorige meting",
+        ),
+        (
+            "gm_lbm_chg_prev",
+            -0.05,
+            "in de rest van de gemeente: Leefbarometerscore daalde 0,05 punt sinds de vorige "
+            "meting",
+        ),
+        ("gm_inhabitants", 152345.0, "in de gemeente: aantal inwoners is 152.345"),
+        (
+            "bijstand_per_1000_chg3",
+            12.0,
+            "bijstandsontvangers per 1.000 inwoners steeg met 12 in 3 jaar",
+        ),
+        ("low_income_hh_pct", 12.34, "aandeel huishoudens met laag inkomen is 12,3%"),
+        ("woz_value", 245.3, "gemiddelde WOZ-waarde is 245 duizend euro"),
+        (
+            "corp_renovation_per_dwelling",
+            1250.4,
+            "renovatie-investeringen van corporaties per woning is 1.250 euro",
+        ),
+        ("krachtwijk", 1.0, "krachtwijkaanpak: ja"),
+        ("lbm", float("nan"), "Leefbarometerscore onbekend"),
+        (
+            "low_income_hh_pct_chg3",
+            float("nan"),
+            "aandeel huishoudens met laag inkomen: verandering in 3 jaar onbekend",
+        ),
+        ("nonwestern_pct_chg3", 0.0, LABELS_NL["nonwestern_pct"] + " bleef gelijk in 3 jaar"),
+    ],
+)
+def test_driver_phrases_in_dutch(feature, value, phrase):
+    assert driver_phrase_nl(feature, value) == phrase
+
+
+# --- rank change and new in top -------------------------------------------------------------
+
+
+def test_rank_change_is_previous_minus_current_and_nan_for_new_units():
+    ranking = pd.DataFrame({"unit_code": ["A", "B", "C", "D"], "rank": [1, 2, 3, 4]})
+    previous = pd.DataFrame({"unit_code": ["B", "A", "D", "GONE"], "rank": [1, 3, 2, 4]})
+    change = rank_change(ranking, previous)
+    assert change.tolist()[:2] == [2.0, -1.0]  # A rose from 3 to 1, B fell from 1 to 2
+    assert np.isnan(change.iloc[2])  # C is new
+    assert change.iloc[3] == -2.0
+    assert rank_change(ranking, None).isna().all()
+
+
+def test_new_in_top_counts_units_that_entered_the_top_tenth():
+    n = 20  # top 10% = 2 units
+    ranking = pd.DataFrame({"unit_code": [f"U{i}" for i in range(n)], "rank": range(1, n + 1)})
+    previous = ranking.copy()
+    previous["rank"] = [3, 2, 1, *range(4, n + 1)]  # U0 was 3rd, U2 was 1st
+    previous = previous[previous["unit_code"] != "U1"]  # U1 is new (now 2nd)
+    flags = new_in_top(ranking, previous, frac=0.1)
+    assert flags[flags].index.tolist() == [0, 1]
+    assert not new_in_top(ranking, None).any()
+
+
+# --- the long explanation table -------------------------------------------------------------
+
+
+def test_explanations_long_ranks_contributions_within_each_unit():
+    ranking, values = _ranking_and_values()
+    long = explanations_long(ranking, values)
+    assert list(long.columns) == ["unit_code", "feature", "value", "contribution", "rank"]
+    assert len(long) == len(ranking) * len(FEATURES)
+    assert long["unit_code"].drop_duplicates().tolist() == ranking["unit_code"].tolist()
+    by_unit = long.groupby("unit_code", observed=True)
+    top = long[long["rank"] == 1].set_index("unit_code")["contribution"]
+    assert np.allclose(top, by_unit["contribution"].max().reindex(top.index))
+    assert (by_unit["contribution"].diff().dropna() <= 0).all()  # rank order = descending
+    # every (unit, feature) carries the ranking's contribution and the value the model saw
+    wide = long.pivot(index="unit_code", columns="feature", values="contribution")
+    shap = ranking.set_index("unit_code")[[f"shap__{f}" for f in FEATURES]]
+    assert np.allclose(wide.loc[shap.index, FEATURES].to_numpy(), shap.to_numpy())
+    vals = long.pivot(index="unit_code", columns="feature", values="value")
+    expected = values.set_index("unit_code").loc[shap.index, FEATURES].to_numpy()
+    got = vals.loc[shap.index, FEATURES].to_numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+    assert np.allclose(got[~np.isnan(got)], expected[~np.isnan(expected)])
+
+
+def test_explanations_long_is_memory_sane_at_national_size():
+    n, p = 14_500, 100
+    rng = np.random.default_rng(1)
+    features = [f"f{j:03d}" for j in range(p)]
+    ranking = pd.DataFrame({"unit_code": [f"BU{i:08d}" for i in range(n)]})
+    shap = pd.DataFrame(rng.normal(size=(n, p)), columns=[f"shap__{f}" for f in features])
+    ranking = pd.concat([ranking, shap], axis=1)
+    ranking["shap__base"] = -2.0
+    values = pd.DataFrame(rng.normal(size=(n, p)), columns=features)
+    values.insert(0, "unit_code", ranking["unit_code"])
+    started = time.perf_counter()
+    long = explanations_long(ranking, values)
+    elapsed = time.perf_counter() - started
+    assert len(long) == n * p
+    assert long.memory_usage(deep=True).sum() < 40e6
+    assert elapsed < 5.0
+    first = long.iloc[:p]
+    assert first["contribution"].iloc[0] == shap.iloc[0].max()
+
+
+# --- the gemeente table and files -----------------------------------------------------------
+
+
+def test_gemeente_table_has_dutch_columns_and_top_drivers_in_words():
+    ranking, values = _ranking_and_values()
+    previous = ranking[["unit_code", "rank"]].iloc[5:].copy()
+    previous["rank"] = previous["rank"].to_numpy()[::-1]
+    table = gemeente_table(ranking, values, previous)
+    assert list(table.columns) == [
+        "Wijkcode",
+        "Naam",
+        "Gemeentecode",
+        "Gemeente",
+        "Peiljaar",
+        "Risico (%)",
+        "Rang",
+        "Rang in gemeente",
+        "Verandering in rang",
+        "Nieuw in landelijke top 10%",
+        "Belangrijkste factoren",
+    ]
+    assert table["Wijkcode"].tolist() == ranking["unit_code"].tolist()
+    assert np.allclose(table["Risico (%)"], 100 * ranking["risk"])
+    assert table["Verandering in rang"].isna().sum() == 5  # the units not in `previous`
+    # one unit by hand: its largest positive contributions, in words, in order
+    unit = _unit(ranking, table["Wijkcode"].iloc[0])
+    contrib = {f: unit[f"shap__{f}"] for f in FEATURES}
+    top = [f for f in sorted(FEATURES, key=lambda f: -contrib[f]) if contrib[f] > 0][:3]
+    vals = values.set_index("unit_code").loc[unit.name]
+    expected = "; ".join(driver_phrase_nl(f, vals[f]) for f in top)
+    assert table["Belangrijkste factoren"].iloc[0] == expected
+    assert expected  # the highest-risk unit has some risk-raising driver
+
+
+def test_gemeente_files_hold_exactly_the_national_ranking_of_each_gemeente(tmp_path):
+    ranking, values = _ranking_and_values()
+    previous = ranking[["unit_code", "rank"]].sample(frac=1.0, random_state=3)
+    previous["rank"] = np.arange(1, len(previous) + 1)
+    written = write_gemeente_exports(ranking, values, previous, tmp_path)
+    assert sorted(p.name for p in written) == sorted(
+        f"{g}.{ext}" for g in GEMEENTEN for ext in ("csv", "xlsx")
+    )
+    for code in GEMEENTEN:
+        national = ranking[ranking["gemeente_code"] == code]  # in national rank order
+        wb = openpyxl.load_workbook(tmp_path / "gemeenten" / f"{code}.xlsx")
+        ws = wb.active
+        header = [c.value for c in ws[1]]
+        assert header[0] == COLUMNS_NL["unit_code"]
+        assert all(c.font.bold for c in ws[1])
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref == ws.dimensions
+        body = list(ws.iter_rows(min_row=2, values_only=True))
+        assert [r[0] for r in body] == national["unit_code"].tolist()
+        risk_col = header.index("Risico (%)")
+        risks = [r[risk_col] for r in body]
+        assert all(isinstance(r, float) for r in risks)  # numeric, not text
+        assert np.allclose(risks, national["risk"], rtol=1e-12, atol=0)
+        assert ws.cell(row=2, column=risk_col + 1).number_format == "0.0%"
+        assert [r[header.index("Rang")] for r in body] == national["rank"].tolist()
+        assert [r[header.index("Rang in gemeente")] for r in body] == list(
+            range(1, len(national) + 1)
+        )
+        assert ws.column_dimensions["K"].width > len("Belangrijkste factoren")
+
+        raw = (tmp_path / "gemeenten" / f"{code}.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
+        assert b"\r\n" in raw
+        csv = pd.read_csv(
+            tmp_path / "gemeenten" / f"{code}.csv", sep=";", decimal=",", encoding="utf-8-sig"
+        )
+        assert csv["Wijkcode"].tolist() == national["unit_code"].tolist()
+        assert np.allclose(csv["Risico (%)"], 100 * national["risk"], atol=5e-4)
+        assert csv["Rang"].tolist() == national["rank"].tolist()
+        change = rank_change(national, previous)
+        assert csv["Verandering in rang"].tolist() == change.tolist()
+        assert csv["Belangrijkste factoren"].fillna("").tolist() == [
+            r[header.index("Belangrijkste factoren")] or "" for r in body
+        ]
+    # postcode areas (no gemeente) are in no file
+    pc4 = set(ranking.loc[ranking["gemeente_code"].isna(), "unit_code"])
+    assert len(pc4) == 4
+    for path in (tmp_path / "gemeenten").glob("*.csv"):
+        codes = pd.read_csv(path, sep=";", decimal=",", dtype={"Wijkcode": str})["Wijkcode"]
+        assert not pc4 & set(codes)
+
+
+def test_only_the_listed_gemeenten_are_written_and_unknown_ones_are_refused(tmp_path):
+    ranking, values = _ranking_and_values()
+    written = write_gemeente_exports(ranking, values, None, tmp_path, gemeenten=["GM0599"])
+    assert [p.name for p in written] == ["GM0599.csv", "GM0599.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "gemeenten").iterdir()) == [
+        "GM0599.csv",
+        "GM0599.xlsx",
+    ]
+    csv = pd.read_csv(written[0], sep=";", decimal=",")
+    assert csv["Verandering in rang"].isna().all()  # no previous run
+    with pytest.raises(ConfigError, match="GM9999"):
+        write_gemeente_exports(ranking, values, None, tmp_path, gemeenten=["GM9999"])

@@ -69,13 +69,16 @@ def predict_frame(
     X = frame.loc[:, list(features)].to_numpy(dtype="float64", na_value=np.nan)
     contrib = explain(booster, X, chunk_rows)
     margin = contrib.sum(axis=1)
-    out = pd.DataFrame(
-        contrib, columns=[*(shap_column(f) for f in features), "shap__base"], index=frame.index
+    out = pd.DataFrame(  # no copy of the (large) contribution matrix
+        contrib,
+        columns=[*(shap_column(f) for f in features), "shap__base"],
+        index=frame.index,
+        copy=False,
     )
     out.insert(0, "margin", margin)
     risk = calibrator.predict(margin) if calibrator else 1.0 / (1.0 + np.exp(-margin))
     out.insert(0, "risk", risk)
-    return out[output_columns(features)]
+    return out  # already in output_columns(features) order
 
 
 class Calibrating(Protocol):

@@ -8,8 +8,9 @@ names it. Re-running with the same inputs publishes nothing new.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pandas as pd
 
 from features.panel import feature_columns
 from ml import registry
+from serving.drift import drift_table
+from serving.exports import explanations_long, new_in_top, rank_change, write_gemeente_exports
 from serving.ranking import ADDITIVITY_TOLERANCE, additivity_error, build_ranking
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
@@ -57,13 +60,24 @@ def score_rows(
     return build_ranking(rows, output, features), error
 
 
-def run_id_of(panel_fingerprint: str, ref: registry.ModelRef, as_of_year: int) -> str:
-    key = f"{panel_fingerprint}\0{ref.name}\0{ref.version}\0{as_of_year}"
+def run_id_of(
+    panel_fingerprint: str,
+    ref: registry.ModelRef,
+    as_of_year: int,
+    gemeenten: Sequence[str] | None = None,
+) -> str:
+    scope = ",".join(sorted(gemeenten)) if gemeenten else "all"
+    key = f"{panel_fingerprint}\0{ref.name}\0{ref.version}\0{as_of_year}\0{scope}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def run_score(
-    ws: Workspace, cfg: Config, as_of: int | None, model_uri: str | None, progress: Progress
+    ws: Workspace,
+    cfg: Config,
+    as_of: int | None,
+    model_uri: str | None,
+    progress: Progress,
+    gemeenten: Sequence[str] | None = None,
 ) -> ScoreOutcome:
     """Score under the workspace's lock: a second run at the same time fails with
     ``LockHeldError``; a lock left by a killed run is taken over."""
@@ -72,11 +86,16 @@ def run_score(
     with RunLock(ws.lock) as lock:
         if lock.took_over_from_:
             progress(f"took over a stale lock of pid {lock.took_over_from_.get('pid')}")
-        return _run_score(ws, cfg, as_of, model_uri, progress)
+        return _run_score(ws, cfg, as_of, model_uri, progress, gemeenten)
 
 
 def _run_score(
-    ws: Workspace, cfg: Config, as_of: int | None, model_uri: str | None, progress: Progress
+    ws: Workspace,
+    cfg: Config,
+    as_of: int | None,
+    model_uri: str | None,
+    progress: Progress,
+    gemeenten: Sequence[str] | None = None,
 ) -> ScoreOutcome:
     panel, meta = ensure_panel(ws, cfg)
     year = int(as_of if as_of is not None else panel["as_of_year"].max())
@@ -88,7 +107,7 @@ def _run_score(
         )
     tracking = tracking_of(ws, cfg)
     ref = registry.resolve(tracking, model_uri)
-    run_id = run_id_of(meta["fingerprint"], ref, year)
+    run_id = run_id_of(meta["fingerprint"], ref, year, gemeenten)
     current = catalog.latest_run(ws, year)
     if current is not None and current.name == run_id:
         progress(f"nothing new: run {run_id} already published")
@@ -106,6 +125,13 @@ def _run_score(
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
     progress(f"scoring and explaining {len(rows):,} units")
     ranking, error = score_rows(model.predict, rows, features)
+    previous = catalog.read_parquet(current / "ranking.parquet") if current else None
+    values = rows[["unit_code", *features]]
+    ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
+    drift = _drift(tracking, ref, rows[features], cfg)
+    flagged = drift.loc[drift["flagged"], "feature"].tolist()
+    if flagged:
+        progress(f"warning: drift in {len(flagged)} feature(s): {', '.join(flagged[:8])}")
     manifest = {
         "run_id": run_id,
         "as_of_year": year,
@@ -116,17 +142,57 @@ def _run_score(
         "row_count": len(ranking),
         "features": features,
         "additivity_max_error": error,
+        "previous_run": current.name if current else None,
+        "drift_flagged": flagged,
+        "units_flagged_missing": int(ranking["flag_missing"].sum()),
+        "gemeenten": list(gemeenten) if gemeenten else "all",
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     final = ws.run_dir(year, run_id)
     with catalog.staged_dir(final) as tmp:
         ranking.to_parquet(tmp / "ranking.parquet", index=False)
         ranking.to_csv(tmp / "ranking.csv", index=False)
+        explanations_long(ranking, values).to_parquet(tmp / "explanations.parquet", index=False)
+        catalog.write_json({"features": drift.to_dict("records")}, tmp / "drift.json")
+        progress("writing the exports per gemeente")
+        write_gemeente_exports(ranking, values, previous, tmp, gemeenten)
         manifest["files"] = catalog.file_digests(tmp)
         catalog.write_json(manifest, tmp / "manifest.json")  # last: a run with it is whole
     catalog.point_latest(ws, year, run_id)
     progress(f"published run {run_id}")
     return ScoreOutcome(run_id, final, True, ranking, manifest)
+
+
+def with_guards(
+    ranking: pd.DataFrame,
+    values: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    features: Sequence[str],
+    max_missing_share: float,
+) -> pd.DataFrame:
+    """Append the change in rank since the previous run, whether the unit is new in the top
+    10 %, and the share of its features that are missing (flagged above the limit)."""
+    out = ranking.copy()
+    out["rank_change"] = rank_change(out, previous).to_numpy()
+    out["new_in_top10"] = new_in_top(out, previous).to_numpy()
+    share = values.set_index("unit_code")[list(features)].isna().mean(axis=1)
+    out["missing_share"] = out["unit_code"].map(share).to_numpy()
+    out["flag_missing"] = out["missing_share"] > max_missing_share
+    return out
+
+
+def _drift(
+    tracking: registry.Tracking, ref: registry.ModelRef, X: pd.DataFrame, cfg: Config
+) -> pd.DataFrame:
+    text = registry.run_text(tracking, ref.run_id, "training_profile.json")
+    if text is None:  # a model trained before profiles were kept
+        return pd.DataFrame(columns=["feature", "psi", "missing_train", "missing_now", "flagged"])
+    return drift_table(
+        json.loads(text),
+        X,
+        psi_limit=cfg.scoring.psi_limit,
+        missing_limit=cfg.scoring.missing_limit,
+    )
 
 
 def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:

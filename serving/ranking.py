@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.describe import driver_text
+from features.describe import describe, format_value
 from models.packaged import shap_column
 
 RANKING_ID_COLUMNS = (
@@ -30,10 +30,13 @@ def top_drivers(
 ) -> list[str]:
     """The k features that raise each row's risk most (largest positive contributions)."""
     order = np.argsort(-shap, axis=1, kind="stable")[:, :k]
+    labels = [describe(f) for f in features]  # once per feature, not per row
+    changes = ["_chg" in f for f in features]
     out = []
     for i, idx in enumerate(order):
         parts = [
-            driver_text(features[j], float(values[i, j]), float(shap[i, j]))
+            f"{labels[j]} = {format_value(float(values[i, j]), changes[j])} "
+            f"({float(shap[i, j]):+.2f})"
             for j in idx
             if shap[i, j] > 0
         ]
@@ -62,6 +65,10 @@ def build_ranking(
     rows: pd.DataFrame, output: pd.DataFrame, features: Sequence[str]
 ) -> pd.DataFrame:
     """Join ids with the model's output, rank nationally and within each gemeente."""
+    shap_cols = [shap_column(f) for f in features]
+    shap = output[shap_cols].to_numpy()  # before the concat, which copies
+    drivers = top_drivers(shap, rows[list(features)].to_numpy(dtype="float64"), features)
+    del shap
     ids = rows[["unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year"]]
     out = pd.concat([ids.reset_index(drop=True), output.reset_index(drop=True)], axis=1)
     # Ranked by the margin: the calibrated risk is a monotone function of it, but an isotonic
@@ -72,9 +79,6 @@ def build_ranking(
         .rank(ascending=False, method="first")
         .astype("int64")
     )
-    shap_cols = [shap_column(f) for f in features]
-    out["top_drivers"] = top_drivers(
-        out[shap_cols].to_numpy(), rows[list(features)].to_numpy(dtype="float64"), features
-    )
+    out["top_drivers"] = drivers
     ordered = [*RANKING_ID_COLUMNS, *shap_cols, "shap__base"]
     return out[ordered].sort_values("rank", ignore_index=True)

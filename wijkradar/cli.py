@@ -7,12 +7,14 @@ class's exit code and a one-line message; nothing partial is published.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +23,9 @@ from rich.table import Table
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config, load_config
 from wijkradar.errors import WijkradarError
+
+if TYPE_CHECKING:
+    from serving.job import ScoreOutcome
 
 app = typer.Typer(
     add_completion=False,
@@ -39,6 +44,14 @@ ConfigOpt = Annotated[
     typer.Option("--config", "-c", help="Config file (default WORKSPACE/wijkradar.toml)."),
 ]
 AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="As-of year.")]
+ModelOpt = Annotated[str | None, typer.Option(help="Model URI (default: the champion).")]
+GemeenteOpt = Annotated[
+    list[str] | None,
+    typer.Option("--gemeente", help="Export only this gemeente (GMxxxx); repeatable."),
+]
+LogFormatOpt = Annotated[
+    str, typer.Option("--log-format", help="text, or json: one JSON object per line on stderr.")
+]
 
 
 def _context(workspace: Path, config: Path | None) -> tuple[Workspace, Config]:
@@ -47,7 +60,18 @@ def _context(workspace: Path, config: Path | None) -> tuple[Workspace, Config]:
 
 
 @contextmanager
-def _status(title: str) -> Iterator[Callable[[str], None]]:
+def _json_line(level: str, step: str, message: str, **extra: object) -> None:
+    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "level": level, "step": step,
+              "message": message, **extra}
+    print(json.dumps(record, default=str), file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _status(title: str, log_format: str = "text") -> Iterator[Callable[[str], None]]:
+    if log_format == "json":
+        yield lambda msg: _json_line("warning" if msg.startswith("warning") else "info",
+                                     title, msg)
+        return
     with console.status(f"[bold]{title}[/bold]") as status:
 
         def say(msg: str) -> None:
@@ -57,11 +81,15 @@ def _status(title: str) -> Iterator[Callable[[str], None]]:
         yield say
 
 
-def _guard(fn: Callable[[], T]) -> T:
+def _guard(fn: Callable[[], T], log_format: str = "text") -> T:
     try:
         return fn()
     except WijkradarError as exc:
-        console.print(f"[bold red]error[/bold red] ({type(exc).__name__}): {exc}")
+        if log_format == "json":
+            _json_line("error", "run", str(exc), error=type(exc).__name__,
+                       exit_code=exc.exit_code)
+        else:
+            console.print(f"[bold red]error[/bold red] ({type(exc).__name__}): {exc}")
         raise typer.Exit(exc.exit_code) from exc
 
 
@@ -155,16 +183,47 @@ def score(
     workspace: WorkspaceOpt = Path("workspace"),
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
-    model: Annotated[str | None, typer.Option(help="Model URI.")] = None,
+    model: ModelOpt = None,
+    gemeente: GemeenteOpt = None,
+    log_format: LogFormatOpt = "text",
 ) -> None:
-    """Score and explain every unit of an as-of year; publish atomically."""
+    """Score and explain every unit of an as-of year; publish atomically (exit codes: see
+    the README)."""
     from serving.job import run_score
 
-    ws, cfg = _guard(lambda: _context(workspace, config))
-    with _status("scoring") as say:
-        res = _guard(lambda: run_score(ws, cfg, as_of, model, say))
+    ws, cfg = _guard(lambda: _context(workspace, config), log_format)
+    with _status("score", log_format) as say:
+        res = _guard(lambda: run_score(ws, cfg, as_of, model, say, gemeente), log_format)
+    _done("score", res, log_format)
+
+
+def _done(step: str, res: ScoreOutcome, log_format: str) -> None:
     state = "published" if res.published else "nothing new (already published)"
-    out.print(f"{state}: {res.run_dir}")
+    if log_format == "json":
+        _json_line("info", step, state, run_id=res.run_id, run_dir=str(res.run_dir),
+                   published=res.published)
+    else:
+        out.print(f"{state}: {res.run_dir}")
+
+
+@app.command()
+def run(
+    workspace: WorkspaceOpt = Path("workspace"),
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    gemeente: GemeenteOpt = None,
+    log_format: LogFormatOpt = "text",
+) -> None:
+    """For schedulers: refresh the panel, score with the champion, publish, write the report."""
+    from serving.job import run_report, run_score
+
+    ws, cfg = _guard(lambda: _context(workspace, config), log_format)
+    with _status("run", log_format) as say:
+        res = _guard(lambda: run_score(ws, cfg, as_of, None, say, gemeente), log_format)
+        if res.published:
+            say("writing the report")
+            _guard(lambda: run_report(ws, cfg, res.manifest["as_of_year"]), log_format)
+    _done("run", res, log_format)
 
 
 @app.command()

@@ -179,6 +179,25 @@ class PromotionConfig:
 
 
 @dataclass(frozen=True)
+class ScoringConfig:
+    """Guards of the scoring job: drift against the training data, and units with too many
+    missing features (scored, but flagged)."""
+
+    psi_limit: float = 0.25
+    missing_limit: float = 0.1  # rise in a feature's share missing that counts as drift
+    max_missing_share: float = 0.3  # share of a unit's features missing before it is flagged
+
+    def __post_init__(self) -> None:
+        if not self.psi_limit > 0:
+            raise ConfigError(f"The scoring 'psi_limit' must be > 0. Got {self.psi_limit}.")
+        for name in ("missing_limit", "max_missing_share"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ConfigError(
+                    f"The scoring '{name}' must be in (0, 1]. Got {getattr(self, name)}."
+                )
+
+
+@dataclass(frozen=True)
 class TrackingConfig:
     """MLflow tracking. Empty ``uri``: the embedded SQLite store in the workspace."""
 
@@ -199,6 +218,7 @@ class Config:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
 
     def sources_of(self, kind: str) -> tuple[SourceConfig, ...]:
         return tuple(s for s in self.sources if s.kind == kind)
@@ -211,6 +231,7 @@ _SECTIONS = {
     "validation": ValidationConfig,
     "tracking": TrackingConfig,
     "promotion": PromotionConfig,
+    "scoring": ScoringConfig,
 }
 
 

@@ -24,6 +24,7 @@ from features.panel import build_panel, feature_columns
 from ml import modelcard, promotion, registry, truth
 from ml.evaluate import Evaluation, charts, evaluate
 from ml.train import TrainResult, outcome_years, train
+from serving.drift import training_profile
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
@@ -225,6 +226,10 @@ def run_train(
         },
         texts={
             "config.json": json.dumps(asdict(cfg), indent=2, default=str),
+            "training_profile.json": json.dumps(training_profile(
+                panel.loc[panel["as_of_year"].isin(result.train_years)
+                          & panel["label"].notna(), result.features]
+            )),
             **charts(result, evaluation, panel),
         },
     )

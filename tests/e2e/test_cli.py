@@ -116,3 +116,44 @@ def test_bad_input_fails_with_file_column_row_and_publishes_nothing(ws, tmp_path
     assert proc.returncode == 3
     assert "kwb-2022.csv" in proc.stderr and "row 4" in proc.stderr and "'abc'" in proc.stderr
     assert not (broken / "scores").exists() and not (broken / "panel").exists()
+
+
+def test_outputs_per_gemeente_match_the_national_ranking(ws):
+    import openpyxl
+
+    run_dir = _published(ws, 2022)
+    ranking = pd.read_parquet(run_dir / "ranking.parquet")
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    gm = ranking["gemeente_code"].value_counts().index[0]  # the gemeente with most units
+    book = openpyxl.load_workbook(run_dir / "gemeenten" / f"{gm}.xlsx", read_only=True)
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    codes = [r[header.index("Wijkcode")] for r in body]
+    national = ranking[ranking["gemeente_code"] == gm]
+    assert codes == national["unit_code"].tolist()
+    risk_col = next(i for i, h in enumerate(header) if str(h).startswith("Risico"))
+    np.testing.assert_allclose([r[risk_col] for r in body], national["risk"], rtol=1e-9)
+    assert set(manifest["files"]) >= {
+        "ranking.parquet", "ranking.csv", "explanations.parquet", "drift.json",
+        f"gemeenten/{gm}.csv", f"gemeenten/{gm}.xlsx",
+    }
+    explanations = pd.read_parquet(run_dir / "explanations.parquet")
+    first = ranking.iloc[0]
+    mine = explanations[explanations["unit_code"] == first["unit_code"]].set_index("feature")
+    assert mine["contribution"].sum() + first["shap__base"] == pytest.approx(first["margin"])
+    drift = json.loads((run_dir / "drift.json").read_text())["features"]
+    assert {d["feature"] for d in drift} == set(manifest["features"])
+    assert {"rank_change", "new_in_top10", "missing_share", "flag_missing"} <= set(ranking)
+
+
+def test_json_logs_and_one_gemeente(ws):
+    ranking = pd.read_parquet(_published(ws, 2022) / "ranking.parquet")
+    gm = ranking["gemeente_code"].iloc[0]
+    proc = run("score", "--workspace", str(ws), "--as-of", "2022", "--gemeente", gm,
+               "--log-format", "json")
+    records = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+    assert records and all({"time", "level", "step", "message"} <= set(r) for r in records)
+    assert records[-1]["published"] is True
+    files = sorted(p.name for p in (_published(ws, 2022) / "gemeenten").iterdir())
+    assert files == [f"{gm}.csv", f"{gm}.xlsx"]

@@ -25,20 +25,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from serving import charts
+from serving.ranking import RANKING_ID_COLUMNS
 
 HORIZON_PHRASE = "risk of a livability decline by the next Leefbarometer measurement"
-RANKING_COLUMNS = (
-    "unit_code",
-    "unit_name",
-    "gemeente_code",
-    "gemeente_name",
-    "as_of_year",
-    "risk",
-    "margin",
-    "rank",
-    "rank_in_gemeente",
-    "top_drivers",
-)
+RANKING_COLUMNS = RANKING_ID_COLUMNS  # the published contract (serving.ranking)
 # The columns of each row in the embedded JSON blob, in this order.
 TABLE_COLUMNS = (
     "rank",

@@ -128,24 +128,6 @@ def panel(
     )
 
 
-def _evaluation_table(summary: object) -> Table:
-    ev = summary.result.evaluation  # type: ignore[attr-defined]
-    table = Table(title="Temporal validation (out of time)")
-    for col in ("test year", "model", "base rate", "ROC-AUC", "PR-AUC", "prec@10%", "rec@10%"):
-        table.add_column(col, justify="right")
-    for r in ev.itertuples():
-        table.add_row(
-            str(r.test_year),
-            r.model,
-            f"{r.base_rate:.3f}",
-            f"{r.roc_auc:.3f}",
-            f"{r.pr_auc:.3f}",
-            f"{r.precision_at_10:.3f}",
-            f"{r.recall_at_10:.3f}",
-        )
-    return table
-
-
 SearchOpt = Annotated[
     bool, typer.Option(help="First search LightGBM's parameters on the temporal folds.")
 ]
@@ -164,13 +146,11 @@ def train(
     ws, cfg = _guard(lambda: _context(workspace, config))
     with _status("training") as say:
         summary = _guard(lambda: stages.run_train(ws, cfg, as_of, say, search=search))
-    out.print(_evaluation_table(summary))
-    if summary.truth:
-        t = summary.truth
-        out.print(
-            f"against the truth (last fold): normalized AUC {t['normalized_auc']:.3f} "
-            f"(model {t['roc_auc']:.3f}, oracle {t['oracle_roc_auc']:.3f})"
-        )
+    from wijkradar.views import evaluation_table, truth_line
+
+    out.print(evaluation_table(summary))
+    if truth := truth_line(summary):
+        out.print(truth)
     role = "champion" if summary.decision.promoted else "challenger"
     out.print(
         f"registered {summary.ref.name} version {summary.ref.version} as {role} "

@@ -7,12 +7,12 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from features.describe import describe
-from ml import truth
 from serving.job import run_report, run_score
 from serving.ranking import top_driver_features
 from wijkradar import catalog, stages
 from wijkradar.catalog import Workspace
 from wijkradar.config import load_config
+from wijkradar.views import evaluation_table, truth_line
 
 
 def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
@@ -50,15 +50,9 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         f"panel: {meta['rows']:,} rows ({meta['units']:,} wijken x "
         f"{len(meta['as_of_years'])} as-of years), {len(meta['features'])} features"
     )
-    from wijkradar.cli import _evaluation_table
-
-    out.print(_evaluation_table(summary))
-    if summary.truth:
-        t = summary.truth
-        out.print(
-            f"last fold against the truth: normalized AUC {t['normalized_auc']:.3f} "
-            f"(LightGBM {t['roc_auc']:.3f}, oracle p_decline {t['oracle_roc_auc']:.3f})"
-        )
+    out.print(evaluation_table(summary))
+    if truth := truth_line(summary):
+        out.print(truth)
     ranking = scored.ranking
     fidelity = truth.compare(ranking, catalog.read_parquet(ws.truth))
     year = int(ranking["as_of_year"].iloc[0])

@@ -122,6 +122,7 @@ class TrainSummary:
     result: TrainResult
     truth: dict[str, float] | None
     decision: promotion.Decision
+    evaluation: Evaluation
 
 
 def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | None:
@@ -245,7 +246,9 @@ def run_train(
     decision = promotion.decide(tracking, ref, cfg.promotion)
     progress(("promoted to champion: " if decision.promoted else "kept as challenger: ")
              + decision.reason)
-    return TrainSummary(ref=ref, result=result, truth=truth_scores, decision=decision)
+    return TrainSummary(
+        ref=ref, result=result, truth=truth_scores, decision=decision, evaluation=evaluation
+    )
 
 
 def run_backtest(ws: Workspace, cfg: Config, progress: Progress) -> tuple[pd.DataFrame, str]:

@@ -66,8 +66,12 @@ def predict_frame(
     ``risk`` is the calibrated probability when a calibrator is given, else the booster's;
     ``margin`` is always the booster's raw log-odds, which the contributions add up to.
     """
-    X = frame.loc[:, list(features)].to_numpy(dtype="float64", na_value=np.nan)
-    contrib = explain(booster, X, chunk_rows)
+    cols = list(features)
+    contrib = np.empty((len(frame), len(cols) + 1), dtype="float64")
+    for start in range(0, len(frame), chunk_rows):  # one chunk of the input at a time
+        chunk = frame.iloc[start : start + chunk_rows].loc[:, cols]
+        X = chunk.to_numpy(dtype="float64", na_value=np.nan)
+        contrib[start : start + len(X)] = booster.predict(X, pred_contrib=True)
     margin = contrib.sum(axis=1)
     out = pd.DataFrame(  # no copy of the (large) contribution matrix
         contrib,

@@ -50,7 +50,8 @@ def score_rows(
 ) -> tuple[pd.DataFrame, float]:
     """Score, explain and rank ``rows`` (pure apart from the model call). Returns the ranking
     and the largest additivity error; raises when the explanations do not add up."""
-    output = predict(rows[features].astype("float64"))
+    # The model converts the features to one float matrix itself; no copy here.
+    output = predict(rows.loc[:, features])
     error = additivity_error(output, features)
     if error > ADDITIVITY_TOLERANCE:
         raise ExplanationError(
@@ -172,13 +173,14 @@ def with_guards(
 ) -> pd.DataFrame:
     """Append the change in rank since the previous run, whether the unit is new in the top
     10 %, and the share of its features that are missing (flagged above the limit)."""
-    out = ranking.copy()
-    out["rank_change"] = rank_change(out, previous).to_numpy()
-    out["new_in_top10"] = new_in_top(out, previous).to_numpy()
     share = values.set_index("unit_code")[list(features)].isna().mean(axis=1)
-    out["missing_share"] = out["unit_code"].map(share).to_numpy()
-    out["flag_missing"] = out["missing_share"] > max_missing_share
-    return out
+    missing = ranking["unit_code"].map(share).to_numpy()
+    return ranking.assign(  # new columns only; the contributions are not copied
+        rank_change=rank_change(ranking, previous).to_numpy(),
+        new_in_top10=new_in_top(ranking, previous).to_numpy(),
+        missing_share=missing,
+        flag_missing=missing > max_missing_share,
+    )
 
 
 def _drift(

@@ -64,21 +64,32 @@ def additivity_error(output: pd.DataFrame, features: Sequence[str]) -> float:
 def build_ranking(
     rows: pd.DataFrame, output: pd.DataFrame, features: Sequence[str]
 ) -> pd.DataFrame:
-    """Join ids with the model's output, rank nationally and within each gemeente."""
+    """Join ids with the model's output, rank nationally and within each gemeente.
+
+    The model's output frame is extended in place, in the published column order, so the
+    contribution matrix is copied once: by the final sort into rank order.
+    """
     shap_cols = [shap_column(f) for f in features]
-    shap = output[shap_cols].to_numpy()  # before the concat, which copies
+    shap = output[shap_cols].to_numpy()
     drivers = top_drivers(shap, rows[list(features)].to_numpy(dtype="float64"), features)
     del shap
-    ids = rows[["unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year"]]
-    out = pd.concat([ids.reset_index(drop=True), output.reset_index(drop=True)], axis=1)
+    out = output.reset_index(drop=True)  # copy-on-write: no data is copied here
+    for i, col in enumerate(("unit_code", "unit_name", "gemeente_code", "gemeente_name",
+                             "as_of_year")):
+        out.insert(i, col, rows[col].to_numpy())
     # Ranked by the margin: the calibrated risk is a monotone function of it, but an isotonic
     # calibration has ties.
-    out["rank"] = out["margin"].rank(ascending=False, method="first").astype("int64")
-    out["rank_in_gemeente"] = (
+    margin = out["margin"].to_numpy()
+    order = np.argsort(-margin, kind="stable")
+    rank = np.empty(len(out), dtype="int64")
+    rank[order] = np.arange(1, len(out) + 1)
+    out.insert(7, "rank", rank)
+    in_gemeente = (
         out.groupby("gemeente_code", dropna=False)["margin"]
         .rank(ascending=False, method="first")
         .astype("int64")
     )
-    out["top_drivers"] = drivers
-    ordered = [*RANKING_ID_COLUMNS, *shap_cols, "shap__base"]
-    return out[ordered].sort_values("rank", ignore_index=True)
+    out.insert(8, "rank_in_gemeente", in_gemeente.to_numpy())
+    out.insert(9, "top_drivers", drivers)
+    assert list(out.columns) == [*RANKING_ID_COLUMNS, *shap_cols, "shap__base"]
+    return out.take(order).reset_index(drop=True)

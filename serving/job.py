@@ -39,10 +39,18 @@ class ScoreOutcome:
     manifest: dict
 
 
-def schema_differences(model_features: list[str], panel_features: list[str]) -> list[str]:
-    """What keeps a model from scoring a panel, in words (empty when it fits)."""
-    missing = [f for f in model_features if f not in panel_features]
-    return [f"the panel lacks feature {f!r}" for f in missing]
+def schema_differences(model_features: list[str], panel: pd.DataFrame) -> list[str]:
+    """What keeps a model from scoring a panel, in words (empty when it fits): features the
+    panel lacks, and features whose type is not the model's (double). Order cannot differ:
+    the features are taken by name, in the model's order."""
+    present = set(feature_columns(panel))
+    problems = [f"the panel lacks feature {f!r}" for f in model_features if f not in present]
+    problems += [
+        f"feature {f!r} is {panel[f].dtype}, the model expects double"
+        for f in model_features
+        if f in present and not pd.api.types.is_numeric_dtype(panel[f])
+    ]
+    return problems
 
 
 def score_rows(
@@ -121,7 +129,7 @@ def _run_score(
         )
     progress(f"loading model {ref.name} v{ref.version}")
     model, features = registry.load(tracking, ref)
-    problems = schema_differences(features, feature_columns(panel))
+    problems = schema_differences(features, panel)
     if problems:
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
     progress(f"scoring and explaining {len(rows):,} units")

@@ -157,3 +157,16 @@ def test_json_logs_and_one_gemeente(ws):
     assert records[-1]["published"] is True
     files = sorted(p.name for p in (_published(ws, 2022) / "gemeenten").iterdir())
     assert files == [f"{gm}.csv", f"{gm}.xlsx"]
+
+
+def test_a_model_that_does_not_fit_the_panel_is_refused_with_exit_code_5(ws, tmp_path):
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(ws, other, ignore=shutil.ignore_patterns("scores", "panel"))
+    config = other / "wijkradar.toml"
+    config.write_text(config.read_text().replace("change_lags = [1, 3]", "change_lags = [1]"))
+    proc = run("score", "--workspace", str(other), "--as-of", "2022", check=False)
+    assert proc.returncode == 5, proc.stderr
+    assert "the panel lacks feature" in proc.stderr and "_chg3" in proc.stderr
+    assert not (other / "scores").exists()

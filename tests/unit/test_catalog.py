@@ -43,3 +43,17 @@ def test_embedded_tracking_uri_is_sqlite_in_the_workspace(tmp_path):
     ws = Workspace(tmp_path)
     assert ws.tracking_uri() == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert ws.tracking_uri("http://mlflow:5000") == "http://mlflow:5000"
+
+
+def test_schema_differences_list_missing_and_mistyped_features():
+    from serving.job import schema_differences
+
+    panel = pd.DataFrame({
+        "unit_code": ["WK000101"], "as_of_year": [2024], "lbm": [4.0], "woz_value": ["high"],
+    })
+    problems = schema_differences(["lbm", "woz_value", "crimes_per_1000"], panel)
+    assert problems == [
+        "the panel lacks feature 'crimes_per_1000'",
+        "feature 'woz_value' is str, the model expects double",
+    ]
+    assert schema_differences(["lbm"], panel) == []

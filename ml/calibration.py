@@ -251,10 +251,10 @@ def _platt(z: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[float, fl
     n_neg = float(len(y) - n_pos)
     t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
     base = (0.0, float(logit(t.mean())))
-    if np.ptp(z) == 0:
-        return base
     # Centre and scale the margin so Newton's steps are well conditioned; map back at the end.
     mu, sd = float(z.mean()), float(z.std())
+    if not (np.isfinite(sd) and sd > 1e-12):  # (nearly) constant margins: no slope to fit
+        return base
     x = (z - mu) / sd
 
     def loss(a: float, b: float) -> float:
@@ -268,7 +268,12 @@ def _platt(z: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[float, fl
         r, w = p - t, p * (1 - p)
         grad = np.array([r @ x, r.sum()])
         hess = np.array([[w @ (x * x), w @ x], [w @ x, w.sum()]])
-        step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        if not (np.all(np.isfinite(hess)) and np.all(np.isfinite(grad))):
+            break
+        try:
+            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        except np.linalg.LinAlgError:  # a degenerate Hessian: keep the last good fit
+            break
         scale = 1.0
         while scale > 1e-10:
             cand = (a - scale * step[0], b - scale * step[1])

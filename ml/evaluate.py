@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.schema import gemeente_of
 from ml.calibration import (
     Calibrator,
     choose_calibration,
@@ -24,7 +25,7 @@ from ml.calibration import (
 )
 from ml.fairness import audit_groups, bias_audit
 from ml.train import TrainResult
-from ml.uncertainty import bootstrap_by_model
+from ml.uncertainty import bootstrap_by_model, top_n_per_group_precision
 
 TERCILE_REFERENCE = {"urbanity": "mid", "corporation_share": "mid"}
 
@@ -92,11 +93,38 @@ def audit(result: TrainResult, panel: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+TOP_N_PER_GEMEENTE = 3
+
+
+def top_n_per_gemeente(
+    predictions: pd.DataFrame, n: int = TOP_N_PER_GEMEENTE, n_boot: int = 200
+) -> pd.DataFrame:
+    """Precision of each gemeente's own top N (what a municipality acts on), per model, with
+    an interval that resamples gemeenten. Units without a gemeente (PC4) are left out."""
+    rows = []
+    for model, g in predictions.groupby("model", sort=False):
+        gemeente = g["unit_code"].map(gemeente_of)
+        keep = gemeente.notna().to_numpy()
+        if not keep.any():
+            continue
+        table = top_n_per_group_precision(
+            g["y_true"].to_numpy()[keep], g["score"].to_numpy()[keep],
+            gemeente.to_numpy()[keep], n, n_boot=n_boot,
+        )
+        rows.append(table.assign(model=model, metric=f"precision_top{n}_per_gemeente"))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
 def evaluate(result: TrainResult, panel: pd.DataFrame, n_boot: int = 200) -> Evaluation:
     preds = result.predictions
     per_fold = pd.concat(
-        [bootstrap_by_model(g, n_boot=n_boot).assign(test_year=int(year))
-         for year, g in preds.groupby("test_year")],
+        [
+            pd.concat(
+                [bootstrap_by_model(g, n_boot=n_boot), top_n_per_gemeente(g, n_boot=n_boot)],
+                ignore_index=True,
+            ).assign(test_year=int(year))
+            for year, g in preds.groupby("test_year")
+        ],
         ignore_index=True,
     )
     pooled = bootstrap_by_model(preds, n_boot=n_boot)

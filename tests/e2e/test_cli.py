@@ -92,6 +92,8 @@ def test_report_is_one_self_contained_file(ws):
 
 
 def test_exit_codes_name_the_failure(ws, tmp_path):
+    no_rows = run("score", "--workspace", str(ws), "--as-of", "1999", check=False)
+    assert no_rows.returncode == 6 and "no rows for as-of year 1999" in no_rows.stderr
     missing = run("score", "--workspace", str(tmp_path / "nowhere"), check=False)
     assert missing.returncode == 2 and "No config file" in missing.stderr
     no_model = tmp_path / "fresh"

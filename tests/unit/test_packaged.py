@@ -100,3 +100,22 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     assert registry.resolve(tracking, f"models:/wijkradar/{ref.version}").run_id == ref.run_id
     with pytest.raises(NoModelError, match="models:/NAME@ALIAS"):
         registry.resolve(tracking, "runs:/abc/model")
+
+
+def test_a_run_whose_explanations_do_not_add_up_is_refused(booster):
+    from serving.job import score_rows
+    from wijkradar.errors import ExplanationError
+
+    frame = _frame(20)
+    rows = frame.assign(unit_code=[f"WK0001{i:02d}" for i in range(20)], unit_name="x",
+                        gemeente_code="GM0001", gemeente_name="g", as_of_year=2024)
+
+    def broken(x: pd.DataFrame) -> pd.DataFrame:  # a model whose contributions are off
+        out = predict_frame(booster, FEATURES, x)
+        return out.assign(shap__a=out["shap__a"] + 1e-3)
+
+    ranking, error = score_rows(lambda x: predict_frame(booster, FEATURES, x), rows, FEATURES)
+    assert error < 1e-9 and len(ranking) == 20
+    with pytest.raises(ExplanationError, match="additivity") as info:
+        score_rows(broken, rows, FEATURES)
+    assert info.value.exit_code == 8

@@ -25,22 +25,32 @@ RANKING_ID_COLUMNS = (
 ADDITIVITY_TOLERANCE = 1e-6
 
 
+DRIVER_CHUNK_ROWS = 20_000
+
+
 def top_drivers(
     shap: np.ndarray, values: np.ndarray, features: Sequence[str], k: int = 3
 ) -> list[str]:
-    """The k features that raise each row's risk most (largest positive contributions)."""
-    order = np.argsort(-shap, axis=1, kind="stable")[:, :k]
+    """The k features that raise each row's risk most (largest positive contributions).
+
+    Rows are ordered in chunks, so the temporary sort indices stay a chunk's size.
+    """
     labels = [describe(f) for f in features]  # once per feature, not per row
     changes = ["_chg" in f for f in features]
-    out = []
-    for i, idx in enumerate(order):
-        parts = [
-            f"{labels[j]} = {format_value(float(values[i, j]), changes[j])} "
-            f"({float(shap[i, j]):+.2f})"
-            for j in idx
-            if shap[i, j] > 0
-        ]
-        out.append("; ".join(parts))
+    out: list[str] = []
+    for start in range(0, len(shap), DRIVER_CHUNK_ROWS):
+        block = shap[start : start + DRIVER_CHUNK_ROWS]
+        order = np.argsort(-block, axis=1, kind="stable")[:, :k]
+        for i, idx in enumerate(order):
+            row = start + i
+            out.append(
+                "; ".join(
+                    f"{labels[j]} = {format_value(float(values[row, j]), changes[j])} "
+                    f"({float(shap[row, j]):+.2f})"
+                    for j in idx
+                    if shap[row, j] > 0
+                )
+            )
     return out
 
 
@@ -74,8 +84,9 @@ def build_ranking(
     drivers = top_drivers(shap, rows[list(features)].to_numpy(dtype="float64"), features)
     del shap
     out = output.reset_index(drop=True)  # copy-on-write: no data is copied here
-    for i, col in enumerate(("unit_code", "unit_name", "gemeente_code", "gemeente_name",
-                             "as_of_year")):
+    for i, col in enumerate(
+        ("unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year")
+    ):
         out.insert(i, col, rows[col].to_numpy())
     # Ranked by the margin: the calibrated risk is a monotone function of it, but an isotonic
     # calibration has ties.

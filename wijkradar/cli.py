@@ -149,8 +149,8 @@ def train(
     from wijkradar.views import evaluation_table, truth_line
 
     out.print(evaluation_table(summary))
-    if truth := truth_line(summary):
-        out.print(truth)
+    if line := truth_line(summary):
+        out.print(line)
     role = "champion" if summary.decision.promoted else "challenger"
     out.print(
         f"registered {summary.ref.name} version {summary.ref.version} as {role} "

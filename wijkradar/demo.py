@@ -7,6 +7,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from features.describe import describe
+from ml import truth
 from serving.job import run_report, run_score
 from serving.ranking import top_driver_features
 from wijkradar import catalog, stages
@@ -51,8 +52,8 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         f"{len(meta['as_of_years'])} as-of years), {len(meta['features'])} features"
     )
     out.print(evaluation_table(summary))
-    if truth := truth_line(summary):
-        out.print(truth)
+    if line := truth_line(summary):
+        out.print(line)
     ranking = scored.ranking
     fidelity = truth.compare(ranking, catalog.read_parquet(ws.truth))
     year = int(ranking["as_of_year"].iloc[0])

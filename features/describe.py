@@ -70,7 +70,10 @@ def format_value(value: float, signed: bool = False) -> str:
     return f"{value:{sign}.3g}"
 
 
-def driver_text(feature: str, value: float, contribution: float) -> str:
-    """One driver in words: what, its value, and how much it moves the log-odds."""
+def driver_text(
+    feature: str, value: float, contribution: float, label: str | None = None
+) -> str:
+    """One driver in words: what, its value, and how much it moves the log-odds. Pass
+    ``label`` (``describe(feature)``) when calling for many rows, to describe it once."""
     shown = format_value(value, signed="_chg" in feature)
-    return f"{describe(feature)} = {shown} ({contribution:+.2f})"
+    return f"{label or describe(feature)} = {shown} ({contribution:+.2f})"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.describe import describe, format_value
+from features.describe import describe, driver_text
 from models.packaged import shap_column
 
 RANKING_ID_COLUMNS = (
@@ -36,7 +36,6 @@ def top_drivers(
     Rows are ordered in chunks, so the temporary sort indices stay a chunk's size.
     """
     labels = [describe(f) for f in features]  # once per feature, not per row
-    changes = ["_chg" in f for f in features]
     out: list[str] = []
     for start in range(0, len(shap), DRIVER_CHUNK_ROWS):
         block = shap[start : start + DRIVER_CHUNK_ROWS]
@@ -45,8 +44,9 @@ def top_drivers(
             row = start + i
             out.append(
                 "; ".join(
-                    f"{labels[j]} = {format_value(float(values[row, j]), changes[j])} "
-                    f"({float(shap[row, j]):+.2f})"
+                    driver_text(
+                        features[j], float(values[row, j]), float(shap[row, j]), labels[j]
+                    )
                     for j in idx
                     if shap[row, j] > 0
                 )

@@ -27,6 +27,7 @@ $(CHROMIUM):
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
     parser.add_argument("--as-of", type=int, default=2022)
     args = parser.parse_args()
-    from ml.truth import TRUE_PREFIX, compare
+    from ml.truthcheck import TRUE_PREFIX, compare
     from serving.ranking import top_driver_features
 
     exe = str(Path(sys.executable).with_name("wijkradar"))

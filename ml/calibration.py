@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from ml.metrics import _validate
+from ml.metrics import check_binary
 
 __all__ = [
     "METHODS",
@@ -123,7 +123,7 @@ def fit_calibrator(method: str, margin: np.ndarray, y: np.ndarray) -> Calibrator
         raise ValueError(
             f"The 'method' parameter must be one of {list(METHODS)}. Got {method!r} instead."
         )
-    y_arr, z = _validate(y, margin)
+    y_arr, z = check_binary(y, margin)
     if not np.isfinite(z).all():
         raise ValueError("margin must be finite; map probabilities with margin_from_probability.")
     if method == "none":
@@ -159,7 +159,7 @@ def choose_calibration(
     for i, fold in enumerate(folds):
         if len(fold) != 2:
             raise ValueError(f"Each fold must be a (margin, y) pair. Fold {i} is not.")
-        y, z = _validate(fold[1], fold[0])
+        y, z = check_binary(fold[1], fold[0])
         checked.append((z, y))
     rows = []
     for k in range(1, len(checked)):
@@ -203,7 +203,7 @@ def reliability_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
     """
     if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
         raise ValueError(f"The 'bins' parameter must be an int >= 1. Got {bins!r} instead.")
-    y_arr, p_arr = _validate(y, p)
+    y_arr, p_arr = check_binary(y, p)
     if ((p_arr < 0) | (p_arr > 1)).any():
         raise ValueError("p must contain probabilities in [0, 1].")
     order = np.argsort(p_arr, kind="stable")

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.metrics import _top_k, _validate
+from ml.metrics import check_binary, top_count
 
 __all__ = ["GROUP_ATTRIBUTES", "audit_groups", "bias_audit"]
 
@@ -112,7 +112,7 @@ def bias_audit(
     ``n_flagged``, the rates, ``share_of_flagged``, ``is_reference``, ``<rate>_ratio`` for each
     rate, ``flagged``, ``flag_reasons`` and ``note``.
     """
-    y, s = _validate(y_true, score)
+    y, s = check_binary(y_true, score)
     if not isinstance(groups, pd.DataFrame) or len(groups) != len(y):
         raise ValueError(
             f"groups must be a DataFrame with {len(y)} rows, one per score. "
@@ -127,7 +127,7 @@ def bias_audit(
             "The 'reference' parameter must be 'largest' or a mapping attribute -> group. "
             f"Got {reference!r} instead."
         )
-    k = _top_k(len(y), top_frac)
+    k = top_count(len(y), top_frac)
     flagged = np.zeros(len(y), dtype=bool)
     flagged[np.argsort(-s, kind="stable")[:k]] = True
     frames = []

@@ -56,7 +56,7 @@ def _check_same_index(**named: ArrayLike) -> None:
             )
 
 
-def _validate(y_true: ArrayLike, score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def check_binary(y_true: ArrayLike, score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Labels as a 0/1 float array and scores as a float array, checked."""
     _check_same_index(y_true=y_true, score=score)
     y = _to_float(y_true, "y_true")
@@ -90,7 +90,7 @@ def _check_frac(frac: float) -> float:
     return float(frac)
 
 
-def _top_k(n: int, frac: float) -> int:
+def top_count(n: int, frac: float) -> int:
     """``ceil(frac * n)``, at least 1, robust to float noise (0.07 * 100 is 7, not 8)."""
     return max(1, math.ceil(round(frac * n, 9)))
 
@@ -102,15 +102,15 @@ def _ranked(score: np.ndarray) -> np.ndarray:
 
 def precision_at(y_true: ArrayLike, score: ArrayLike, frac: float) -> float:
     """Share of positives among the top ``ceil(frac * n)`` rows by score (ties: input order)."""
-    y, s = _validate(y_true, score)
-    k = _top_k(len(y), _check_frac(frac))
+    y, s = check_binary(y_true, score)
+    k = top_count(len(y), _check_frac(frac))
     return float(y[_ranked(s)[:k]].mean())
 
 
 def recall_at(y_true: ArrayLike, score: ArrayLike, frac: float) -> float:
     """Share of all positives that fall in the top ``ceil(frac * n)`` rows; nan if none."""
-    y, s = _validate(y_true, score)
-    k = _top_k(len(y), _check_frac(frac))
+    y, s = check_binary(y_true, score)
+    k = top_count(len(y), _check_frac(frac))
     total = y.sum()
     if total == 0:
         return math.nan
@@ -125,7 +125,7 @@ def binary_metrics(y_true: ArrayLike, score: ArrayLike) -> dict[str, float]:
     ``roc_auc`` and ``pr_auc`` are nan when only one class is present; ``recall_at_*`` is nan
     without positives; ``brier`` is nan unless every score lies in [0, 1].
     """
-    y, s = _validate(y_true, score)
+    y, s = check_binary(y_true, score)
     two_classes = 0 < y.sum() < len(y)
     out: dict[str, float] = {
         "n": float(len(y)),
@@ -169,7 +169,7 @@ def precision_at_top_n_per_group(
     if n < 1:
         raise ValueError(f"The 'n' parameter must be >= 1. Got {n!r} instead.")
     _check_same_index(y_true=y_true, score=score, groups=groups)
-    y, s = _validate(y_true, score)
+    y, s = check_binary(y_true, score)
     g = pd.Series(groups.to_numpy() if isinstance(groups, pd.Series) else np.asarray(groups))
     if g.ndim != 1 or len(g) != len(y):
         raise ValueError(

@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from wijkradar.catalog import Workspace
+from wijkradar.config import Config
 from wijkradar.errors import NoModelError
 
 CHAMPION = "champion"
@@ -28,6 +30,17 @@ class Tracking:
     experiment: str
     model_name: str
     artifact_root: Path | None  # where a new experiment keeps artifacts (embedded store only)
+
+
+def tracking_for(ws: Workspace, cfg: Config) -> Tracking:
+    """The tracking store of a workspace: ``[tracking] uri`` when set, else the embedded
+    SQLite store with artifacts beside it."""
+    return Tracking(
+        uri=ws.tracking_uri(cfg.tracking.uri),
+        experiment=cfg.tracking.experiment,
+        model_name=cfg.tracking.model_name,
+        artifact_root=None if cfg.tracking.uri else ws.mlflow_artifacts,
+    )
 
 
 @dataclass(frozen=True)

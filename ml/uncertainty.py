@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.metrics import _top_k, _validate
+from ml.metrics import check_binary, top_count
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -72,7 +72,7 @@ def bootstrap_metrics(
     ``5``, ``10``, ``2.5``...). Returns columns ``metric``, ``value``, ``low``, ``high``; the
     values equal ``ml.metrics.binary_metrics``. The same ``seed`` gives the same intervals.
     """
-    y, s = _validate(y_true, score)
+    y, s = check_binary(y_true, score)
     unit_ids = _units(units, len(y))
     spec = _metric_spec(metrics)
     n_boot = _check_n_boot(n_boot)
@@ -172,7 +172,7 @@ def top_n_per_group_precision(
         raise TypeError(f"The 'n' parameter must be an int >= 1. Got {n!r} instead.")
     if n < 1:
         raise ValueError(f"The 'n' parameter must be >= 1. Got {n!r} instead.")
-    y, s = _validate(y_true, score)
+    y, s = check_binary(y_true, score)
     group_ids = _units(groups, len(y), name="groups")
     cluster_ids = group_ids if clusters is None else _units(clusters, len(y), name="clusters")
     n_boot = _check_n_boot(n_boot)
@@ -305,7 +305,7 @@ def _evaluate(
             if fracs:
                 before = np.cumsum(w, axis=1) - w
             for frac in fracs:
-                k = np.array([_top_k(int(t), frac) for t in total], dtype="float64")
+                k = np.array([top_count(int(t), frac) for t in total], dtype="float64")
                 hits = (np.clip(k[:, None] - before, 0.0, w) * y_d).sum(axis=1)
                 out[f"precision:{frac}"] = hits / k
                 out[f"recall:{frac}"] = np.where(pos > 0, hits / pos, np.nan)
@@ -339,7 +339,7 @@ def _per_model(
     out = {}
     for model in dict.fromkeys(models):
         mask = models == model
-        y, s = _validate(
+        y, s = check_binary(
             predictions["y_true"].to_numpy()[mask], predictions["score"].to_numpy()[mask]
         )
         out[model] = _evaluate(y, s, codes[mask], counts, spec)

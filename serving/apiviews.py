@@ -175,12 +175,12 @@ def gemeente_summary(view: RankingView) -> list[m.Gemeente]:
 
 
 def _tracking(store: Store, config_path: Path) -> Any:
+    from ml import registry
     from wijkradar.config import load_config
     from wijkradar.errors import WijkradarError
-    from wijkradar.stages import tracking_of
 
     try:
-        tracking = tracking_of(store.ws, load_config(config_path))
+        tracking = registry.tracking_for(store.ws, load_config(config_path))
     except WijkradarError as exc:
         raise NotFound(f"No tracking settings: {exc}") from exc
     if tracking.uri.startswith("sqlite:///"):

@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.build import ensure_panel
 from features.panel import feature_columns
 from ml import registry
-from serving.drift import drift_table
+from ml.drift import drift_table
 from serving.exports import explanations_long, new_in_top, rank_change, write_gemeente_exports
 from serving.ranking import ADDITIVITY_TOLERANCE, additivity_error, build_ranking
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ExplanationError, NotEnoughDataError, SchemaMismatchError
-from wijkradar.stages import ensure_panel, tracking_of
 
 Progress = Callable[[str], None]
 
@@ -89,12 +89,10 @@ def run_score(
     gemeenten: Sequence[str] | None = None,
 ) -> ScoreOutcome:
     """Score under the workspace's lock: a second run at the same time fails with
-    ``LockHeldError``; a lock left by a killed run is taken over."""
+    ``LockHeldError``; the kernel releases the lock of a killed run."""
     from serving.lock import RunLock
 
-    with RunLock(ws.lock) as lock:
-        if lock.took_over_from_:
-            progress(f"took over a stale lock of pid {lock.took_over_from_.get('pid')}")
+    with RunLock(ws.lock):
         return _run_score(ws, cfg, as_of, model_uri, progress, gemeenten)
 
 
@@ -114,9 +112,9 @@ def _run_score(
             f"The panel has no rows for as-of year {year}. "
             f"As-of years present: {sorted(int(y) for y in panel['as_of_year'].unique())}."
         )
-    tracking = tracking_of(ws, cfg)
+    tracking = registry.tracking_for(ws, cfg)
     ref = registry.resolve(tracking, model_uri)
-    run_id = run_id_of(meta["fingerprint"], ref, year, gemeenten)
+    run_id = run_id_of(meta.fingerprint, ref, year, gemeenten)
     current = catalog.latest_run(ws, year)
     if current is not None and current.name == run_id:
         progress(f"nothing new: run {run_id} already published")
@@ -147,7 +145,7 @@ def _run_score(
         "model_name": ref.name,
         "model_version": ref.version,
         "model_run_id": ref.run_id,
-        "panel_fingerprint": meta["fingerprint"],
+        "panel_fingerprint": meta.fingerprint,
         "row_count": len(ranking),
         "features": features,
         "additivity_max_error": error,
@@ -219,7 +217,7 @@ def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
     panel, _ = ensure_panel(ws, cfg)
     rows = panel[panel["as_of_year"] == year]
     features = rows[["unit_code", *manifest["features"]]]
-    tracking = tracking_of(ws, cfg)
+    tracking = registry.tracking_for(ws, cfg)
     inputs = ReportInputs(
         ranking=ranking,
         features=features,
@@ -235,7 +233,7 @@ def run_evaluate(ws: Workspace, cfg: Config, model_uri: str | None, run_id: str 
     """Write ``report/evaluation.html`` for a training run (default: the champion's)."""
     from serving.evalreport import render
 
-    tracking = tracking_of(ws, cfg)
+    tracking = registry.tracking_for(ws, cfg)
     if run_id is None:
         ref = registry.resolve(tracking, model_uri)
         run_id, title = ref.run_id, f"Evaluation of {ref.name} version {ref.version}"

@@ -29,7 +29,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,43 @@ def scored_years(ws: Workspace) -> list[int]:
     return sorted(
         int(p.name) for p in base.iterdir() if p.name.isdigit() and latest_run(ws, int(p.name))
     )
+
+
+# --- typed records -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PanelMeta:
+    """What ``panel/panel.json`` says of the panel beside it."""
+
+    fingerprint: str  # of the source files and the panel/label settings
+    sources_fingerprint: str
+    rows: int
+    units: int
+    as_of_years: list[int]
+    features: list[str]
+    level: str
+    delta: float
+    built: str  # ISO time
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PanelMeta:
+        known = {f.name for f in fields(cls)}
+        missing = sorted(known - set(data))
+        if missing:
+            raise WijkradarError(
+                f"The panel meta lacks {', '.join(missing)}; rebuild with `wijkradar panel "
+                f"--force`."
+            )
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def read_panel_meta(ws: Workspace) -> PanelMeta:
+    return PanelMeta.from_dict(read_json(ws.panel_meta))
+
+
+def write_panel_meta(ws: Workspace, meta: PanelMeta) -> None:
+    write_json(asdict(meta), ws.panel_meta)
 
 
 # --- writing (atomic) --------------------------------------------------------------------

@@ -21,7 +21,7 @@ from features import panel as panel_mod
 from features import readers
 from features.harmonize import harmonize
 from features.schema import LBM_DIMENSIONS
-from features.synth import formats, mergers, series, truth
+from features.synth import formats, mechanism, mergers, series
 from features.synth.boundaries import synthetic_boundaries
 from features.synth.world import build_world
 
@@ -205,8 +205,8 @@ def generate(
         )
         sim_units = feats["unit_code"].map(lambda c: sim_code.get(c, c))
         current = measurements[-1].set_index("unit_code").loc[sim_units].reset_index()
-        p = truth.sigmoid(truth.logit(feats))
-        rows = feats[["unit_code", "as_of_year", *(d.feature for d in truth.DRIVERS)]].copy()
+        p = mechanism.sigmoid(mechanism.logit(feats))
+        rows = feats[["unit_code", "as_of_year", *(d.feature for d in mechanism.DRIVERS)]].copy()
         rows["p_decline"] = p
         if i + 1 < len(MEASUREMENT_YEARS):
             declined = rng.random(len(p)) < p
@@ -220,10 +220,10 @@ def generate(
     files["sources/leefbarometer/lbm3_scores_wijk.csv"] = formats.lbm3_csv(lbm, unit_names)
 
     table = pd.concat(truth_rows, ignore_index=True)
-    driver_cols = [d.feature for d in truth.DRIVERS]
+    driver_cols = [d.feature for d in mechanism.DRIVERS]
     baseline = table[driver_cols].mean(skipna=True)
-    shap, base = truth.shapley(table[driver_cols], baseline)
-    table["true_logit"] = truth.logit(table[driver_cols])
+    shap, base = mechanism.shapley(table[driver_cols], baseline)
+    table["true_logit"] = mechanism.logit(table[driver_cols])
     table["true_base"] = base
     out = pd.concat(
         [

@@ -189,10 +189,9 @@ def register_models(root: Path) -> tuple[str, str]:
     from ml import registry
     from wijkradar.catalog import Workspace
     from wijkradar.config import load_config
-    from wijkradar.stages import tracking_of
 
     ws = Workspace(root)
-    tracking = tracking_of(ws, load_config(ws.config))
+    tracking = registry.tracking_for(ws, load_config(ws.config))
     rng = np.random.default_rng(1)
     run_ids = []
     for i, card in enumerate((None, "# Model card\n\nwijkradar v2: *synthetic* test model.\n")):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from cli import run
 
-from ml.truth import compare
+from ml.truthcheck import compare
 from serving.ranking import RANKING_ID_COLUMNS
 
 

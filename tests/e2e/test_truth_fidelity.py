@@ -16,7 +16,7 @@ import pytest
 from cli import run
 
 from features.readers import parse_lbm3_scores
-from ml.truth import compare
+from ml.truthcheck import compare
 
 SEED = 7  # the generator was tuned on seed 0 and checked on 11-13
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from serving.drift import bin_shares, psi
+from ml.drift import bin_shares, psi
 
 
 @st.composite

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serving.drift import bin_shares, drift_table, flag_drift, psi, training_profile
+from ml.drift import bin_shares, drift_table, flag_drift, psi, training_profile
 
 
 def _frame(n: int, seed: int, shift: float = 0.0, missing: float = 0.02) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pytest
 from features import readers
 from features.harmonize import harmonize
 from features.panel import build_panel
-from features.synth import generate, truth
+from features.synth import generate, mechanism
 
 SMALL = {"n_gemeenten": 25, "wijken_per_gemeente": 6.0, "n_mergers": 3}
 
@@ -65,7 +65,7 @@ def test_cbs_files_follow_statline_export_style(small):
 def test_truth_is_additive_and_p_is_the_sigmoid_of_the_logit(small):
     t = small.truth
     shap_cols = [c for c in t.columns if c.startswith("true_shap__")]
-    assert {c[len("true_shap__") :] for c in shap_cols} == {d.feature for d in truth.DRIVERS}
+    assert {c[len("true_shap__") :] for c in shap_cols} == {d.feature for d in mechanism.DRIVERS}
     total = t["true_base"] + t[shap_cols].sum(axis=1)
     np.testing.assert_allclose(total, t["true_logit"], atol=1e-9)
     np.testing.assert_allclose(t["p_decline"], 1 / (1 + np.exp(-t["true_logit"])), atol=1e-12)
@@ -77,7 +77,7 @@ def test_truth_is_a_function_of_the_panel_built_from_the_files(small):
     panel = build_panel(cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=0.05)
     joined = panel.merge(small.truth, on=["unit_code", "as_of_year"], validate="1:1")
     assert len(joined) == len(small.truth) == len(panel)
-    np.testing.assert_allclose(truth.logit(joined), joined["true_logit"], atol=1e-9)
+    np.testing.assert_allclose(mechanism.logit(joined), joined["true_logit"], atol=1e-9)
     known = joined["declined"].notna()
     assert known.sum() > 0
     assert (

@@ -100,11 +100,11 @@ def generate(
     gemeenten: Annotated[int, typer.Option(help="Number of gemeenten (NL: 342).")] = 342,
 ) -> None:
     """Generate a synthetic NL-sized workspace: sources, truth and config."""
-    from wijkradar import stages
+    from wijkradar.app import pipeline
 
     ws = Workspace(workspace.resolve())
     with _status("generating"):
-        info = _guard(lambda: stages.generate(ws, seed, gemeenten))
+        info = _guard(lambda: pipeline.generate(ws, seed, gemeenten))
     out.print(
         f"wrote {info['files']} source files and {info['truth_rows']:,} truth rows to {ws.root}"
     )
@@ -117,14 +117,14 @@ def panel(
     force: Annotated[bool, typer.Option(help="Rebuild even if unchanged.")] = False,
 ) -> None:
     """Build WORKSPACE/panel/panel.parquet from the sources (only when they changed)."""
-    from wijkradar import stages
+    from features.build import ensure_panel
 
     ws, cfg = _guard(lambda: _context(workspace, config))
     with _status("panel"):
-        _, meta = _guard(lambda: stages.ensure_panel(ws, cfg, force=force))
+        _, meta = _guard(lambda: ensure_panel(ws, cfg, force=force))
     out.print(
-        f"panel: {meta['rows']:,} rows, {meta['units']:,} units, "
-        f"{len(meta['features'])} features, as-of years {meta['as_of_years']}"
+        f"panel: {meta.rows:,} rows, {meta.units:,} units, "
+        f"{len(meta.features)} features, as-of years {meta.as_of_years}"
     )
 
 
@@ -141,12 +141,12 @@ def train(
     search: SearchOpt = False,
 ) -> None:
     """Train with temporal validation, log to MLflow; promote if it beats the champion."""
-    from wijkradar import stages
+    from wijkradar.app import pipeline
 
     ws, cfg = _guard(lambda: _context(workspace, config))
     with _status("training") as say:
-        summary = _guard(lambda: stages.run_train(ws, cfg, as_of, say, search=search))
-    from wijkradar.views import evaluation_table, truth_line
+        summary = _guard(lambda: pipeline.run_train(ws, cfg, as_of, say, search=search))
+    from wijkradar.app.views import evaluation_table, truth_line
 
     out.print(evaluation_table(summary))
     if line := truth_line(summary):
@@ -222,11 +222,11 @@ def report(
 @app.command()
 def backtest(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None) -> None:
     """Train on the periods known by each cut-off, test on the next; LightGBM vs baselines."""
-    from wijkradar import stages
+    from wijkradar.app import pipeline
 
     ws, cfg = _guard(lambda: _context(workspace, config))
     with _status("backtest") as say:
-        table, run_id = _guard(lambda: stages.run_backtest(ws, cfg, say))
+        table, run_id = _guard(lambda: pipeline.run_backtest(ws, cfg, say))
     view = Table(title="Backtest: each period tested on models trained before it")
     cols = ("period", "model", "n", "base rate", "ROC-AUC", "PR-AUC", "P@1%", "P@5%", "P@10%",
             "R@1%", "R@5%", "R@10%")
@@ -283,11 +283,10 @@ ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the r
 @models_app.command("list")
 def models_list(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None) -> None:
     """Every registered version, its aliases and its promotion record."""
-    from ml import promotion
-    from wijkradar.stages import tracking_of
+    from ml import promotion, registry
 
     ws, cfg = _guard(lambda: _context(workspace, config))
-    table = _guard(lambda: promotion.versions(tracking_of(ws, cfg)))
+    table = _guard(lambda: promotion.versions(registry.tracking_for(ws, cfg)))
     view = Table(title=f"Registered model {cfg.tracking.model_name}")
     for col in ("version", "aliases", "created", "decision", "reason", "promoted by"):
         view.add_column(col)
@@ -300,11 +299,10 @@ def models_list(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt =
 def models_promote(version: str, workspace: WorkspaceOpt = Path("workspace"),
                    config: ConfigOpt = None, reason: ReasonOpt = "promoted by hand") -> None:
     """Make VERSION the champion."""
-    from ml import promotion
-    from wijkradar.stages import tracking_of
+    from ml import promotion, registry
 
     ws, cfg = _guard(lambda: _context(workspace, config))
-    _guard(lambda: promotion.promote(tracking_of(ws, cfg), version, reason))
+    _guard(lambda: promotion.promote(registry.tracking_for(ws, cfg), version, reason))
     out.print(f"version {version} is now the champion ({reason})")
 
 
@@ -312,11 +310,10 @@ def models_promote(version: str, workspace: WorkspaceOpt = Path("workspace"),
 def models_rollback(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
                     reason: ReasonOpt = "rolled back by hand") -> None:
     """Restore the champion that the current one replaced."""
-    from ml import promotion
-    from wijkradar.stages import tracking_of
+    from ml import promotion, registry
 
     ws, cfg = _guard(lambda: _context(workspace, config))
-    version = _guard(lambda: promotion.rollback(tracking_of(ws, cfg), reason))
+    version = _guard(lambda: promotion.rollback(registry.tracking_for(ws, cfg), reason))
     out.print(f"version {version} is the champion again ({reason})")
 
 
@@ -326,7 +323,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Generate, build the panel, train, score and report: the whole job, end to end."""
-    from wijkradar.demo import run_demo
+    from wijkradar.app.demo import run_demo
 
     _guard(lambda: run_demo(Workspace(workspace.resolve()), seed, out, console))
 

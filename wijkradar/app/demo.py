@@ -6,14 +6,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from features.build import ensure_panel
 from features.describe import describe
-from ml import truth
+from ml import truthcheck
 from serving.job import run_report, run_score
 from serving.ranking import top_driver_features
-from wijkradar import catalog, stages
+from wijkradar import catalog
+from wijkradar.app import pipeline
+from wijkradar.app.views import evaluation_table, truth_line
 from wijkradar.catalog import Workspace
 from wijkradar.config import load_config
-from wijkradar.views import evaluation_table, truth_line
 
 
 def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
@@ -32,13 +34,13 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
             progress.update(task, description=msg)
 
         say(f"generating the NL-sized panel (seed {seed})")
-        stages.generate(ws, seed, 342)
+        pipeline.generate(ws, seed, 342)
         cfg = load_config(ws.config)
         progress.advance(task)
         say("building the panel")
-        _, meta = stages.ensure_panel(ws, cfg)
+        _, meta = ensure_panel(ws, cfg)
         progress.advance(task)
-        summary = stages.run_train(ws, cfg, None, say)
+        summary = pipeline.run_train(ws, cfg, None, say)
         progress.advance(task)
         scored = run_score(ws, cfg, None, None, say)
         progress.advance(task)
@@ -48,14 +50,14 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         say("done")
 
     out.print(
-        f"panel: {meta['rows']:,} rows ({meta['units']:,} wijken x "
-        f"{len(meta['as_of_years'])} as-of years), {len(meta['features'])} features"
+        f"panel: {meta.rows:,} rows ({meta.units:,} wijken x "
+        f"{len(meta.as_of_years)} as-of years), {len(meta.features)} features"
     )
     out.print(evaluation_table(summary))
     if line := truth_line(summary):
         out.print(line)
     ranking = scored.ranking
-    fidelity = truth.compare(ranking, catalog.read_parquet(ws.truth))
+    fidelity = truthcheck.compare(ranking, catalog.read_parquet(ws.truth))
     year = int(ranking["as_of_year"].iloc[0])
     table = Table(title=f"Highest risk of decline by the next measurement (as of {year})")
     for col in ("rank", "wijk", "gemeente", "risk", "top drivers"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from wijkradar.stages import TrainSummary
+from wijkradar.app.pipeline import TrainSummary
 
 
 def evaluation_table(summary: TrainSummary) -> Table:

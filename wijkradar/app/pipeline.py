@@ -1,16 +1,15 @@
-"""The I/O edge of the pipeline stages: generate, panel, train.
+"""The pipeline's stages that the CLI and the demo run: generate, train, backtest.
 
-Each stage reads its inputs through the catalog, calls pure functions, and writes its outputs
-through the catalog or the registry. Stages communicate through files, never through shared
+Each stage reads its inputs through the catalog (the panel through ``features.build``), calls
+the pure functions of ``ml``, and writes through the catalog or the registry. Scoring and
+publishing are ``serving.job``'s. Stages communicate through files, never through shared
 state.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -18,28 +17,16 @@ from pathlib import Path
 import pandas as pd
 
 import wijkradar
-from features import sources
-from features.harmonize import harmonize
-from features.panel import build_panel, feature_columns
-from ml import modelcard, promotion, registry, truth
+from features.build import ensure_panel
+from ml import modelcard, promotion, registry, truthcheck
+from ml.drift import training_profile
 from ml.evaluate import Evaluation, charts, evaluate
 from ml.train import TrainResult, outcome_years, train
-from serving.drift import training_profile
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
-from wijkradar.errors import ConfigError
 
 Progress = Callable[[str], None]
-
-
-def tracking_of(ws: Workspace, cfg: Config) -> registry.Tracking:
-    return registry.Tracking(
-        uri=ws.tracking_uri(cfg.tracking.uri),
-        experiment=cfg.tracking.experiment,
-        model_name=cfg.tracking.model_name,
-        artifact_root=None if cfg.tracking.uri else ws.mlflow_artifacts,
-    )
 
 
 def generate(ws: Workspace, seed: int, n_gemeenten: int) -> dict[str, int]:
@@ -52,54 +39,6 @@ def generate(ws: Workspace, seed: int, n_gemeenten: int) -> dict[str, int]:
     catalog.write_parquet(data.truth, ws.truth)
     catalog.write_text(data.config, ws.config)
     return {"files": len(data.files), "truth_rows": len(data.truth)}
-
-
-def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
-    settings = json.dumps(
-        {"panel": asdict(cfg.panel), "label": asdict(cfg.label), "code": wijkradar.__version__},
-        sort_keys=True,
-    )
-    return hashlib.sha256(f"{sources_fingerprint}\0{settings}".encode()).hexdigest()
-
-
-def ensure_panel(ws: Workspace, cfg: Config, force: bool = False) -> tuple[pd.DataFrame, dict]:
-    """The panel, rebuilt only when the sources or the panel/label settings changed."""
-    files = sources.source_files(cfg)
-    fingerprint = panel_fingerprint(cfg, sources.fingerprint_files(files))
-    if not force and ws.panel.exists() and ws.panel_meta.exists():
-        meta = catalog.read_json(ws.panel_meta)
-        if meta.get("fingerprint") == fingerprint:
-            return catalog.read_parquet(ws.panel), meta
-    src = sources.read_sources(cfg)
-    cbs, lbm, investment = harmonize(src.cbs, src.lbm, src.investment, src.crosswalk)
-    try:
-        panel = build_panel(
-            cbs,
-            lbm,
-            investment,
-            level=cfg.panel.level,
-            change_lags=cfg.panel.change_lags,
-            delta=cfg.label.delta,
-            label_kind=cfg.label.kind,
-            max_class=cfg.label.max_class,
-            development=src.development,
-        )
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    meta = {
-        "fingerprint": fingerprint,
-        "sources_fingerprint": src.fingerprint,
-        "rows": len(panel),
-        "units": int(panel["unit_code"].nunique()),
-        "as_of_years": sorted(int(y) for y in panel["as_of_year"].unique()),
-        "features": feature_columns(panel),
-        "level": cfg.panel.level,
-        "delta": cfg.label.delta,
-        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    catalog.write_parquet(panel, ws.panel)
-    catalog.write_json(meta, ws.panel_meta)
-    return panel, meta
 
 
 def code_version() -> str:
@@ -135,7 +74,7 @@ def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | N
         {"unit_code": lgbm["unit_code"], "as_of_year": last, "risk": lgbm["score"]}
     )
     t = catalog.read_parquet(ws.truth)
-    return truth.compare(ranking, t)
+    return truthcheck.compare(ranking, t)
 
 
 def label_text(cfg: Config) -> str:
@@ -215,7 +154,7 @@ def run_train(
         metrics=metrics,
         step_metrics=step_metrics,
         tags={
-            "panel_fingerprint": meta["fingerprint"],
+            "panel_fingerprint": meta.fingerprint,
             "code_version": code_version(),
             "cutoff": str(result.cutoff),
         },
@@ -234,7 +173,7 @@ def run_train(
             **charts(result, evaluation, panel),
         },
     )
-    tracking = tracking_of(ws, cfg)
+    tracking = registry.tracking_for(ws, cfg)
     ref = registry.log_training(
         tracking, record, booster=result.booster, features=result.features,
         calibrator=evaluation.calibrator.to_dict(),
@@ -264,9 +203,9 @@ def run_backtest(ws: Workspace, cfg: Config, progress: Progress) -> tuple[pd.Dat
             (f"{r.model}_{m}", float(getattr(r, m)), int(r.test_year))
             for r in table.itertuples() for m in METRICS if m != "n"
         ],
-        tags={"panel_fingerprint": meta["fingerprint"], "code_version": code_version(),
+        tags={"panel_fingerprint": meta.fingerprint, "code_version": code_version(),
               "kind": "backtest"},
         tables={"backtest": table},
     )
-    run_id = registry.log_evaluation(tracking_of(ws, cfg), record, run_name="backtest")
+    run_id = registry.log_evaluation(registry.tracking_for(ws, cfg), record, run_name="backtest")
     return table, run_id

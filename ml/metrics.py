@@ -91,8 +91,10 @@ def _check_frac(frac: float) -> float:
 
 
 def top_count(n: int, frac: float) -> int:
-    """``ceil(frac * n)``, at least 1, robust to float noise (0.07 * 100 is 7, not 8)."""
-    return max(1, math.ceil(round(frac * n, 9)))
+    """How many of ``n`` units are "the top ``frac``": ``ceil(frac * n)``, at least 1 (0 when
+    there are none), robust to float noise (0.07 * 100 is 7, not 8). The one definition of
+    "top 10 %" that metrics, the ranking's flags and the truth check share."""
+    return min(n, max(1, math.ceil(round(frac * n, 9))))
 
 
 def _ranked(score: np.ndarray) -> np.ndarray:

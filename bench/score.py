@@ -5,7 +5,7 @@ panel (~100 float features, ~2 % missing) and one booster (binary, 8 leaves, dep
 trees), fresh subprocesses measure
 
 * ``job``:  ``serving.job.score_rows(predict, rows, features)`` with ``predict`` =
-  ``partial(models.packaged.predict_frame, booster, features)``: contributions in chunks,
+  ``partial(models.explain.predict_frame, booster, features)``: contributions in chunks,
   risk and margin, the additivity check, ranks and the top-driver texts;
 * ``bare``: ``booster.predict(X)`` + ``booster.predict(X, pred_contrib=True)`` on the same
   float64 matrix (and the contributions alone, for reference).
@@ -56,9 +56,9 @@ MB = 1024 * 1024
 
 def feature_names(p: int = N_FEATURES) -> list[str]:
     """Names like the panel's: levels, 1- and 3-year changes, gemeente context."""
-    from features.describe import LABELS
+    from features.describe import TERMS
 
-    base = list(LABELS)
+    base = list(TERMS)
     names = [*base, *(f"{b}_chg3" for b in base), *(f"{b}_chg1" for b in base)]
     names = ["gm_lbm_chg_prev", "gm_low_income_hh_pct_chg3", "lbm_chg_prev", *names]
     return list(dict.fromkeys(names))[:p]
@@ -139,7 +139,7 @@ def _setup(mode: str, n: int, model: Path) -> tuple[Callable[[], object], Callab
     """(the measured call, the contributions alone) for ``mode``, warmed up."""
     import lightgbm as lgb
 
-    from models.packaged import predict_frame
+    from models.explain import predict_frame
     from serving.job import score_rows
 
     booster = lgb.Booster(model_file=str(model))

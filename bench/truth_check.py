@@ -17,7 +17,6 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 
@@ -26,8 +25,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
     parser.add_argument("--as-of", type=int, default=2022)
     args = parser.parse_args()
-    from ml.truthcheck import TRUE_PREFIX, compare
-    from serving.ranking import top_driver_features
+    from ml.metrics import top_count
+    from ml.truthcheck import compare, true_and_model_drivers
+    from models.explain import shap_features
 
     exe = str(Path(sys.executable).with_name("wijkradar"))
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
@@ -53,13 +53,11 @@ def main() -> None:
             joined = ranking.merge(
                 truth[truth["as_of_year"] == args.as_of], on=["unit_code", "as_of_year"]
             )
-            top = joined.nlargest(round(0.1 * len(joined)), "p_decline")
-            cols = [c for c in top.columns if c.startswith(TRUE_PREFIX)]
-            order = np.argsort(-top[cols].to_numpy(), axis=1)[:, :3]
-            for idx, model in zip(order, top_driver_features(top), strict=True):
-                true = {cols[j][len(TRUE_PREFIX) :] for j in idx}
-                swaps.update(f"missed {t}" for t in true - set(model))
-                swaps.update(f"named {m}" for m in set(model) - true)
+            top = joined.nlargest(top_count(len(joined), 0.1), "p_decline")
+            true_top, model_top = true_and_model_drivers(top, shap_features(ranking.columns))
+            for true, model in zip(true_top, model_top, strict=True):
+                swaps.update(f"missed {t}" for t in set(true) - set(model))
+                swaps.update(f"named {m}" for m in set(model) - set(true))
     table = pd.DataFrame(rows).set_index("seed")
     print(
         table[

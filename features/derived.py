@@ -1,16 +1,22 @@
 """Derived features, hamilton style: each function is named after the column it produces,
 and its parameters name the panel columns it reads. ``compute`` runs them in order.
 
-They are pure: Series in, Series out, aligned on the panel's index.
+They are pure: Series in, Series out, aligned on the panel's index. The gemeente context
+features are declared in ``CONTEXT_FEATURES``: a name of the grammar ``gm_<feature>``
+(``features.vocabulary``), whose labels and unit are those of ``<feature>``, and the part of
+the gemeente it summarises.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from features.vocabulary import Scope
 
 
 def _gemeente_weighted_mean(
@@ -66,11 +72,24 @@ def gm_inhabitants(
     return total.where(gemeente_code.notna())
 
 
-GEMEENTE_CONTEXT: tuple[Callable[..., pd.Series], ...] = (
-    gm_lbm_chg_prev,
-    gm_low_income_hh_pct_chg3,
-    gm_inhabitants,
+@dataclass(frozen=True)
+class ContextFeature:
+    """A gemeente context feature: the function that makes it and what it summarises."""
+
+    make: Callable[..., pd.Series]
+    scope: Scope
+
+    @property
+    def name(self) -> str:
+        return self.make.__name__
+
+
+CONTEXT_FEATURES: tuple[ContextFeature, ...] = (
+    ContextFeature(gm_lbm_chg_prev, Scope.REST_OF_GEMEENTE),  # leave_out_self=True
+    ContextFeature(gm_low_income_hh_pct_chg3, Scope.GEMEENTE),
+    ContextFeature(gm_inhabitants, Scope.GEMEENTE),
 )
+GEMEENTE_CONTEXT: tuple[Callable[..., pd.Series], ...] = tuple(c.make for c in CONTEXT_FEATURES)
 
 
 def available(frame: pd.DataFrame, functions: Sequence[Callable[..., pd.Series]]) -> list[

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from features import schema
-from features.readers import _check_unique, _first_present, _read_table, numeric_column
+from features.readers import check_unique, first_present, numeric_column, read_table
 from wijkradar.errors import InputError
 
 _DIMENSION = re.compile(r"^RLB(RMTR|WON|BEV|VRZ|VEI|FYS)(\d{2})$", re.IGNORECASE)
@@ -35,7 +35,6 @@ _DIMENSION_COLUMN = {
 _CLASS = re.compile(r"^KL(\d{2})$", re.IGNORECASE)
 _DEVELOPMENT = re.compile(r"^VKL(\d{2})(\d{2})$", re.IGNORECASE)
 _CODE_COLUMNS = ("GBD", "CODE", "PC4")
-_PC4 = re.compile(r"^[1-9]\d{3}$")
 
 SCORE_COLUMNS = (
     "unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS, "lbm_class"
@@ -63,19 +62,19 @@ def _year(two_digits: str) -> int:
 
 def _table(text: str, file: str) -> tuple[pd.DataFrame, pd.Series]:
     """The file's cells (short rows padded) and its validated, unique PC4 codes."""
-    raw = _read_table(text, file, sep=",")
-    code_col = _first_present(raw, _CODE_COLUMNS, file, "PC4 code")
+    raw = read_table(text, file, sep=",")
+    code_col = first_present(raw, _CODE_COLUMNS, file, "PC4 code")
     if raw.empty:
         raise InputError("the file has a header but no rows", file=file)
     codes = raw[code_col].str.strip()
-    bad = ~codes.str.match(_PC4)
+    bad = ~codes.str.match(schema.UNIT_CODE_PATTERNS["pc4"])
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
             f"PC4 code {codes.iloc[pos]!r} is not a 4-digit postcode 1000-9999",
             file=file, column=code_col, row=pos + 2,
         )
-    _check_unique(pd.DataFrame({"unit_code": codes}), ["unit_code"], file, code_col)
+    check_unique(pd.DataFrame({"unit_code": codes}), ["unit_code"], file, code_col)
     return raw, codes
 
 

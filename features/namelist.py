@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.readers import _check_unique, _codes, _read_table, numeric_column
+from features.readers import check_unique, numeric_column, read_table, unit_codes
 from wijkradar.errors import InputError
 
 BUDGET_COLUMN = "max_subsidie_per_jaar_eur"
@@ -55,16 +55,16 @@ def parse_name_table(text: str, file: str) -> pd.DataFrame:
     Returns ``name`` (as written, stripped), ``name_key`` (normalised), ``unit_code`` and
     ``level``. Codes must have a form ``features.schema.unit_level`` knows; a (name, code)
     pair given twice is rejected."""
-    raw = _read_table(text, file, sep=",")
+    raw = read_table(text, file, sep=",")
     missing = [c for c in ("name", "unit_code") if c not in raw.columns]
     if missing:
         raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
     if raw.empty:
         raise InputError("the file has a header but no rows", file=file)
-    out = _codes(raw["unit_code"], file, "unit_code", None)
+    out = unit_codes(raw["unit_code"], file, "unit_code", None)
     out.insert(0, "name_key", _nonempty_names(raw["name"], file, "name"))
     out.insert(0, "name", raw["name"].str.strip())
-    _check_unique(out, ["name_key", "unit_code"], file, "unit_code")
+    check_unique(out, ["name_key", "unit_code"], file, "unit_code")
     return out[["name", "name_key", "unit_code", "level"]].reset_index(drop=True)
 
 
@@ -79,14 +79,14 @@ def join_name_keyed(
     """A name-keyed list (text of a CSV) joined to codes through ``names`` (as returned by
     ``parse_name_table``): one row per (unit_code, year in ``years``), columns
     ``OUTPUT_COLUMNS``. See the module docstring for how the budget is split."""
-    raw = _read_table(list_text, list_file, sep=",")
+    raw = read_table(list_text, list_file, sep=",")
     missing = [c for c in (name_column, BUDGET_COLUMN) if c not in raw.columns]
     if missing:
         raise InputError(f"required column(s) {', '.join(missing)} missing", file=list_file)
     if raw.empty:
         raise InputError("the file has a header but no rows", file=list_file)
     listed = pd.DataFrame({"name_key": _nonempty_names(raw[name_column], list_file, name_column)})
-    _check_unique(listed, ["name_key"], list_file, name_column)
+    check_unique(listed, ["name_key"], list_file, name_column)
     for column in _NUMERIC_COLUMNS:
         if column in raw.columns:
             values = numeric_column(raw[column], file=list_file, column=column, minimum=0.0)

@@ -18,8 +18,7 @@ the CBS symbols and the bounds in ``features.schema``).
 The national row (``NL01``), present in every unfiltered KWB download, is not a unit of this
 project and is skipped; any other code that is not ``GMxxxx``, ``WKxxxxxx`` or ``BUxxxxxxxx``
 is rejected. Since KWB 2022 Amsterdam's wijk and buurt codes end in letters (``WK0363AA``,
-``BU0363AA01``); they are accepted here as wijk / buurt although ``schema.unit_level`` does
-not (yet) know that form.
+``BU0363AA01``); ``schema.UNIT_CODE_PATTERNS`` accepts them as wijk / buurt.
 
 Output: the same columns as ``features.readers.parse_cbs_kwb_csv``.
 """
@@ -66,10 +65,6 @@ _CODE_KEYS = ("Codering", "WijkenEnBuurten")  # suffix-stripped; first present w
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _PERIOD = re.compile(r"^(\d{4})(?:JJ00)?$")
 _LEVELS = ("gemeente", "wijk", "buurt")
-_ALPHANUMERIC = (  # CBS codes with letters, e.g. Amsterdam from KWB 2022 on
-    ("wijk", re.compile(r"^WK\d{4}[0-9A-Z]{2}$")),
-    ("buurt", re.compile(r"^BU\d{4}[0-9A-Z]{4}$")),
-)
 
 
 def _base(key: str) -> str:
@@ -77,12 +72,10 @@ def _base(key: str) -> str:
 
 
 def region_level(code: str) -> str | None:
-    """``schema.unit_level`` for gemeente, wijk and buurt codes, plus the CBS codes with
-    letters (``WK0363AA`` -> 'wijk'); None for a PC4 or anything else."""
+    """``schema.unit_level`` for gemeente, wijk and buurt codes (``WK0363AA`` -> 'wijk');
+    None for a PC4 or anything else."""
     level = schema.unit_level(code)
-    if level in _LEVELS:
-        return level
-    return next((lvl for lvl, pattern in _ALPHANUMERIC if pattern.match(code)), None)
+    return level if level in _LEVELS else None
 
 
 def _no_duplicate_keys(file: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:

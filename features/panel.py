@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from features import derived, schema
+from features.vocabulary import Term, Unit, change, change_since_previous
 
 ID_COLUMNS = ("unit_code", "unit_name", "level", "gemeente_code", "gemeente_name", "as_of_year")
 LABEL_COLUMNS = ("label_outcome_year", "label_lbm_change", "label")
@@ -29,6 +30,37 @@ LABEL_COLUMNS = ("label_outcome_year", "label_lbm_change", "label")
 # floating point makes of the difference.
 LABEL_TOLERANCE = 1e-9
 LBM_FEATURE_SOURCES = ("lbm", *schema.LBM_DIMENSIONS)
+# The Leefbarometer features ``lbm_features`` makes; each also has its ``_chg_prev`` change.
+LBM_TERMS: tuple[Term, ...] = (
+    Term("lbm", "Leefbarometer score", "Leefbarometerscore", Unit.SCORE),
+    Term(
+        "lbm_fys", "Leefbarometer: physical environment", "Leefbarometer: fysieke omgeving",
+        Unit.SCORE,
+    ),
+    Term(
+        "lbm_onv", "Leefbarometer: nuisance and unsafety",
+        "Leefbarometer: overlast en onveiligheid", Unit.SCORE,
+    ),
+    Term(
+        "lbm_soc", "Leefbarometer: social cohesion", "Leefbarometer: sociale samenhang",
+        Unit.SCORE,
+    ),
+    Term("lbm_vrz", "Leefbarometer: amenities", "Leefbarometer: voorzieningen", Unit.SCORE),
+    Term("lbm_won", "Leefbarometer: housing", "Leefbarometer: woningvoorraad", Unit.SCORE),
+    Term(
+        "lbm_years_since", "years since the last measurement", "tijd sinds de laatste meting",
+        Unit.YEARS,
+    ),
+    Term(
+        "lbm_years_between", "years between the last two measurements",
+        "tijd tussen de laatste twee metingen", Unit.YEARS,
+    ),
+    Term("lbm_class", "Leefbarometer class", "Leefbarometer-klasse", Unit.CLASS),
+    Term(
+        "lbm_development_class_prev", "Leefbarometer development class of the last period",
+        "Leefbarometer-ontwikkelingsklasse van de laatste periode", Unit.CLASS,
+    ),
+)
 
 
 def feature_columns(panel: pd.DataFrame) -> list[str]:
@@ -113,7 +145,7 @@ def yearly_features(
             pd.MultiIndex.from_arrays([keys["unit_code"], keys["as_of_year"] - k])
         )
         for v in variables:
-            out[f"{v}_chg{k}"] = now[v].to_numpy() - before[v].to_numpy()
+            out[change(v, k)] = now[v].to_numpy() - before[v].to_numpy()
     return pd.DataFrame(out, index=keys.index)
 
 
@@ -152,7 +184,8 @@ def lbm_features(
     for col in sources:
         out[_lbm_name(col)] = joined[col].astype("float64")
     for col in sources:
-        out[f"{_lbm_name(col)}_chg_prev"] = (joined[col] - joined[f"{col}__prev"]).astype("float64")
+        since = change_since_previous(_lbm_name(col))
+        out[since] = (joined[col] - joined[f"{col}__prev"]).astype("float64")
     out["lbm_years_since"] = (joined["as_of_year"] - joined["m_year"]).astype("float64")
     out["lbm_years_between"] = (joined["m_year"] - joined["prev_year"]).astype("float64")
     if development is not None:

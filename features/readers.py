@@ -1,9 +1,12 @@
 """Readers: source files to validated long DataFrames.
 
 This is the edge where files enter. ``parse_*`` functions are pure (text in, DataFrame out)
-and take the file's name only to say where a problem is; ``read_sources`` is the one place
-that opens files. Every rejection is an ``InputError`` that names the file, the column and the
-row (the line number in the file, header = line 1) or the unit code.
+and take the file's name only to say where a problem is; ``features.sources.read_sources`` is
+the one place that opens files. ``read_table``, ``numeric_column``, ``unit_codes``,
+``first_present`` and ``check_unique`` are the building blocks the other readers
+(``features.odata``, ``features.lbm2``, ``features.namelist``) share. Every rejection is an
+``InputError`` that names the file, the column and the row (the line number in the file,
+header = line 1) or the unit code.
 
 Output forms:
 
@@ -69,8 +72,9 @@ def _check_field_counts(text: str, file: str, sep: str) -> None:
             )
 
 
-def _read_table(text: str, file: str, sep: str) -> pd.DataFrame:
-    """All cells as text; short (ragged) rows are padded with empty cells."""
+def read_table(text: str, file: str, sep: str) -> pd.DataFrame:
+    """All cells as text, indexed by file line (header = 1); short (ragged) rows are padded
+    with empty cells, blank lines dropped, a row with too many fields rejected."""
     _check_field_counts(text, file, sep)
     try:
         df = pd.read_csv(
@@ -100,7 +104,7 @@ def _read_table(text: str, file: str, sep: str) -> pd.DataFrame:
 
 def line_of(rows: pd.Series | pd.DataFrame, pos: int) -> int:
     """The file line of the row at position ``pos``: from a line-numbered index (tables read
-    by ``_read_table``), else counted from the header."""
+    by ``read_table``), else counted from the header."""
     if rows.index.name == "line":
         return int(rows.index[pos])
     return pos + 2
@@ -155,7 +159,11 @@ def numeric_column(
     return values
 
 
-def _codes(cells: pd.Series, file: str, column: str, levels: Iterable[str] | None) -> pd.DataFrame:
+def unit_codes(
+    cells: pd.Series, file: str, column: str, levels: Iterable[str] | None
+) -> pd.DataFrame:
+    """``unit_code`` (stripped) and its ``level`` (``schema.unit_level``); a code of no known
+    form, or of a level not in ``levels`` (None: any), is rejected naming its row."""
     codes = cells.str.strip()
     level = codes.map(schema.unit_level)
     bad = level.isna() | (level.isin(tuple(levels)) == False if levels else False)  # noqa: E712
@@ -171,7 +179,8 @@ def _codes(cells: pd.Series, file: str, column: str, levels: Iterable[str] | Non
     return pd.DataFrame({"unit_code": codes, "level": level})
 
 
-def _first_present(df: pd.DataFrame, candidates: Sequence[str], file: str, what: str) -> str:
+def first_present(df: pd.DataFrame, candidates: Sequence[str], file: str, what: str) -> str:
+    """The first of ``candidates`` that is a column of ``df``; none is an error naming all."""
     for c in candidates:
         if c in df.columns:
             return c
@@ -182,7 +191,8 @@ def _first_present(df: pd.DataFrame, candidates: Sequence[str], file: str, what:
     )
 
 
-def _check_unique(df: pd.DataFrame, keys: list[str], file: str, column: str) -> None:
+def check_unique(df: pd.DataFrame, keys: list[str], file: str, column: str) -> None:
+    """Reject the first row whose ``keys`` repeat an earlier row's."""
     dup = df.duplicated(keys, keep="first")
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
@@ -209,13 +219,13 @@ def _year_column(cells: pd.Series, file: str, column: str) -> pd.Series:
 
 def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
     """A StatLine CSV export of Kerncijfers wijken en buurten (one or more periods)."""
-    raw = _read_table(text, file, sep=";")
-    code_col = _first_present(raw, schema.CBS_CODE_HEADERS, file, "region code")
-    period_col = _first_present(raw, schema.CBS_PERIOD_HEADERS, file, "period")
+    raw = read_table(text, file, sep=";")
+    code_col = first_present(raw, schema.CBS_CODE_HEADERS, file, "region code")
+    period_col = first_present(raw, schema.CBS_PERIOD_HEADERS, file, "period")
     name_col = next((c for c in schema.CBS_NAME_HEADERS if c in raw.columns), None)
     if raw.empty:
         raise InputError("the file has a header but no rows", file=file)
-    out = _codes(raw[code_col], file, code_col, ("gemeente", "wijk", "buurt"))
+    out = unit_codes(raw[code_col], file, code_col, ("gemeente", "wijk", "buurt"))
     out["unit_name"] = raw[name_col].str.strip() if name_col else out["unit_code"]
     out["year"] = _year_column(raw[period_col], file, period_col)
     for header in raw.columns:
@@ -237,21 +247,21 @@ def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
     for var in schema.CBS_VARIABLES:
         if var.name not in out.columns:
             out[var.name] = np.nan
-    _check_unique(out, ["unit_code", "year"], file, code_col)
+    check_unique(out, ["unit_code", "year"], file, code_col)
     columns = ["unit_code", "unit_name", "level", "year", *(v.name for v in schema.CBS_VARIABLES)]
     return out[columns].reset_index(drop=True)
 
 
 def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
     """A Leefbarometer 3.0 score file at gemeente, wijk or buurt level."""
-    raw = _read_table(text, file, sep=",")
-    code_col = _first_present(raw, tuple(schema.LBM_CODE_COLUMNS), file, "unit code")
+    raw = read_table(text, file, sep=",")
+    code_col = first_present(raw, tuple(schema.LBM_CODE_COLUMNS), file, "unit code")
     missing = [c for c in ("jaar", "lbm") if c not in raw.columns]
     if missing:
         raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
     if raw.empty:
         raise InputError("the file has a header but no rows", file=file)
-    out = _codes(raw[code_col], file, code_col, (schema.LBM_CODE_COLUMNS[code_col],))
+    out = unit_codes(raw[code_col], file, code_col, (schema.LBM_CODE_COLUMNS[code_col],))
     name_col = next((c for c in schema.LBM_NAME_COLUMNS if c in raw.columns), None)
     out["unit_name"] = raw[name_col].str.strip() if name_col else out["unit_code"]
     out["year"] = _year_column(raw["jaar"], file, "jaar")
@@ -265,27 +275,27 @@ def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
         raise InputError(
             "the total score is missing", file=file, column="lbm", row=line_of(out, pos)
         )
-    _check_unique(out, ["unit_code", "year"], file, code_col)
+    check_unique(out, ["unit_code", "year"], file, code_col)
     columns = ["unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS]
     return out[columns].reset_index(drop=True)
 
 
 def parse_investment_csv(text: str, file: str) -> pd.DataFrame:
     """The investment schema: ``unit_code, year`` and the columns in INVESTMENT_VARIABLES."""
-    raw = _read_table(text, file, sep=",")
+    raw = read_table(text, file, sep=",")
     required = ["unit_code", "year", *schema.INVESTMENT_BY_NAME]
     missing = [c for c in required if c not in raw.columns]
     if missing:
         raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
     if raw.empty:
         raise InputError("the file has a header but no rows", file=file)
-    out = _codes(raw["unit_code"], file, "unit_code", None)[["unit_code"]]
+    out = unit_codes(raw["unit_code"], file, "unit_code", None)[["unit_code"]]
     out["year"] = _year_column(raw["year"], file, "year")
     for var in schema.INVESTMENT_VARIABLES:
         out[var.name] = numeric_column(
             raw[var.name], file=file, column=var.name, minimum=0.0, maximum=var.maximum
         )
-    _check_unique(out, ["unit_code", "year"], file, "unit_code")
+    check_unique(out, ["unit_code", "year"], file, "unit_code")
     return out.reset_index(drop=True)
 
 
@@ -295,7 +305,7 @@ CROSSWALK_COLUMNS = ("old_code", "new_code", "year", "weight")
 def parse_crosswalk(text: str, file: str) -> pd.DataFrame:
     """Code changes: from ``year`` on, ``weight`` of ``old_code``'s area belongs to
     ``new_code`` (1 for a recode or a merger; the weights of a split add up to 1)."""
-    raw = _read_table(text, file, sep=",")
+    raw = read_table(text, file, sep=",")
     missing = [c for c in CROSSWALK_COLUMNS if c not in raw.columns]
     if missing:
         raise InputError(f"required column(s) {', '.join(missing)} missing", file=file)
@@ -310,8 +320,8 @@ def parse_crosswalk(text: str, file: str) -> pd.DataFrame:
         )
     out = pd.DataFrame(
         {
-            "old_code": _codes(raw["old_code"], file, "old_code", None)["unit_code"],
-            "new_code": _codes(raw["new_code"], file, "new_code", None)["unit_code"],
+            "old_code": unit_codes(raw["old_code"], file, "old_code", None)["unit_code"],
+            "new_code": unit_codes(raw["new_code"], file, "new_code", None)["unit_code"],
             "year": _year_column(raw["year"], file, "year"),
             "weight": numeric_column(raw["weight"], file=file, column="weight", maximum=1.0),
         }
@@ -320,7 +330,7 @@ def parse_crosswalk(text: str, file: str) -> pd.DataFrame:
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError("weight must be > 0", file=file, column="weight", row=line_of(out, pos))
-    _check_unique(out, ["old_code", "new_code", "year"], file, "old_code")
+    check_unique(out, ["old_code", "new_code", "year"], file, "old_code")
     return out.reset_index(drop=True)
 
 

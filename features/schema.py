@@ -12,12 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from features.vocabulary import Term, Unit
+
 Kind = Literal["count", "share", "rate", "mean"]
 
 
 @dataclass(frozen=True)
-class Variable:
-    name: str
+class Variable(Term):
+    """A CBS variable: a ``Term`` (name, labels, unit) and how the sources hold it."""
+
     headers: tuple[str, ...]  # every StatLine CSV header this variable has had; first = current
     kind: Kind
     weight: str | None  # stable name of the weight for non-count variables
@@ -30,41 +33,54 @@ class Variable:
         return self.headers[0]
 
 
-def _pct(name: str, weight: str, *headers: str) -> Variable:
-    return Variable(name, headers, "share", weight, 0.0, 100.0)
+def _count(name: str, label: str, label_nl: str, *headers: str) -> Variable:
+    return Variable(name, label, label_nl, Unit.COUNT, headers, "count", None, decimals=0)
 
 
-def _rate(name: str, *headers: str) -> Variable:
-    return Variable(name, headers, "rate", "inhabitants", 0.0, 1000.0)
+def _pct(name: str, weight: str, label: str, label_nl: str, *headers: str) -> Variable:
+    return Variable(name, label, label_nl, Unit.PERCENT, headers, "share", weight, 0.0, 100.0)
+
+
+def _rate(name: str, label: str, label_nl: str, *headers: str) -> Variable:
+    unit = Unit.PER_1000
+    return Variable(name, label, label_nl, unit, headers, "rate", "inhabitants", 0.0, 1000.0)
+
+
+def _age(name: str, en: str, nl: str, header: str) -> Variable:
+    return _pct(
+        name, "inhabitants", f"share aged {en} (%)", f"aandeel inwoners van {nl}",
+        f"Bevolking/Leeftijdsgroepen/{header} (%)",
+    )
 
 
 CBS_VARIABLES: tuple[Variable, ...] = (
-    Variable("inhabitants", ("Bevolking/Aantal inwoners (aantal)",), "count", None, decimals=0),
-    _pct("age_0_14_pct", "inhabitants", "Bevolking/Leeftijdsgroepen/0 tot 15 jaar (%)"),
-    _pct("age_15_24_pct", "inhabitants", "Bevolking/Leeftijdsgroepen/15 tot 25 jaar (%)"),
-    _pct("age_25_44_pct", "inhabitants", "Bevolking/Leeftijdsgroepen/25 tot 45 jaar (%)"),
-    _pct("age_45_64_pct", "inhabitants", "Bevolking/Leeftijdsgroepen/45 tot 65 jaar (%)"),
-    _pct("age_65plus_pct", "inhabitants", "Bevolking/Leeftijdsgroepen/65 jaar of ouder (%)"),
-    Variable(
-        "households",
-        ("Bevolking/Particuliere huishoudens/Huishoudens totaal (aantal)",),
-        "count",
-        None,
-        decimals=0,
+    _count("inhabitants", "inhabitants", "aantal inwoners", "Bevolking/Aantal inwoners (aantal)"),
+    _age("age_0_14_pct", "0-14", "0 tot 15 jaar", "0 tot 15 jaar"),
+    _age("age_15_24_pct", "15-24", "15 tot 25 jaar", "15 tot 25 jaar"),
+    _age("age_25_44_pct", "25-44", "25 tot 45 jaar", "25 tot 45 jaar"),
+    _age("age_45_64_pct", "45-64", "45 tot 65 jaar", "45 tot 65 jaar"),
+    _pct(
+        "age_65plus_pct", "inhabitants", "share aged 65+ (%)",
+        "aandeel inwoners van 65 jaar of ouder", "Bevolking/Leeftijdsgroepen/65 jaar of ouder (%)",
+    ),
+    _count(
+        "households", "households", "aantal huishoudens",
+        "Bevolking/Particuliere huishoudens/Huishoudens totaal (aantal)",
     ),
     _pct(
-        "single_person_hh_pct",
-        "households",
+        "single_person_hh_pct", "households", "single-person households (%)",
+        "aandeel eenpersoonshuishoudens",
         "Bevolking/Particuliere huishoudens/Eenpersoonshuishoudens (%)",
     ),
     _pct(
-        "nonwestern_pct",
-        "inhabitants",
+        "nonwestern_pct", "inhabitants", "non-western migration background (%)",
+        "aandeel inwoners met een niet-westerse migratieachtergrond",
         "Bevolking/Personen met migratieachtergrond/Niet-westers (%)",
         "Bevolking/Allochtonen/Niet-westers totaal (%)",
     ),
     Variable(
-        "income_per_inhabitant",
+        "income_per_inhabitant", "income per inhabitant (k EUR)",
+        "gemiddeld inkomen per inwoner", Unit.THOUSAND_EUR,
         (
             "Inkomen/Inkomen van personen/Gemiddeld inkomen per inwoner (x 1 000 euro)",
             "Inkomen/Gemiddeld inkomen per inwoner (x 1 000 euro)",
@@ -73,60 +89,68 @@ CBS_VARIABLES: tuple[Variable, ...] = (
         "inhabitants",
     ),
     _pct(
-        "low_income_hh_pct",
-        "households",
+        "low_income_hh_pct", "households", "low-income households (%)",
+        "aandeel huishoudens met laag inkomen",
         "Inkomen/Inkomen van huishoudens/Huishoudens met een laag inkomen (%)",
         "Inkomen/Huishoudens met laag inkomen (%)",
     ),
     _rate(
-        "bijstand_per_1000",
+        "bijstand_per_1000", "social assistance per 1,000",
+        "bijstandsontvangers per 1.000 inwoners",
         "Sociale zekerheid/Personen met bijstand relatief (per 1 000 inwoners)",
         "Sociale zekerheid/Bijstandsuitkeringen relatief (per 1 000 inwoners)",
     ),
     Variable(
-        "woz_value",
+        "woz_value", "average WOZ value (k EUR)", "gemiddelde WOZ-waarde", Unit.THOUSAND_EUR,
         ("Wonen/Gemiddelde WOZ-waarde van woningen (x 1 000 euro)",),
         "mean",
         "dwellings",
         decimals=0,
     ),
-    Variable("dwellings", ("Wonen/Woningvoorraad (aantal)",), "count", None, decimals=0),
-    _pct("owner_occupied_pct", "dwellings", "Wonen/Eigendom/Koopwoningen (%)"),
+    _count("dwellings", "dwellings", "aantal woningen", "Wonen/Woningvoorraad (aantal)"),
     _pct(
-        "corporation_rent_pct",
-        "dwellings",
+        "owner_occupied_pct", "dwellings", "owner-occupied dwellings (%)",
+        "aandeel koopwoningen", "Wonen/Eigendom/Koopwoningen (%)",
+    ),
+    _pct(
+        "corporation_rent_pct", "dwellings", "corporation rental dwellings (%)",
+        "aandeel corporatiehuurwoningen",
         "Wonen/Eigendom/Huurwoningen/In bezit woningcorporatie (%)",
     ),
     _pct(
-        "private_rent_pct",
-        "dwellings",
+        "private_rent_pct", "dwellings", "private rental dwellings (%)",
+        "aandeel particuliere huurwoningen",
         "Wonen/Eigendom/Huurwoningen/In bezit overige verhuurders (%)",
     ),
-    _pct("built_pre1970_pct", "dwellings", "Wonen/Bouwjaarklasse/Bouwjaar voor 1970 (%)"),
-    Variable(
-        "dwellings_added",
-        ("Wonen/Voorraadmutaties/Nieuwbouw (aantal)",),
-        "count",
-        None,
-        decimals=0,
+    _pct(
+        "built_pre1970_pct", "dwellings", "dwellings built before 1970 (%)",
+        "aandeel woningen gebouwd vóór 1970", "Wonen/Bouwjaarklasse/Bouwjaar voor 1970 (%)",
     ),
-    Variable(
-        "dwellings_demolished",
-        ("Wonen/Voorraadmutaties/Sloop (aantal)",),
-        "count",
-        None,
-        decimals=0,
+    _count(
+        "dwellings_added", "dwellings added", "aantal nieuwgebouwde woningen",
+        "Wonen/Voorraadmutaties/Nieuwbouw (aantal)",
     ),
-    _rate("wmo_clients_per_1000", "Zorg/Wmo-cliënten relatief (per 1 000 inwoners)"),
-    _rate(
-        "crimes_per_1000", "Criminaliteit/Geregistreerde misdrijven relatief (per 1 000 inwoners)"
+    _count(
+        "dwellings_demolished", "dwellings demolished", "aantal gesloopte woningen",
+        "Wonen/Voorraadmutaties/Sloop (aantal)",
     ),
     _rate(
-        "shelter_inflow_per_1000",
+        "wmo_clients_per_1000", "Wmo care clients per 1,000", "Wmo-cliënten per 1.000 inwoners",
+        "Zorg/Wmo-cliënten relatief (per 1 000 inwoners)",
+    ),
+    _rate(
+        "crimes_per_1000", "registered crimes per 1,000",
+        "geregistreerde misdrijven per 1.000 inwoners",
+        "Criminaliteit/Geregistreerde misdrijven relatief (per 1 000 inwoners)",
+    ),
+    _rate(
+        "shelter_inflow_per_1000", "inflow from shelters per 1,000",
+        "instroom uit de maatschappelijke opvang per 1.000 inwoners",
         "Zorg/Instroom uit maatschappelijke opvang relatief (per 1 000 inwoners)",
     ),
     _rate(
-        "status_holders_per_1000",
+        "status_holders_per_1000", "status holders housed per 1,000",
+        "gehuisveste statushouders per 1.000 inwoners",
         "Bevolking/Gehuisveste statushouders relatief (per 1 000 inwoners)",
     ),
 )
@@ -138,7 +162,6 @@ CBS_BY_HEADER = {h: v for v in CBS_VARIABLES for h in v.headers}
 CBS_PERIOD_HEADERS = ("Perioden",)
 CBS_CODE_HEADERS = ("Regiocode (gemeente, wijk, buurt) (code)", "Codering (code)", "Codering")
 CBS_NAME_HEADERS = ("Wijken en buurten", "Regioaanduiding/Wijken en buurten (naam)")
-CBS_GEMEENTE_HEADERS = ("Gemeentenaam (naam)", "Regioaanduiding/Gemeentenaam (naam)")
 
 # CBS statistical symbols (StatLine "CSV met statistische symbolen").
 CBS_MISSING_SYMBOLS = frozenset({"", ".", "x", "?"})  # not available / secret / unreliable
@@ -151,42 +174,49 @@ LBM_NAME_COLUMNS = ("gm_naam", "wk_naam", "bu_naam")
 
 
 @dataclass(frozen=True)
-class InvestmentVariable:
-    name: str
-    description: str
+class InvestmentVariable(Term):
+    """A column of the investment schema: a ``Term`` and its upper bound, if any."""
+
     maximum: float | None = None
 
 
 INVESTMENT_VARIABLES: tuple[InvestmentVariable, ...] = (
     InvestmentVariable(
-        "corp_renovation_per_dwelling", "Corporation renovation investment (EUR per dwelling)"
+        "corp_renovation_per_dwelling", "corporation renovation (EUR/dwelling)",
+        "renovatie-investeringen van corporaties per woning", Unit.EUR,
     ),
     InvestmentVariable(
-        "middle_income_new_dwellings", "New dwellings for middle incomes built this year"
+        "middle_income_new_dwellings", "new dwellings for middle incomes",
+        "nieuwe woningen voor middeninkomens", Unit.COUNT,
     ),
     InvestmentVariable(
-        "market_investment_per_dwelling", "Private (market) investment (EUR per dwelling)"
+        "market_investment_per_dwelling", "market investment (EUR/dwelling)",
+        "marktinvesteringen per woning", Unit.EUR,
     ),
-    InvestmentVariable("krachtwijk", "1 if the unit is in a krachtwijk programme this year", 1.0),
     InvestmentVariable(
-        "programme_budget_per_dwelling", "Public programme money (EUR per dwelling)"
+        "krachtwijk", "krachtwijk programme", "krachtwijkaanpak", Unit.FLAG, maximum=1.0
+    ),
+    InvestmentVariable(
+        "programme_budget_per_dwelling", "programme money (EUR/dwelling)",
+        "programmageld per woning", Unit.EUR,
     ),
 )
 INVESTMENT_BY_NAME = {v.name: v for v in INVESTMENT_VARIABLES}
 
-_LEVEL_PATTERNS = (
-    ("gemeente", re.compile(r"^GM\d{4}$")),
-    # Gemeente number, then the wijk (2) and buurt (2) numbers; Amsterdam uses letters there
-    # (WK0363AA, BU0363AA01).
-    ("wijk", re.compile(r"^WK\d{4}[0-9A-Z]{2}$")),
-    ("buurt", re.compile(r"^BU\d{4}[0-9A-Z]{4}$")),
-    ("pc4", re.compile(r"^\d{4}$")),
-)
+# The one definition of the unit code forms, by level. Gemeente number, then the wijk (2) and
+# buurt (2) numbers; Amsterdam uses letters there since KWB 2022 (WK0363AA, BU0363AA01). A
+# PC4 is a 4-digit postcode, 1000-9999.
+UNIT_CODE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "gemeente": re.compile(r"^GM\d{4}$"),
+    "wijk": re.compile(r"^WK\d{4}[0-9A-Z]{2}$"),
+    "buurt": re.compile(r"^BU\d{4}[0-9A-Z]{4}$"),
+    "pc4": re.compile(r"^[1-9]\d{3}$"),
+}
 
 
 def unit_level(code: str) -> str | None:
     """The level of a unit code ('GM0363' -> 'gemeente'), or None if it has no known form."""
-    for level, pattern in _LEVEL_PATTERNS:
+    for level, pattern in UNIT_CODE_PATTERNS.items():
         if pattern.match(code):
             return level
     return None

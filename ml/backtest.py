@@ -8,7 +8,8 @@ Worked example (Leefbarometer 2.0 PC4: measurements 2002, 2008, 2012, 2014, 2016
     period 2014->2016  trains on 2002->2008, 2008->2012, 2012->2014
 
 The periods are the folds of ``ml.temporal.temporal_folds`` with one training year at least
-and every possible test year.
+and every possible test year, fitted and scored by ``ml.folds.fit_and_score``; a period whose
+training or test labels hold one class is skipped there.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ml import metrics, temporal
-from ml.train import _rows, _y, fit_lightgbm, outcome_years, usable_features
+from ml import temporal
+from ml.folds import FoldData, Scorer, fit_and_score, labels
+from ml.train import fit_lightgbm, outcome_years
 from ml.uncertainty import bootstrap_by_model
 from models.estimators import (
     CurrentLevelBaseline,
@@ -36,48 +38,48 @@ METRICS = (
 
 
 def backtest(panel: pd.DataFrame, cfg: Config, progress: Progress | None = None) -> pd.DataFrame:
-    """One row per (period, model) with the metrics in METRICS."""
-    say = progress or (lambda _msg: None)
+    """One row per (period, model) with the metrics in METRICS and their 95 % intervals."""
     outcomes = outcome_years(panel)
     n_possible = sum(1 for o in outcomes.values() if o is not None)
     folds = temporal.temporal_folds(outcomes, min_train_years=1, n_folds=max(n_possible, 1))
-    rows, preds = [], []
-    for fold in folds:
-        period = f"{fold.test_year}->{outcomes[fold.test_year]}"
-        say(f"period {period}: training on {len(fold.train_years)} earlier period(s)")
-        train, test = _rows(panel, fold.train_years), _rows(panel, (fold.test_year,))
-        temporal.check_fold_rows(fold, train["as_of_year"], train["label_outcome_year"])
-        if _y(train).min() == _y(train).max():
-            say(f"period {period}: skipped, the training labels have one class only")
-            continue
-        features = usable_features(panel, train)
-        estimators = {
-            "lightgbm": fit_lightgbm(panel, fold.train_years, features, cfg),
-            "logistic": LogisticBaseline().fit(train, _y(train), features),
-            "last_change": LastChangeBaseline().fit(train, _y(train), features),
-            "current_level": CurrentLevelBaseline().fit(train, _y(train), features),
+
+    def period(fold: temporal.Fold) -> str:
+        return f"{fold.test_year}->{outcomes[fold.test_year]}"
+
+    def fit(data: FoldData) -> dict[str, Scorer]:
+        train, features, y = data.train, data.features, labels(data.train)
+        return {
+            "lightgbm": fit_lightgbm(panel, data.fold.train_years, features, cfg),
+            "logistic": LogisticBaseline().fit(train, y, features),
+            "last_change": LastChangeBaseline().fit(train, y, features),
+            "current_level": CurrentLevelBaseline().fit(train, y, features),
         }
-        for name, estimator in estimators.items():
-            score = estimator.score_samples(test)
-            scores = metrics.binary_metrics(_y(test), score)
-            rows.append({"period": period, "test_year": fold.test_year,
-                         "train_years": len(fold.train_years), "model": name,
-                         **{k: scores[k] for k in METRICS}})
-            preds.append(pd.DataFrame({"period": period, "model": name, "y_true": _y(test),
-                                       "score": score, "unit_code": test["unit_code"].to_numpy()}))
-    table = pd.DataFrame(rows)
+
+    def announce(fold: temporal.Fold) -> str:
+        return f"period {period(fold)}: training on {len(fold.train_years)} earlier period(s)"
+
+    run = fit_and_score(
+        panel, folds, fit, progress=progress, announce=announce,
+        name=lambda fold: f"period {period(fold)}",
+    )
+    table = pd.DataFrame([
+        {"period": period(r.data.fold), "test_year": r.data.fold.test_year,
+         "train_years": len(r.data.fold.train_years), "model": name,
+         **{k: scores[k] for k in METRICS}}
+        for r in run.results for name, scores in r.metrics.items()
+    ])
     if table.empty:
         return table
     table["n"] = table["n"].astype("int64")
-    return table.merge(_intervals(pd.concat(preds, ignore_index=True)), on=["period", "model"])
+    return table.merge(_intervals(run.predictions_frame()), on=["test_year", "model"])
 
 
 def _intervals(predictions: pd.DataFrame, n_boot: int = 200) -> pd.DataFrame:
-    """95 % bootstrap intervals (resampling units) of the headline metrics, per period."""
+    """95 % bootstrap intervals (resampling units) of the headline metrics, per test year."""
     wide = []
-    for period, group in predictions.groupby("period", sort=False):
+    for year, group in predictions.groupby("test_year", sort=False):
         ci = bootstrap_by_model(group, n_boot=n_boot, metrics=INTERVAL_METRICS)
         ci = ci.pivot(index="model", columns="metric", values=["low", "high"])
         ci.columns = [f"{metric}_{bound}" for bound, metric in ci.columns]
-        wide.append(ci.reset_index().assign(period=period))
+        wide.append(ci.reset_index().assign(test_year=year))
     return pd.concat(wide, ignore_index=True)

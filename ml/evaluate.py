@@ -1,6 +1,7 @@
-"""Everything the model card and the evaluation report show, computed from a training result:
+"""The numbers the model card and the evaluation report show, computed from a training result:
 metrics with bootstrap intervals (per fold and pooled), the out-of-time calibration choice,
-reliability, the bias audit, SHAP summary and importance.
+reliability and the bias audit. The run's charts are drawn from them by
+``serving.charts.training_charts``.
 
 Calibration is chosen on the folds in time order (each method fit on earlier folds, scored on
 the next) and the chosen method is then fit on all folds' out-of-time predictions; the
@@ -139,30 +140,3 @@ def evaluate(result: TrainResult, panel: pd.DataFrame, n_boot: int = 200) -> Eva
         ece=ece,
         bias=audit(result, panel),
     )
-
-
-def charts(result: TrainResult, evaluation: Evaluation, panel: pd.DataFrame) -> dict[str, str]:
-    """SVG charts of a training run: PR curves, reliability, SHAP summary, importance."""
-    from ml.evalcharts import importance_svg, metric_intervals_svg, reliability_svg
-    from models.packaged import explain
-    from serving.charts import pr_curve_svg, shap_summary_svg
-
-    last = result.folds[-1].test_year
-    preds = result.predictions[result.predictions["test_year"] == last]
-    rows = panel[(panel["as_of_year"] == last) & panel["label"].notna()]
-    X = rows[result.features].to_numpy(dtype="float64", na_value=np.nan)
-    contrib = explain(result.booster, X)[:, :-1]
-    shap = pd.DataFrame(contrib, columns=[f"shap__{f}" for f in result.features])
-    shap.insert(0, "unit_code", rows["unit_code"].to_numpy())
-    values = rows[["unit_code", *result.features]].reset_index(drop=True)
-    importance = pd.Series(np.abs(contrib).mean(axis=0), index=result.features)
-    curves = {name: t for name, t in evaluation.reliability.groupby("curve", sort=False)}
-    intervals = evaluation.per_fold[evaluation.per_fold["test_year"] == last]
-    return {
-        "pr_curve.svg": pr_curve_svg(preds[["model", "y_true", "score"]]),
-        "reliability.svg": reliability_svg(curves),
-        "shap_summary.svg": shap_summary_svg(shap, values),
-        "importance.svg": importance_svg(importance.sort_values(ascending=False),
-                                         xlabel="mean |SHAP| (log-odds)"),
-        "pr_auc_intervals.svg": metric_intervals_svg(intervals, "pr_auc"),
-    }

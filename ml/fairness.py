@@ -275,7 +275,13 @@ def _audit_attribute(
                 "precision": _rate(tp, n_flag),
             }
         )
-    table = pd.DataFrame(rows)
+    return _compare_to_reference(pd.DataFrame(rows), attribute, order, reference, min_size)
+
+
+def _compare_to_reference(
+    table: pd.DataFrame, attribute: str, order: list[str], reference: str | None, min_size: int
+) -> pd.DataFrame:
+    """``table`` with ``is_reference``, the ``<rate>_ratio`` columns and ``note``."""
     if reference is None:
         candidates = table[table["group"] != UNKNOWN] if len(order) > 1 else table
         reference = str(candidates.loc[candidates["n"].idxmax(), "group"])

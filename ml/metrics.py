@@ -24,10 +24,11 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 __all__ = [
     "binary_metrics",
+    "check_binary",
     "normalized_auc",
     "precision_at",
-    "precision_at_top_n_per_group",
     "recall_at",
+    "top_count",
 ]
 
 ArrayLike = Any  # numpy array, pandas Series or sequence
@@ -155,31 +156,3 @@ def normalized_auc(auc: float, oracle_auc: float) -> float:
     if math.isnan(auc) or math.isnan(oracle_auc) or oracle_auc <= 0.5:
         return math.nan
     return (auc - 0.5) / (oracle_auc - 0.5)
-
-
-def precision_at_top_n_per_group(
-    y_true: ArrayLike, score: ArrayLike, groups: ArrayLike, n: int
-) -> float:
-    """Share of positives among the top ``n`` rows by score within each group, pooled.
-
-    A group with fewer than ``n`` rows contributes all of them. Ties keep input order. E.g. the
-    top 2 buurten per gemeente: groups ``[a, a, a, b]``, scores ``[.9, .1, .5, .3]``, labels
-    ``[1, 1, 0, 0]`` select rows 0, 2 (group a) and 3 (group b): precision 1/3.
-    """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer):
-        raise TypeError(f"The 'n' parameter must be an int >= 1. Got {n!r} instead.")
-    if n < 1:
-        raise ValueError(f"The 'n' parameter must be >= 1. Got {n!r} instead.")
-    _check_same_index(y_true=y_true, score=score, groups=groups)
-    y, s = check_binary(y_true, score)
-    g = pd.Series(groups.to_numpy() if isinstance(groups, pd.Series) else np.asarray(groups))
-    if g.ndim != 1 or len(g) != len(y):
-        raise ValueError(
-            f"groups must be one-dimensional with {len(y)} values. Got {len(g)} instead."
-        )
-    n_missing = int(g.isna().sum())
-    if n_missing:
-        raise ValueError(f"groups contains {n_missing} missing values.")
-    frame = pd.DataFrame({"y": y, "g": g.to_numpy()}).iloc[_ranked(s)]
-    top = frame.groupby("g", sort=False).head(int(n))
-    return float(top["y"].mean())

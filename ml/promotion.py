@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ml.registry import CHAMPION, ModelRef, Tracking, _client, resolve, run_table
+from ml import registry
 from wijkradar.config import PromotionConfig
 from wijkradar.errors import NoModelError
 
@@ -44,31 +44,31 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def history(tracking: Tracking) -> list[dict[str, Any]]:
-    model = _client(tracking).get_registered_model(tracking.model_name)
+def history(tracking: registry.Tracking) -> list[dict[str, Any]]:
+    model = registry.client(tracking).get_registered_model(tracking.model_name)
     return json.loads(model.tags.get(HISTORY_TAG, "[]"))
 
 
-def _record(tracking: Tracking, entry: dict[str, Any]) -> None:
+def _record(tracking: registry.Tracking, entry: dict[str, Any]) -> None:
     entries = [*history(tracking), entry][-HISTORY_KEEP:]
-    _client(tracking).set_registered_model_tag(
+    registry.client(tracking).set_registered_model_tag(
         tracking.model_name, HISTORY_TAG, json.dumps(entries)
     )
 
 
-def _champion(tracking: Tracking) -> ModelRef | None:
+def _champion(tracking: registry.Tracking) -> registry.ModelRef | None:
     try:
-        return resolve(tracking, None)
+        return registry.resolve(tracking, None)
     except NoModelError:
         return None
 
 
-def promote(tracking: Tracking, version: str, reason: str, by: str | None = None) -> None:
+def promote(tracking: registry.Tracking, version: str, reason: str, by: str | None = None) -> None:
     """Make ``version`` the champion, recording who, when and why."""
-    client = _client(tracking)
+    client = registry.client(tracking)
     client.get_model_version(tracking.model_name, version)  # raises if it does not exist
     previous = _champion(tracking)
-    client.set_registered_model_alias(tracking.model_name, CHAMPION, version)
+    client.set_registered_model_alias(tracking.model_name, registry.CHAMPION, version)
     try:
         if client.get_model_version_by_alias(tracking.model_name, CHALLENGER).version == version:
             client.delete_registered_model_alias(tracking.model_name, CHALLENGER)
@@ -82,7 +82,7 @@ def promote(tracking: Tracking, version: str, reason: str, by: str | None = None
                        "by": who, "at": when, "why": reason})
 
 
-def rollback(tracking: Tracking, reason: str, by: str | None = None) -> str:
+def rollback(tracking: registry.Tracking, reason: str, by: str | None = None) -> str:
     """Restore the champion that the current one replaced; returns its version."""
     current = _champion(tracking)
     if current is None:
@@ -95,8 +95,8 @@ def rollback(tracking: Tracking, reason: str, by: str | None = None) -> str:
             f"Champion version {current.version} replaced no earlier champion; nothing to roll "
             "back to."
         )
-    client = _client(tracking)
-    client.set_registered_model_alias(tracking.model_name, CHAMPION, target)
+    client = registry.client(tracking)
+    client.set_registered_model_alias(tracking.model_name, registry.CHAMPION, target)
     who, when = by or actor(), _now()
     client.set_model_version_tag(tracking.model_name, current.version, "rolled_back_at", when)
     _record(tracking, {"action": "rollback", "version": target, "previous": current.version,
@@ -109,16 +109,18 @@ def _lightgbm_metric(evaluation: pd.DataFrame, year: int, metric: str) -> float 
     return float(rows[metric].iloc[0]) if len(rows) else None
 
 
-def decide(tracking: Tracking, challenger: ModelRef, rule: PromotionConfig) -> Decision:
+def decide(
+    tracking: registry.Tracking, challenger: registry.ModelRef, rule: PromotionConfig
+) -> Decision:
     """Promote ``challenger`` when it beats the champion on the challenger's latest fold."""
-    client = _client(tracking)
+    client = registry.client(tracking)
     client.set_registered_model_alias(tracking.model_name, CHALLENGER, challenger.version)
     champion = _champion(tracking)
     if champion is None:
         decision = Decision(True, "first model: no champion yet")
     else:
-        chal_eval = run_table(tracking, challenger.run_id, "evaluation")
-        champ_eval = run_table(tracking, champion.run_id, "evaluation")
+        chal_eval = registry.run_table(tracking, challenger.run_id, "evaluation")
+        champ_eval = registry.run_table(tracking, champion.run_id, "evaluation")
         year = int(chal_eval["test_year"].max())
         new = _lightgbm_metric(chal_eval, year, rule.metric)
         old = _lightgbm_metric(champ_eval, year, rule.metric)
@@ -149,9 +151,9 @@ def decide(tracking: Tracking, challenger: ModelRef, rule: PromotionConfig) -> D
     return decision
 
 
-def versions(tracking: Tracking) -> pd.DataFrame:
+def versions(tracking: registry.Tracking) -> pd.DataFrame:
     """All registered versions with their aliases, decision and promotion record."""
-    client = _client(tracking)
+    client = registry.client(tracking)
     found = client.search_model_versions(f"name='{tracking.model_name}'")
     by_version: dict[str, list[str]] = {}
     for alias, version in (client.get_registered_model(tracking.model_name).aliases or {}).items():

@@ -2,7 +2,8 @@
 
 The embedded default is the workspace's SQLite store (``mlflow/mlflow.db``) with artifacts
 beside it; ``[tracking] uri`` in the config points at a shared server instead. Nothing here
-keeps global state between calls: each function receives the URI it needs.
+keeps process-wide state: every call goes through ``client(tracking)``, an ``MlflowClient``
+bound to the workspace's URI, and never through MLflow's global tracking URI or active run.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import json
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,7 +24,11 @@ from wijkradar.catalog import Workspace
 from wijkradar.config import Config
 from wijkradar.errors import NoModelError
 
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
 CHAMPION = "champion"
+MODEL_ARTIFACT_PATH = "model"  # where a training run keeps its pyfunc model
 
 
 @dataclass(frozen=True)
@@ -51,21 +58,24 @@ class ModelRef:
     uri: str
 
 
-def _client(tracking: Tracking) -> Any:
+def client(tracking: Tracking) -> MlflowClient:
+    """The one way to reach a workspace's tracking store and model registry."""
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=tracking.uri, registry_uri=tracking.uri)
 
 
 def experiment_id(tracking: Tracking) -> str:
-    client = _client(tracking)
-    found = client.get_experiment_by_name(tracking.experiment)
+    """The id of the workspace's experiment, created (artifacts under ``artifact_root``) when
+    it does not exist yet."""
+    mlflow_client = client(tracking)
+    found = mlflow_client.get_experiment_by_name(tracking.experiment)
     if found is not None:
         return str(found.experiment_id)
     location = tracking.artifact_root.resolve().as_uri() if tracking.artifact_root else None
     if tracking.artifact_root:
         tracking.artifact_root.mkdir(parents=True, exist_ok=True)
-    return str(client.create_experiment(tracking.experiment, artifact_location=location))
+    return str(mlflow_client.create_experiment(tracking.experiment, artifact_location=location))
 
 
 def pip_requirements() -> list[str]:
@@ -85,33 +95,114 @@ class RunRecord:
     texts: dict[str, str] = field(default_factory=dict)  # -> evaluation/<name>
 
 
-def _record(mlflow: Any, record: RunRecord, folder: Path) -> None:
+@contextmanager
+def _run(mlflow_client: MlflowClient, tracking: Tracking, run_name: str | None) -> Iterator[str]:
+    """A run in the workspace's experiment, yielding its id: FINISHED when the block completes,
+    FAILED (and the error re-raised) when it does not."""
+    from mlflow.tracking.context.registry import resolve_tags
+
+    # The context tags (user, source, git commit) that MLflow's fluent API would have added.
+    run = mlflow_client.create_run(experiment_id(tracking), tags=resolve_tags(), run_name=run_name)
+    run_id = str(run.info.run_id)
+    try:
+        yield run_id
+    except BaseException:
+        mlflow_client.set_terminated(run_id, "FAILED")
+        raise
+    mlflow_client.set_terminated(run_id, "FINISHED")
+
+
+def _record(mlflow_client: MlflowClient, run_id: str, record: RunRecord, folder: Path) -> None:
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.utils.time import get_current_time_millis
+
+    now = get_current_time_millis()
+    metrics = [Metric(key, float(value), now, 0) for key, value in record.metrics.items()]
+    metrics += [Metric(key, float(value), now, step) for key, value, step in record.step_metrics]
+    mlflow_client.log_batch(
+        run_id,
+        metrics=metrics,
+        params=[Param(key, str(value)) for key, value in record.params.items()],
+        tags=[RunTag(key, str(value)) for key, value in record.tags.items()],
+    )
     folder.mkdir(parents=True, exist_ok=True)
-    mlflow.log_params(record.params)
-    mlflow.log_metrics(record.metrics)
-    for key, value, step in record.step_metrics:
-        mlflow.log_metric(key, value, step=step)
-    mlflow.set_tags(record.tags)
     for name, table in record.tables.items():
         table.to_parquet(folder / f"{name}.parquet", index=False)
         table.to_csv(folder / f"{name}.csv", index=False)
     for name, text in record.texts.items():
         (folder / name).write_text(text, encoding="utf-8")
     if record.tables or record.texts:
-        mlflow.log_artifacts(str(folder), artifact_path="evaluation")
+        mlflow_client.log_artifacts(run_id, str(folder), artifact_path="evaluation")
 
 
 def log_evaluation(tracking: Tracking, record: RunRecord, run_name: str) -> str:
     """An MLflow run without a model (a backtest, say); returns its run id."""
-    import mlflow
+    mlflow_client = client(tracking)
+    with tempfile.TemporaryDirectory() as tmp, _run(mlflow_client, tracking, run_name) as run_id:
+        _record(mlflow_client, run_id, record, Path(tmp))
+        return run_id
 
-    mlflow.set_tracking_uri(tracking.uri)
-    exp = experiment_id(tracking)
-    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(
-        experiment_id=exp, run_name=run_name
-    ) as run:
-        _record(mlflow, record, Path(tmp))
-        return str(run.info.run_id)
+
+def _save_model(
+    folder: Path, booster: Any, features: list[str], calibrator: dict[str, Any] | None
+) -> Path:
+    """The pyfunc model saved under ``folder/model`` (its inputs staged beside it)."""
+    import mlflow.pyfunc
+
+    from models.packaged import (
+        BOOSTER_ARTIFACT,
+        CALIBRATOR_ARTIFACT,
+        FEATURES_ARTIFACT,
+        RiskModel,
+        signature,
+    )
+
+    staging = folder / "staging"
+    staging.mkdir()
+    booster_path, features_path = staging / "booster.txt", staging / "features.json"
+    booster.save_model(str(booster_path))
+    features_path.write_text(json.dumps(features))
+    artifacts = {BOOSTER_ARTIFACT: str(booster_path), FEATURES_ARTIFACT: str(features_path)}
+    if calibrator is not None:
+        calibrator_path = staging / "calibrator.json"
+        calibrator_path.write_text(json.dumps(calibrator))
+        artifacts[CALIBRATOR_ARTIFACT] = str(calibrator_path)
+    model_dir = folder / MODEL_ARTIFACT_PATH
+    with warnings.catch_warnings():
+        # The signature is explicit, and the model is our own class: neither MLflow's
+        # advice to add an input example nor its note on pickled models applies.
+        warnings.filterwarnings("ignore", message=".*input example.*")
+        warnings.filterwarnings("ignore", message=".*CloudPickle.*")
+        mlflow.pyfunc.save_model(
+            str(model_dir),
+            python_model=RiskModel(),
+            artifacts=artifacts,
+            signature=signature(features),
+            pip_requirements=pip_requirements(),
+        )
+    return model_dir
+
+
+def _register(mlflow_client: MlflowClient, name: str, run_id: str) -> str:
+    """A new version of registered model ``name`` (created when absent) from the run's model;
+    returns the version."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import (
+        ALREADY_EXISTS,
+        RESOURCE_ALREADY_EXISTS,
+        ErrorCode,
+    )
+
+    try:
+        mlflow_client.create_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code not in (
+            ErrorCode.Name(RESOURCE_ALREADY_EXISTS), ErrorCode.Name(ALREADY_EXISTS)
+        ):
+            raise
+    artifact_uri = mlflow_client.get_run(run_id).info.artifact_uri
+    source = f"{artifact_uri.rstrip('/')}/{MODEL_ARTIFACT_PATH}"
+    return str(mlflow_client.create_model_version(name, source=source, run_id=run_id).version)
 
 
 def log_training(
@@ -122,49 +213,15 @@ def log_training(
     features: list[str],
     calibrator: dict[str, Any] | None = None,
 ) -> ModelRef:
-    """One MLflow run: the record and the pyfunc model, registered as a new version. Whether it
-    becomes the champion is ``ml.promotion.decide``'s call."""
-    import mlflow
-
-    from models.packaged import (
-        BOOSTER_ARTIFACT,
-        CALIBRATOR_ARTIFACT,
-        FEATURES_ARTIFACT,
-        RiskModel,
-        signature,
-    )
-
-    mlflow.set_tracking_uri(tracking.uri)
-    mlflow.set_registry_uri(tracking.uri)
-    exp = experiment_id(tracking)
-    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(experiment_id=exp) as run:
+    """One MLflow run: the record and the pyfunc model (artifact ``model``), registered as a
+    new version. Whether it becomes the champion is ``ml.promotion.decide``'s call."""
+    mlflow_client = client(tracking)
+    with tempfile.TemporaryDirectory() as tmp, _run(mlflow_client, tracking, None) as run_id:
         folder = Path(tmp)
-        _record(mlflow, record, folder / "evaluation")
-        model_dir = folder / "model"
-        model_dir.mkdir()
-        booster_path, features_path = model_dir / "booster.txt", model_dir / "features.json"
-        booster.save_model(str(booster_path))
-        features_path.write_text(json.dumps(features))
-        artifacts = {BOOSTER_ARTIFACT: str(booster_path), FEATURES_ARTIFACT: str(features_path)}
-        if calibrator is not None:
-            calibrator_path = model_dir / "calibrator.json"
-            calibrator_path.write_text(json.dumps(calibrator))
-            artifacts[CALIBRATOR_ARTIFACT] = str(calibrator_path)
-        with warnings.catch_warnings():
-            # The signature is explicit, and the model is our own class: neither MLflow's
-            # advice to add an input example nor its note on pickled models applies.
-            warnings.filterwarnings("ignore", message=".*input example.*")
-            warnings.filterwarnings("ignore", message=".*CloudPickle.*")
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=RiskModel(),
-                artifacts=artifacts,
-                signature=signature(features),
-                pip_requirements=pip_requirements(),
-                registered_model_name=tracking.model_name,
-            )
-        run_id = run.info.run_id
-    version = str(info.registered_model_version)
+        _record(mlflow_client, run_id, record, folder / "evaluation")
+        model_dir = _save_model(folder, booster, features, calibrator)
+        mlflow_client.log_artifacts(run_id, str(model_dir), artifact_path=MODEL_ARTIFACT_PATH)
+        version = _register(mlflow_client, tracking.model_name, run_id)
     return ModelRef(
         tracking.model_name, version, run_id, f"models:/{tracking.model_name}/{version}"
     )
@@ -172,27 +229,24 @@ def log_training(
 
 def log_texts(tracking: Tracking, run_id: str, texts: dict[str, str]) -> None:
     """Add text artifacts under ``evaluation/`` to a finished run."""
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking.uri)
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in texts.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
-        client.log_artifacts(run_id, tmp, artifact_path="evaluation")
+        client(tracking).log_artifacts(run_id, tmp, artifact_path="evaluation")
 
 
 def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
     """Which registered version a URI means (default: the champion)."""
-    client = _client(tracking)
+    mlflow_client = client(tracking)
     name = tracking.model_name
     target = uri or f"models:/{name}@{CHAMPION}"
     try:
         if target.startswith("models:/") and "@" in target:
             name, alias = target[len("models:/") :].split("@", 1)
-            mv = client.get_model_version_by_alias(name, alias)
+            mv = mlflow_client.get_model_version_by_alias(name, alias)
         elif target.startswith("models:/"):
             name, ver = target[len("models:/") :].split("/", 1)
-            mv = client.get_model_version(name, ver)
+            mv = mlflow_client.get_model_version(name, ver)
         else:
             raise NoModelError(
                 f"The model URI must be models:/NAME@ALIAS or models:/NAME/VERSION. "
@@ -208,22 +262,29 @@ def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
 
 
 def load(tracking: Tracking, ref: ModelRef) -> tuple[Any, list[str]]:
-    """The pyfunc model and its feature list (from the explicit signature)."""
-    import mlflow
+    """The pyfunc model and its feature list (from the explicit signature). The version's
+    files are fetched through the workspace's client; the loaded model keeps none of them
+    open, so they live in a temporary folder."""
+    import mlflow.artifacts
+    import mlflow.pyfunc
 
-    mlflow.set_tracking_uri(tracking.uri)
-    mlflow.set_registry_uri(tracking.uri)
     try:
-        model = mlflow.pyfunc.load_model(ref.uri)
+        source = client(tracking).get_model_version_download_uri(ref.name, ref.version)
+        with tempfile.TemporaryDirectory() as tmp:
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=tmp,
+                tracking_uri=tracking.uri, registry_uri=tracking.uri,
+            )
+            model = mlflow.pyfunc.load_model(local)
     except Exception as exc:
-        raise NoModelError(f"Could not load {ref.uri}: {exc}") from exc
+        raise NoModelError(f"Could not load {ref.uri} from {tracking.uri}: {exc}") from exc
     features = model.metadata.get_input_schema().input_names()
     return model, list(features)
 
 
 def run_text(tracking: Tracking, run_id: str, name: str) -> str | None:
     """A text artifact the training run logged under ``evaluation/`` (None if absent)."""
-    import mlflow
+    import mlflow.artifacts
 
     try:
         path = mlflow.artifacts.download_artifacts(
@@ -236,7 +297,7 @@ def run_text(tracking: Tracking, run_id: str, name: str) -> str | None:
 
 def run_table(tracking: Tracking, run_id: str, name: str) -> pd.DataFrame:
     """A table the training run logged under ``evaluation/``."""
-    import mlflow
+    import mlflow.artifacts
 
     path = mlflow.artifacts.download_artifacts(
         run_id=run_id, artifact_path=f"evaluation/{name}.parquet", tracking_uri=tracking.uri

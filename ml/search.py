@@ -4,6 +4,7 @@ Each candidate is trained like the final model (trees fixed on an inner out-of-t
 every fold and scored on the fold's test year; the table reports mean and per-fold PR-AUC and
 ROC-AUC, and the cost of explaining: TreeSHAP rows per second on the last fold, because
 explanation cost grows with tree depth. The search never looks at a fold's test year to fit.
+The folds are fitted and scored by ``ml.folds.fit_and_score``, which skips one-class folds.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from ml import metrics, temporal
-from ml.train import _rows, _y, fit_lightgbm, outcome_years, usable_features
-from models.packaged import explain
+from ml import temporal
+from ml.folds import FoldData, FoldResult, Scorer, fit_and_score
+from ml.train import fit_lightgbm, outcome_years
+from models.estimators import LightGBMRisk
+from models.explain import explain
 from wijkradar.config import Config, ModelConfig
 
 Progress = Callable[[str], None]
@@ -43,10 +47,12 @@ def search(
     panel: pd.DataFrame, cfg: Config, cutoff: int, progress: Progress | None = None,
     grid: Iterable[dict[str, object]] = GRID,
 ) -> pd.DataFrame:
-    """One row per candidate: its parameters, mean and per-fold metrics, SHAP rows/s."""
+    """One row per candidate: its parameters, mean and per-fold metrics, SHAP rows/s.
+
+    Folds whose training or test labels hold one class are skipped (``ml.folds``).
+    """
     say = progress or (lambda _msg: None)
-    outcomes = outcome_years(panel)
-    visible = {y: (o if o is not None and o <= cutoff else None) for y, o in outcomes.items()}
+    visible = temporal.visible_outcomes(outcome_years(panel), cutoff)
     folds = temporal.temporal_folds(
         visible, min_train_years=cfg.validation.min_train_years, n_folds=cfg.validation.n_folds
     )
@@ -55,28 +61,36 @@ def search(
         say(f"candidate {i + 1}: leaves {model.num_leaves}, depth {model.max_depth}, "
             f"learning rate {model.learning_rate}")
         trial = replace(cfg, model=model)
-        pr, roc, trees, rate = [], [], [], float("nan")
-        for fold in folds:
-            test = _rows(panel, (fold.test_year,))
-            features = usable_features(panel, _rows(panel, fold.train_years))
-            est = fit_lightgbm(panel, fold.train_years, features, trial)
-            scores = metrics.binary_metrics(_y(test), est.score_samples(test))
-            pr.append(scores["pr_auc"])
-            roc.append(scores["roc_auc"])
-            trees.append(est.best_iteration_)
-            if fold is folds[-1]:
-                X = test[features].to_numpy(dtype="float64", na_value=np.nan)
-                start = time.perf_counter()
-                explain(est.booster_, X)
-                rate = len(X) / (time.perf_counter() - start)
+
+        def fit(data: FoldData, trial: Config = trial) -> dict[str, Scorer]:
+            return {"lightgbm": fit_lightgbm(panel, data.fold.train_years, data.features, trial)}
+
+        run = fit_and_score(panel, folds, fit, progress=say)
+        run.require_results()
+        pr = [r.metrics["lightgbm"]["pr_auc"] for r in run.results]
+        roc = [r.metrics["lightgbm"]["roc_auc"] for r in run.results]
+        trees = [_lightgbm(r).best_iteration_ for r in run.results]
         rows.append({
             "candidate": i + 1, "num_leaves": model.num_leaves, "max_depth": model.max_depth,
             "learning_rate": model.learning_rate, "min_child_samples": model.min_child_samples,
             "reg_lambda": model.reg_lambda, "mean_pr_auc": float(np.mean(pr)),
             "mean_roc_auc": float(np.mean(roc)), "last_pr_auc": pr[-1],
-            "mean_trees": float(np.mean(trees)), "shap_rows_per_s": rate,
+            "mean_trees": float(np.mean(trees)), "shap_rows_per_s": _shap_rate(run.results[-1]),
         })
     return pd.DataFrame(rows).sort_values("mean_pr_auc", ascending=False, ignore_index=True)
+
+
+def _lightgbm(result: FoldResult) -> LightGBMRisk:
+    return cast(LightGBMRisk, result.estimators["lightgbm"])  # what ``fit`` in search fits
+
+
+def _shap_rate(result: FoldResult) -> float:
+    """TreeSHAP rows per second of the fold's LightGBM on its test rows."""
+    booster = _lightgbm(result).booster_
+    X = result.data.test[result.data.features].to_numpy(dtype="float64", na_value=np.nan)
+    start = time.perf_counter()
+    explain(booster, X)
+    return len(X) / (time.perf_counter() - start)
 
 
 def best(table: pd.DataFrame, base: ModelConfig) -> ModelConfig:

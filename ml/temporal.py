@@ -8,7 +8,8 @@ That rule, and nothing else, is what keeps the future out of training. The fold'
 T itself.
 
 Nothing here reads a store: the functions take a mapping ``as-of year -> outcome year`` (None,
-NaN or ``pd.NA`` when the outcome has not been measured yet) and return years.
+NaN or ``pd.NA`` when the outcome has not been measured yet) and return years. ``ml.folds``
+takes the folds to the panel: it selects their rows, fits and scores the models.
 
 Worked example. Leefbarometer measurements 2002, 2008, 2012, 2014, 2016, 2018, 2020, 2022, 2024
 give the as-of years and outcome years::
@@ -27,6 +28,9 @@ Fold 2018 may not train on 2018 itself (its outcome, 2020, lies after the cutoff
 never a test year because its outcome is unknown. The earliest possible fold with
 ``min_train_years=2`` tests 2012 (trains on 2002 and 2008); 2008 would train on 2002 alone.
 The final model "as of" 2024 trains on ``training_years(outcome_years, 2024)``, i.e. 2002-2022.
+Validating "as of" an earlier cutoff, say 2020, first hides the outcomes after it:
+``visible_outcomes(outcome_years, 2020)`` keeps 2002-2018 (outcomes up to 2020) and maps 2020,
+2022 and 2024 to None, so its folds end at test year 2018.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import pandas as pd
 
 from wijkradar.errors import NotEnoughDataError, WijkradarError
 
-__all__ = ["Fold", "check_fold_rows", "temporal_folds", "training_years"]
+__all__ = ["Fold", "check_fold_rows", "temporal_folds", "training_years", "visible_outcomes"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,21 @@ def training_years(outcome_years: Mapping[int, int | None], cutoff: int) -> tupl
     """
     known = _known_outcomes(outcome_years)
     return tuple(sorted(t for t, o in known.items() if o <= cutoff))
+
+
+def visible_outcomes(
+    outcome_years: Mapping[int, int | None], cutoff: int
+) -> dict[int, int | None]:
+    """``outcome_years`` as seen at ``cutoff``: outcomes after it become None (not yet known).
+
+    With the module docstring's years and ``cutoff=2020``: 2018 keeps its outcome 2020, 2020
+    (outcome 2022) becomes None, and so do 2022 and 2024.
+    """
+    return {
+        as_of: (outcome if outcome is not None and not pd.isna(outcome) and outcome <= cutoff
+                else None)
+        for as_of, outcome in outcome_years.items()
+    }
 
 
 def temporal_folds(

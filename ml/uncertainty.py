@@ -32,8 +32,7 @@ from ml.metrics import check_binary, top_count
 __all__ = [
     "DEFAULT_METRICS",
     "bootstrap_by_model",
-    "bootstrap_metrics",
-    "paired_differences",
+    "draw_units",
     "top_n_per_group_precision",
 ]
 
@@ -55,34 +54,6 @@ _BLOCK_CELLS = 1_500_000
 _COLUMNS = ["metric", "value", "low", "high"]
 
 
-def bootstrap_metrics(
-    y_true: ArrayLike,
-    score: ArrayLike,
-    units: ArrayLike,
-    *,
-    n_boot: int = 200,
-    seed: int | None = 0,
-    metrics: Sequence[str] = DEFAULT_METRICS,
-    level: float = 0.95,
-) -> pd.DataFrame:
-    """Each metric on the full data with a percentile bootstrap interval over units.
-
-    Metrics are ``roc_auc``, ``pr_auc``, ``brier`` (NaN unless every score is in [0, 1]),
-    ``base_rate`` and ``precision_at_<pct>`` / ``recall_at_<pct>`` for a top percentage (``1``,
-    ``5``, ``10``, ``2.5``...). Returns columns ``metric``, ``value``, ``low``, ``high``; the
-    values equal ``ml.metrics.binary_metrics``. The same ``seed`` gives the same intervals.
-    """
-    y, s = check_binary(y_true, score)
-    unit_ids = _units(units, len(y))
-    spec = _metric_spec(metrics)
-    n_boot = _check_n_boot(n_boot)
-    level = _check_level(level)
-    uniq, codes = np.unique(unit_ids, return_inverse=True)
-    counts = _draw_units(len(uniq), n_boot, seed)
-    point, boot = _evaluate(y, s, codes, counts, spec)
-    return _table(spec, point, boot, level)
-
-
 def bootstrap_by_model(
     predictions: pd.DataFrame,
     *,
@@ -92,10 +63,15 @@ def bootstrap_by_model(
     level: float = 0.95,
     unit_column: str = "unit_code",
 ) -> pd.DataFrame:
-    """``bootstrap_metrics`` per model of a ``TrainResult.predictions`` frame (folds pooled).
+    """Each metric per model of a ``TrainResult.predictions`` frame (folds pooled), with a
+    percentile bootstrap interval over the units of ``unit_column``.
 
-    Every model is evaluated on the same unit draws. Returns columns ``model``, ``metric``,
-    ``value``, ``low``, ``high``, models in order of appearance.
+    Metrics are ``roc_auc``, ``pr_auc``, ``brier`` (NaN unless every score is in [0, 1]),
+    ``base_rate`` and ``precision_at_<pct>`` / ``recall_at_<pct>`` for a top percentage (``1``,
+    ``5``, ``10``, ``2.5``...); the values equal ``ml.metrics.binary_metrics``. Every model is
+    evaluated on the same unit draws (``draw_units``), and the same ``seed`` gives the same
+    intervals. Returns columns ``model``, ``metric``, ``value``, ``low``, ``high``, models in
+    order of appearance.
     """
     spec = _metric_spec(metrics)
     level = _check_level(level)
@@ -105,46 +81,6 @@ def bootstrap_by_model(
     if not frames:
         return pd.DataFrame(columns=["model", *_COLUMNS])
     return pd.concat(frames, ignore_index=True)[["model", *_COLUMNS]]
-
-
-def paired_differences(
-    predictions: pd.DataFrame,
-    baseline: str,
-    *,
-    n_boot: int = 200,
-    seed: int | None = 0,
-    metrics: Sequence[str] = DEFAULT_METRICS,
-    level: float = 0.95,
-    unit_column: str = "unit_code",
-) -> pd.DataFrame:
-    """Metric of each model minus that of ``baseline``, with a paired bootstrap interval.
-
-    Both models are scored on the same unit draws, so the interval reflects the difference
-    itself rather than two independent intervals. An interval that excludes 0 means the gap
-    holds across resamples of the units. Returns ``model``, ``baseline``, ``metric``,
-    ``difference``, ``low``, ``high``.
-    """
-    spec = _metric_spec(metrics)
-    level = _check_level(level)
-    results = _per_model(predictions, n_boot, seed, spec, unit_column)
-    if baseline not in results:
-        raise ValueError(
-            f"The 'baseline' parameter must be a model in predictions {list(results)}. "
-            f"Got {baseline!r} instead."
-        )
-    base_point, base_boot = results[baseline]
-    frames = []
-    for model, (point, boot) in results.items():
-        if model == baseline:
-            continue
-        diff_point = {m: point[m] - base_point[m] for m in spec}
-        diff_boot = {m: boot[m] - base_boot[m] for m in spec}
-        table = _table(spec, diff_point, diff_boot, level).rename(columns={"value": "difference"})
-        frames.append(table.assign(model=model, baseline=baseline))
-    columns = ["model", "baseline", "metric", "difference", "low", "high"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def top_n_per_group_precision(
@@ -158,10 +94,13 @@ def top_n_per_group_precision(
     seed: int | None = 0,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """``ml.metrics.precision_at_top_n_per_group`` with a bootstrap interval over clusters.
+    """Precision of the top ``n`` rows per group, pooled, with a bootstrap interval over clusters.
 
-    The top ``n`` rows by score within each group (ties in input order) are selected once, on
-    the full data; the bootstrap then resamples ``clusters`` (default: the groups themselves)
+    The value is the share of positives among the top ``n`` rows by score within each group
+    (ties in input order; a group with fewer rows gives all of them), e.g. the top 2 buurten per
+    gemeente: groups ``[a, a, a, b]``, scores ``[.9, .1, .5, .3]``, labels ``[1, 1, 0, 0]``
+    select rows 0, 2 (group a) and 3 (group b): 1/3. The rows are selected once, on the full
+    data; the bootstrap then resamples ``clusters`` (default: the groups themselves)
     with their selected rows and hits. Resampling units inside a list of ``n`` would instead
     let undrawn top units be replaced by lower-ranked ones, an order-statistic effect that
     biases the resampled precision downwards. When folds are pooled, pass a group per (test
@@ -186,11 +125,24 @@ def top_n_per_group_precision(
     uniq, ccode = np.unique(cluster_ids, return_inverse=True)
     picked = np.bincount(ccode, weights=selected, minlength=len(uniq))
     hits = np.bincount(ccode, weights=selected * y, minlength=len(uniq))
-    counts = _draw_units(len(uniq), n_boot, seed).astype("float64")
+    counts = draw_units(len(uniq), n_boot, seed).astype("float64")
     name = f"precision_top_{int(n)}_per_group"
     point = {name: float(hits.sum() / picked.sum())}
     boot = {name: (counts @ hits) / (counts @ picked)}
     return _table([name], point, boot, level)
+
+
+def draw_units(n_units: int, n_boot: int, seed: int | None) -> np.ndarray:
+    """(n_boot, n_units) matrix: how often each unit is drawn in each resample.
+
+    Each resample draws ``n_units`` units uniformly with replacement. ``bootstrap_by_model``
+    and ``top_n_per_group_precision`` number units (clusters) in the sorted order of their ids
+    (``np.unique``), so unit ``j`` of a resample is the ``j``-th smallest id.
+    """
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_units, size=(n_boot, n_units))
+    flat = (draws + np.arange(n_boot)[:, None] * n_units).ravel()
+    return np.bincount(flat, minlength=n_boot * n_units).reshape(n_boot, n_units)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,14 +191,6 @@ def _metric_spec(metrics: Sequence[str]) -> dict[str, tuple[str, float]]:
     if not spec:
         raise ValueError("The 'metrics' parameter must name at least one metric. Got none.")
     return spec
-
-
-def _draw_units(n_units: int, n_boot: int, seed: int | None) -> np.ndarray:
-    """(n_boot, n_units) matrix: how often each unit is drawn in each resample."""
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_units, size=(n_boot, n_units))
-    flat = (draws + np.arange(n_boot)[:, None] * n_units).ravel()
-    return np.bincount(flat, minlength=n_boot * n_units).reshape(n_boot, n_units)
 
 
 def _blocks(counts: np.ndarray, codes: np.ndarray, fn: Callable[[np.ndarray], Any]) -> Any:
@@ -334,7 +278,7 @@ def _per_model(
         raise ValueError(f"predictions lacks the column(s) {', '.join(missing)}.")
     n_boot = _check_n_boot(n_boot)
     uniq, codes = np.unique(_units(predictions[unit_column], len(predictions)), return_inverse=True)
-    counts = _draw_units(len(uniq), n_boot, seed)
+    counts = draw_units(len(uniq), n_boot, seed)
     models = predictions["model"].astype(str).to_numpy()
     out = {}
     for model in dict.fromkeys(models):

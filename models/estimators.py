@@ -17,12 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from models.explain import feature_matrix
 from wijkradar.config import ModelConfig
-
-
-def _matrix(X: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
-    """The feature matrix as float64 in model order (no copy when already so)."""
-    return X.loc[:, list(features)].to_numpy(dtype="float64", na_value=np.nan)
 
 
 class LightGBMRisk:
@@ -60,14 +56,16 @@ class LightGBMRisk:
     ) -> LightGBMRisk:
         self.features_ = list(features)
         train = lgb.Dataset(
-            _matrix(X, features), label=y, feature_name=self.features_, free_raw_data=True
+            feature_matrix(X, features), label=y, feature_name=self.features_, free_raw_data=True
         )
         rounds = self.n_estimators or self.config.n_estimators
         callbacks = []
         valid_sets = []
         if eval_set is not None:
             valid_sets = [
-                lgb.Dataset(_matrix(eval_set[0], features), label=eval_set[1], reference=train)
+                lgb.Dataset(
+                    feature_matrix(eval_set[0], features), label=eval_set[1], reference=train
+                )
             ]
             callbacks.append(lgb.early_stopping(self.config.early_stopping_rounds, verbose=False))
         self.booster_ = lgb.train(
@@ -81,7 +79,8 @@ class LightGBMRisk:
         return self
 
     def score_samples(self, X: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict(_matrix(X, self.features_), num_iteration=self.best_iteration_)
+        X_model = feature_matrix(X, self.features_)
+        return self.booster_.predict(X_model, num_iteration=self.best_iteration_)
 
 
 class LogisticBaseline:
@@ -99,11 +98,11 @@ class LogisticBaseline:
             StandardScaler(),
             LogisticRegression(C=self.C, max_iter=self.max_iter),
         )
-        self.pipeline_.fit(_matrix(X, features), y)
+        self.pipeline_.fit(feature_matrix(X, features), y)
         return self
 
     def score_samples(self, X: pd.DataFrame) -> np.ndarray:
-        return self.pipeline_.predict_proba(_matrix(X, self.features_))[:, 1]
+        return self.pipeline_.predict_proba(feature_matrix(X, self.features_))[:, 1]
 
 
 class LastChangeBaseline:

@@ -1,9 +1,10 @@
-"""The packaged model: a LightGBM booster with its explainer, as an MLflow pyfunc.
+"""The packaged model: a LightGBM booster with its explainer and calibrator, as an MLflow pyfunc.
 
-``predict`` returns, per row, the risk (probability), the margin (log-odds) and the exact
-TreeSHAP contribution of every feature plus the base value, such that
-``shap__base + sum(shap__<feature>) == margin``. Contributions come from LightGBM's native
-``pred_contrib`` (exact TreeSHAP, multi-threaded), computed in chunks to bound memory.
+``predict`` returns, per row, the risk (calibrated probability), the margin (log-odds) and the
+exact TreeSHAP contribution of every feature plus the base value, such that
+``shap__base + sum(shap__<feature>) == margin``; the computation is
+``models.explain.predict_frame``. ``explanation`` gives the same contributions as a
+``shap.Explanation``. Only this module (and the registry that logs it) needs MLflow.
 """
 
 from __future__ import annotations
@@ -11,27 +12,28 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import mlflow.pyfunc
-import numpy as np
 import pandas as pd
 from mlflow.models.signature import ModelSignature
 from mlflow.types.schema import ColSpec, Schema
 
+from models.calibrator import Calibrator
+from models.explain import contribution_columns, explanation, predict_frame
+
+if TYPE_CHECKING:
+    import shap
+
 BOOSTER_ARTIFACT = "booster"
 FEATURES_ARTIFACT = "features"
 CALIBRATOR_ARTIFACT = "calibrator"
-DEFAULT_CHUNK_ROWS = 20_000
-
-
-def shap_column(feature: str) -> str:
-    return f"shap__{feature}"
 
 
 def output_columns(features: Sequence[str]) -> list[str]:
-    return ["risk", "margin", *(shap_column(f) for f in features), "shap__base"]
+    """The columns ``predict`` returns: risk, margin, one contribution per feature, the base."""
+    return ["risk", "margin", *contribution_columns(features)]
 
 
 def signature(features: Sequence[str]) -> ModelSignature:
@@ -42,60 +44,15 @@ def signature(features: Sequence[str]) -> ModelSignature:
     )
 
 
-def explain(
-    booster: lgb.Booster, X: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS
-) -> np.ndarray:
-    """(n, n_features + 1) TreeSHAP contributions, last column the base value."""
-    n = X.shape[0]
-    out = np.empty((n, X.shape[1] + 1), dtype="float64")
-    for start in range(0, n, chunk_rows):
-        stop = min(start + chunk_rows, n)
-        out[start:stop] = booster.predict(X[start:stop], pred_contrib=True)
-    return out
-
-
-def predict_frame(
-    booster: lgb.Booster,
-    features: Sequence[str],
-    frame: pd.DataFrame,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    calibrator: Calibrating | None = None,
-) -> pd.DataFrame:
-    """Risk, margin and contributions for the rows of ``frame`` (columns in model order).
-
-    ``risk`` is the calibrated probability when a calibrator is given, else the booster's;
-    ``margin`` is always the booster's raw log-odds, which the contributions add up to.
-    """
-    cols = list(features)
-    contrib = np.empty((len(frame), len(cols) + 1), dtype="float64")
-    for start in range(0, len(frame), chunk_rows):  # one chunk of the input at a time
-        chunk = frame.iloc[start : start + chunk_rows].loc[:, cols]
-        X = chunk.to_numpy(dtype="float64", na_value=np.nan)
-        contrib[start : start + len(X)] = booster.predict(X, pred_contrib=True)
-    margin = contrib.sum(axis=1)
-    out = pd.DataFrame(  # no copy of the (large) contribution matrix
-        contrib,
-        columns=[*(shap_column(f) for f in features), "shap__base"],
-        index=frame.index,
-        copy=False,
-    )
-    out.insert(0, "margin", margin)
-    risk = calibrator.predict(margin) if calibrator else 1.0 / (1.0 + np.exp(-margin))
-    out.insert(0, "risk", risk)
-    return out  # already in output_columns(features) order
-
-
-class Calibrating(Protocol):
-    def predict(self, margin: np.ndarray) -> np.ndarray: ...
-
-
 class RiskModel(mlflow.pyfunc.PythonModel):
     """MLflow pyfunc wrapper; artifacts: the booster's text file, the feature list and the
-    calibrator (JSON, see ``ml.calibration.Calibrator``)."""
+    calibrator (JSON, see ``models.calibrator.Calibrator``).
+
+    In a notebook, ``mlflow.pyfunc.load_model(uri).unwrap_python_model()`` is this object;
+    its ``explanation(frame)`` feeds ``shap.plots.waterfall`` and ``shap.plots.beeswarm``.
+    """
 
     def load_context(self, context: Any) -> None:
-        from ml.calibration import Calibrator
-
         self.booster_ = lgb.Booster(model_file=context.artifacts[BOOSTER_ARTIFACT])
         self.features_ = json.loads(Path(context.artifacts[FEATURES_ARTIFACT]).read_text())
         path = context.artifacts.get(CALIBRATOR_ARTIFACT)
@@ -109,3 +66,8 @@ class RiskModel(mlflow.pyfunc.PythonModel):
         return predict_frame(
             self.booster_, self.features_, model_input, calibrator=self.calibrator_
         )
+
+    def explanation(self, frame: pd.DataFrame) -> shap.Explanation:
+        """The contributions for the rows of ``frame`` as a ``shap.Explanation`` (log-odds:
+        values plus base value is the margin; see ``models.explain.explanation``)."""
+        return explanation(self.booster_, self.features_, frame)

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -22,6 +23,7 @@ import wijkradar
 from serving import apimodels as m
 from serving import apiviews as views
 from serving.apistore import NotFound, RankingView, Run, Store, plain
+from serving.exports import write_xlsx
 from serving.report import HORIZON_PHRASE, TABLE_HEADERS, jinja_env, package_text
 from wijkradar.catalog import Workspace
 
@@ -76,6 +78,17 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
     )
     assets = {name: (package_text(path), kind) for name, (path, kind) in ASSETS.items()}
 
+    _add_page_routes(app, page, assets)
+    _add_ranking_routes(app, store)
+    _add_export_routes(app, store)
+    _add_unit_routes(app, store)
+    _add_summary_routes(app, store, config_path)
+    return app
+
+
+def _add_page_routes(app: FastAPI, page: str, assets: dict[str, tuple[str, str]]) -> None:
+    """The page, its assets, the 404 of ``NotFound`` and the security headers."""
+
     @app.exception_handler(NotFound)
     def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
@@ -100,12 +113,16 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
         text, kind = assets[name]
         return Response(text, media_type=kind, headers={"Cache-Control": "no-cache"})
 
+
+def _add_ranking_routes(app: FastAPI, store: Store) -> None:
+    """Health, the runs and the ranking pages."""
+
     @app.get("/api/health", response_model=m.Health)
     def health() -> m.Health:
         return m.Health(
             version=wijkradar.__version__,
             scored_years=store.years(),
-            panel=ws.panel.is_file(),
+            panel=store.ws.panel.is_file(),
             boundaries=store.boundaries_path.is_file(),
         )
 
@@ -134,7 +151,7 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
         return m.RankingPage(
             as_of_year=view.run.year,
             run_id=view.run.run_id,
-            previous_run_id=view.previous.run_id if view.previous else None,
+            previous_run_id=view.previous_run_id,
             n_units=len(view.records),
             total=len(positions),
             top10_rank=view.top10_rank,
@@ -143,6 +160,10 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
             sort=sort,
             rows=[m.RankingRow.model_validate(r) for r in page_rows],
         )
+
+
+def _add_export_routes(app: FastAPI, store: Store) -> None:
+    """The filtered ranking as CSV and as Excel."""
 
     @app.get("/api/export.csv", responses={200: {"content": {"text/csv": {}}}, **_ERRORS})
     def export_csv(
@@ -167,18 +188,19 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
         frame, name = _export(store, as_of, gemeente, q, sort)
         return _download(_xlsx_bytes(frame), f"{name}.xlsx", xlsx)
 
+
+def _add_unit_routes(app: FastAPI, store: Store) -> None:
+    """One unit: its explanation, its waterfall and its history."""
+
     @app.get("/api/units/{code}", response_model=m.UnitDetail, responses=_ERRORS)
     def unit(code: Code, as_of: AsOf = None) -> m.UnitDetail:
         return views.unit_detail(store, _unit_view(store, code, as_of), code)
 
-    def chart(key: tuple[Any, ...], make: Any) -> Response:
-        return _svg(store.charts.get(key, lambda: _locked(make)))
-
     @app.get("/api/units/{code}/waterfall.svg", responses={200: _SVG, **_ERRORS})
     def waterfall(code: Code, as_of: AsOf = None) -> Response:
         view = _unit_view(store, code, as_of)
-        key = ("waterfall", view.run.path, view.run.mtime_ns, code, store.file_key(ws.panel))
-        return chart(key, lambda: views.waterfall_svg(store, view, code))
+        key = ("waterfall", view.run.path, view.run.mtime_ns, code, store.file_key(store.ws.panel))
+        return _chart(store, key, lambda: views.waterfall_svg(store, view, code))
 
     @app.get("/api/units/{code}/history.svg", responses={200: _SVG, **_ERRORS})
     def history(
@@ -187,8 +209,12 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
         kind: Annotated[str, Query(pattern="^(lbm|risk)$")] = "risk",
     ) -> Response:
         view = _unit_view(store, code, as_of)
-        key = ("history", kind, code, store.runs_key(), store.file_key(ws.panel))
-        return chart(key, lambda: views.history_svg(store, view, code, kind))
+        key = ("history", kind, code, store.runs_key(), store.file_key(store.ws.panel))
+        return _chart(store, key, lambda: views.history_svg(store, view, code, kind))
+
+
+def _add_summary_routes(app: FastAPI, store: Store, config_path: Path) -> None:
+    """The gemeenten, the model, the charts of a run and the map."""
 
     @app.get("/api/gemeenten", response_model=m.GemeentenResponse, responses=_ERRORS)
     def gemeenten(as_of: AsOf = None) -> m.GemeentenResponse:
@@ -206,14 +232,14 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
     @app.get("/api/charts/pr.svg", responses={200: _SVG, **_ERRORS})
     def pr_chart(as_of: AsOf = None) -> Response:
         view = store.view(as_of)
-        run_id = str(view.run.manifest.get("model_run_id", ""))
-        return chart(("pr", run_id), lambda: views.pr_svg(store, config_path, run_id))
+        run_id = view.run.manifest.model_run_id
+        return _chart(store, ("pr", run_id), lambda: views.pr_svg(store, config_path, run_id))
 
     @app.get("/api/charts/shap-summary.svg", responses={200: _SVG, **_ERRORS})
     def shap_summary(as_of: AsOf = None) -> Response:
         view = store.view(as_of)
-        key = ("shap-summary", view.run.path, view.run.mtime_ns, store.file_key(ws.panel))
-        return chart(key, lambda: views.shap_summary_svg(store, view))
+        key = ("shap-summary", view.run.path, view.run.mtime_ns, store.file_key(store.ws.panel))
+        return _chart(store, key, lambda: views.shap_summary_svg(store, view))
 
     @app.get("/api/map", response_model=m.MapResponse, responses=_ERRORS)
     def map_(as_of: AsOf = None, gemeente: GemeenteQ = None) -> Response:
@@ -225,8 +251,6 @@ def create_app(workspace: Path, config: Path | None = None) -> FastAPI:
         key = ("map", view.run.path, view.run.mtime_ns, boundaries, gemeente)
         body = store.charts.get(key, lambda: views.map_json(view, geometries, gemeente))
         return Response(body, media_type="application/json")
-
-    return app
 
 
 def serve(
@@ -243,6 +267,11 @@ def serve(
 _SVG: dict[str, Any] = {"content": {"image/svg+xml": {}}, "description": "An SVG chart."}
 
 
+def _chart(store: Store, key: tuple[Any, ...], make: Any) -> Response:
+    """A chart's SVG, drawn once per key (under the chart lock)."""
+    return _svg(store.charts.get(key, lambda: _locked(make)))
+
+
 def _svg(text: str) -> Response:
     return Response(text, media_type="image/svg+xml")
 
@@ -254,22 +283,16 @@ def _locked(make: Any) -> str:
 
 def _run_summary(run: Run) -> m.RunSummary:
     man = run.manifest
-
-    def text(key: str) -> str | None:
-        value = plain(man.get(key))
-        return None if value is None else str(value)
-
-    rows, error = plain(man.get("row_count")), plain(man.get("additivity_max_error"))
     return m.RunSummary(
         run_id=run.run_id,
         as_of_year=run.year,
         created=run.created,
-        model_name=text("model_name"),
-        model_version=text("model_version"),
-        model_run_id=text("model_run_id"),
-        panel_fingerprint=text("panel_fingerprint"),
-        row_count=int(rows) if isinstance(rows, int | float) else None,
-        additivity_max_error=float(error) if isinstance(error, int | float) else None,
+        model_name=man.model_name,
+        model_version=man.model_version,
+        model_run_id=man.model_run_id,
+        panel_fingerprint=man.panel_fingerprint,
+        row_count=man.row_count,
+        additivity_max_error=plain(man.additivity_max_error),
         latest=run.latest,
     )
 
@@ -290,7 +313,7 @@ def _unit_view(store: Store, code: str, as_of: int | None) -> RankingView:
 
 def _export(
     store: Store, as_of: int | None, gemeente: str | None, q: str | None, sort: m.SortKey
-) -> tuple[Any, str]:
+) -> tuple[pd.DataFrame, str]:
     view = _filtered_view(store, as_of, gemeente)
     frame = view.export_frame(view.select(gemeente, q, sort.value))
     for column in ("unit_name", "gemeente_name", "top_drivers"):
@@ -305,16 +328,9 @@ def _no_formula(value: Any) -> Any:
     return value
 
 
-def _xlsx_bytes(frame: Any) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("ranking")
-    sheet.append(list(frame.columns))
-    for row in frame.itertuples(index=False, name=None):
-        sheet.append([plain(v) for v in row])
+def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    book.save(buffer)
+    write_xlsx(frame, buffer, "ranking")
     return buffer.getvalue()
 
 

@@ -3,9 +3,10 @@
 Nothing here writes to the workspace. A published run folder never changes once renamed into
 place, so a run's ranking is loaded once and kept in memory (keyed by its path and mtime);
 ``scores/<year>/latest`` and the run folders are looked at on every request, so a newly
-published run shows up without a restart. Unit codes reach this module only after the API
-checked them against a strict pattern, and they are only ever used as keys of in-memory
-tables, never in a path.
+published run shows up without a restart. The change against the previous run (rank change,
+new in the top 10 %) is read as the job published it. Unit codes reach this module only after
+the API checked them against a strict pattern, and they are only ever used as keys of
+in-memory tables, never in a path.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from ml.metrics import top_count
 from serving.report import TABLE_COLUMNS
 from wijkradar import catalog
-from wijkradar.catalog import Workspace
+from wijkradar.catalog import Manifest, RunFolder, Workspace
+from wijkradar.errors import WijkradarError
 
 T = TypeVar("T")
 TOP_SHARE = 0.10
@@ -72,16 +75,22 @@ class Memo:
 @dataclass(frozen=True)
 class Run:
     year: int
-    run_id: str
-    path: Path
-    manifest: dict[str, Any]
+    folder: RunFolder
+    manifest: Manifest
     mtime_ns: int
     latest: bool
 
     @property
-    def created(self) -> str | None:
-        value = self.manifest.get("created")
-        return None if value is None else str(value)
+    def run_id(self) -> str:
+        return self.folder.run_id
+
+    @property
+    def path(self) -> Path:
+        return self.folder.path
+
+    @property
+    def created(self) -> str:
+        return self.manifest.created
 
 
 @dataclass
@@ -89,7 +98,6 @@ class RankingView:
     """The latest run of a year, with the change against the previous run, ready to page."""
 
     run: Run
-    previous: Run | None
     frame: pd.DataFrame  # rank order; TABLE_COLUMNS + EXTRA_COLUMNS + shap__*
     records: list[dict[str, Any]]  # the table rows (TABLE_COLUMNS + EXTRA_COLUMNS), plain
     top10_rank: int
@@ -108,6 +116,11 @@ class RankingView:
         if needle:
             keep &= np.fromiter((needle in s for s in self._search), bool, len(self._search))
         return order[keep[order]]
+
+    @property
+    def previous_run_id(self) -> str | None:
+        """The run the rank changes compare with (None: nothing to compare with)."""
+        return self.run.manifest.previous_run
 
     def order(self, sort: str) -> np.ndarray:
         if sort not in self._orders:
@@ -163,24 +176,25 @@ class Store:
         return as_of
 
     def runs(self, year: int) -> list[Run]:
-        """The complete runs of ``year``, oldest first (by their manifest's ``created``)."""
-        folder = self.ws.scores_dir(year) / "runs"
+        """The complete runs of ``year``, oldest first (by their manifest's ``created``); a run
+        whose manifest cannot be read counts as incomplete."""
         latest = catalog.latest_run(self.ws, year)
         out = []
-        for path in folder.iterdir() if folder.is_dir() else ():
-            manifest_path = path / "manifest.json"
-            if not _RUN_ID.match(path.name) or not (path / "ranking.parquet").is_file():
+        for folder in catalog.run_folders(self.ws, year):
+            if not _RUN_ID.match(folder.run_id) or not folder.ranking.is_file():
                 continue
             try:
-                mtime = manifest_path.stat().st_mtime_ns
+                mtime = folder.manifest.stat().st_mtime_ns
             except FileNotFoundError:
                 continue
             manifest = self._manifests.get(
-                (str(manifest_path), mtime), lambda p=manifest_path: catalog.read_json(p)
+                (str(folder.manifest), mtime), lambda f=folder: _manifest_or_none(f)
             )
-            is_latest = latest is not None and latest.name == path.name
-            out.append(Run(year, path.name, path, manifest, mtime, is_latest))
-        return sorted(out, key=lambda r: (r.created or "", r.mtime_ns, r.run_id))
+            if manifest is None:
+                continue
+            is_latest = latest is not None and latest.run_id == folder.run_id
+            out.append(Run(year, folder, manifest, mtime, is_latest))
+        return sorted(out, key=lambda r: (r.created, r.mtime_ns, r.run_id))
 
     def runs_key(self) -> tuple[tuple[str, int, bool], ...]:
         """Changes whenever a run is published or ``latest`` moves, in any year."""
@@ -190,38 +204,20 @@ class Store:
 
     def view(self, as_of: int | None) -> RankingView:
         year = self.year_or_latest(as_of)
-        runs = self.runs(year)
-        latest = [i for i, r in enumerate(runs) if r.latest]
+        latest = [r for r in self.runs(year) if r.latest]
         if not latest:
             raise NotFound(f"The latest run of {year} is incomplete or missing.")
-        run = runs[latest[0]]
-        previous = runs[latest[0] - 1] if latest[0] > 0 else None
-        key = (run.path, run.mtime_ns, previous.path if previous else None)
-        return self._views.get(key, lambda: self._build_view(run, previous))
+        run = latest[0]
+        return self._views.get((run.path, run.mtime_ns), lambda: self._build_view(run))
 
     def ranking(self, run: Run) -> pd.DataFrame:
-        path = run.path / "ranking.parquet"
+        path = run.folder.ranking
         key = (str(path), path.stat().st_mtime_ns)
         return self._rankings.get(key, lambda: catalog.read_parquet(path))
 
-    def _build_view(self, run: Run, previous: Run | None) -> RankingView:
+    def _build_view(self, run: Run) -> RankingView:
         frame = self.ranking(run).sort_values(["rank", "unit_code"], kind="mergesort")
-        frame = frame.reset_index(drop=True)
-        n = len(frame)
-        top10 = max(1, math.ceil(TOP_SHARE * n))
-        frame["in_top10"] = frame["rank"] <= top10
-        if previous is not None:
-            before = self.ranking(previous).drop_duplicates("unit_code").set_index("unit_code")
-            prev_rank = frame["unit_code"].map(before["rank"]).astype("Int64")
-            prev_top10 = max(1, math.ceil(TOP_SHARE * len(before)))
-            frame["previous_rank"] = prev_rank
-            frame["rank_change"] = prev_rank - frame["rank"].astype("Int64")
-            was_top = (prev_rank <= prev_top10).fillna(False).astype(bool)
-            frame["new_in_top10"] = frame["in_top10"] & ~was_top
-        else:
-            frame["previous_rank"] = pd.array([pd.NA] * n, dtype="Int64")
-            frame["rank_change"] = pd.array([pd.NA] * n, dtype="Int64")
-            frame["new_in_top10"] = None
+        frame = with_change(frame.reset_index(drop=True), run.manifest.previous_run is not None)
         records = [
             {k: plain(v) for k, v in zip(TABLE_COLUMNS + EXTRA_COLUMNS, row, strict=True)}
             for row in frame[list(TABLE_COLUMNS + EXTRA_COLUMNS)].itertuples(index=False)
@@ -229,10 +225,9 @@ class Store:
         search = [_fold(f"{r['unit_code']}\n{r['unit_name'] or ''}") for r in records]
         return RankingView(
             run=run,
-            previous=previous,
             frame=frame,
             records=records,
-            top10_rank=top10,
+            top10_rank=top_count(len(frame), TOP_SHARE),
             position={r["unit_code"]: i for i, r in enumerate(records)},
             _search=search,
             gemeente_codes=frame["gemeente_code"].astype(str).to_numpy(),
@@ -256,8 +251,8 @@ class Store:
 
     def panel_fingerprint(self) -> str | None:
         try:
-            return str(catalog.read_json(self.ws.panel_meta).get("fingerprint"))
-        except (OSError, ValueError):
+            return catalog.read_panel_meta(self.ws).fingerprint
+        except (OSError, ValueError, WijkradarError):
             return None
 
     def panel_year(self, year: int, features: list[str]) -> PanelYear | None:
@@ -299,6 +294,27 @@ def plain(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return value
+
+
+def with_change(frame: pd.DataFrame, compared: bool) -> pd.DataFrame:
+    """The ranking with the API's view of the change the job published (``rank_change``,
+    ``new_in_top10``): whole-number rank changes, the previous rank they imply, and whether
+    the unit is in the top 10 % now. Without a previous run (``compared`` False), whether a
+    unit is new in the top 10 % is unknown (None), not False."""
+    change = frame["rank_change"].round().astype("Int64")
+    return frame.assign(
+        in_top10=frame["rank"] <= top_count(len(frame), TOP_SHARE),
+        rank_change=change,
+        previous_rank=frame["rank"].astype("Int64") + change,
+        new_in_top10=frame["new_in_top10"].astype(bool) if compared else None,
+    )
+
+
+def _manifest_or_none(folder: RunFolder) -> Manifest | None:
+    try:
+        return catalog.read_manifest(folder)
+    except (OSError, ValueError, TypeError, WijkradarError):  # unreadable: treat as incomplete
+        return None
 
 
 def _fold(text: str) -> str:

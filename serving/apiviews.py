@@ -9,38 +9,36 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from features.describe import describe, format_value
+from ml import registry
+from models.explain import SHAP_BASE, shap_column, shap_features, top_contributions
 from serving import apimodels as m
 from serving import charts
 from serving.apistore import NotFound, RankingView, Store, plain
 from serving.report import validation_headers, validation_rows
 
-SHAP = charts.SHAP_PREFIX
-
 
 def features_of(view: RankingView) -> list[str]:
     """The model's features: the manifest's list, else the ranking's SHAP columns."""
-    listed = view.run.manifest.get("features")
+    listed = view.run.manifest.features
     columns = set(view.frame.columns)
-    if isinstance(listed, list) and listed:
-        return [str(f) for f in listed if f"{SHAP}{f}" in columns]
-    return [c[len(SHAP) :] for c in view.frame.columns if c.startswith(SHAP) and c != f"{SHAP}base"]
+    if listed:
+        return [str(f) for f in listed if shap_column(f) in columns]
+    return shap_features(list(view.frame.columns))
 
 
 def contributions(view: RankingView, code: str) -> pd.Series:
     row = view.frame.iloc[view.position[code]]
     features = features_of(view)
-    return pd.Series([float(row[f"{SHAP}{f}"]) for f in features], index=features, dtype=float)
+    return pd.Series([float(row[shap_column(f)]) for f in features], index=features, dtype=float)
 
 
 def top_driver_features(shap: pd.Series, k: int = 3) -> list[str]:
-    """As ``serving.ranking.top_driver_features``: the k largest positive contributions."""
-    values = shap.to_numpy(dtype=float)
-    order = np.argsort(-values, kind="stable")[:k]
-    return [str(shap.index[j]) for j in order if values[j] > 0]
+    """The features of the k largest positive contributions, largest first."""
+    [top] = top_contributions(shap.to_numpy(dtype=float)[None, :], k)
+    return [str(shap.index[j]) for j in top]
 
 
 def unit_detail(store: Store, view: RankingView, code: str) -> m.UnitDetail:
@@ -67,7 +65,7 @@ def unit_detail(store: Store, view: RankingView, code: str) -> m.UnitDetail:
         run_id=view.run.run_id,
         risk=record["risk"],
         margin=plain(row.get("margin")),
-        base_value=plain(row.get(f"{SHAP}base")),
+        base_value=plain(row.get(SHAP_BASE)),
         rank=record["rank"],
         rank_in_gemeente=record["rank_in_gemeente"],
         n_units=len(view.records),
@@ -79,7 +77,7 @@ def unit_detail(store: Store, view: RankingView, code: str) -> m.UnitDetail:
         top_drivers=record["top_drivers"],
         top_driver_features=top_driver_features(shap),
         drivers=drivers,
-        panel_matches_run=store.panel_fingerprint() == view.run.manifest.get("panel_fingerprint"),
+        panel_matches_run=store.panel_fingerprint() == view.run.manifest.panel_fingerprint,
         lbm_history=[m.LbmPoint(**p) for p in lbm_history(store, code)],
         risk_history=[m.RiskPoint(**p) for p in risk_history(store, code)],
     )
@@ -137,7 +135,7 @@ def risk_history(store: Store, code: str) -> list[dict[str, Any]]:
                     "as_of_year": year,
                     "run_id": run.run_id,
                     "created": run.created,
-                    "model_version": _text(run.manifest.get("model_version")),
+                    "model_version": run.manifest.model_version,
                     "risk": plain(found.get("risk")),
                     "rank": plain(found.get("rank")),
                     "latest": run.latest,
@@ -174,8 +172,7 @@ def gemeente_summary(view: RankingView) -> list[m.Gemeente]:
 # --- the model ------------------------------------------------------------------------------
 
 
-def _tracking(store: Store, config_path: Path) -> Any:
-    from ml import registry
+def _tracking(store: Store, config_path: Path) -> registry.Tracking:
     from wijkradar.config import load_config
     from wijkradar.errors import WijkradarError
 
@@ -192,14 +189,13 @@ def _tracking(store: Store, config_path: Path) -> Any:
 
 def model_info(store: Store, config_path: Path, as_of: int | None) -> m.ModelInfo:
     """The champion, or with ``as_of`` the model behind that year's latest run."""
-    from ml import registry
     from wijkradar.errors import NoModelError
 
     published = []
     for year in store.years():
         latest = [r for r in store.runs(year) if r.latest]
         if latest:
-            version = _text(latest[0].manifest.get("model_version"))
+            version = latest[0].manifest.model_version
             published.append(
                 m.PublishedWith(as_of_year=year, run_id=latest[0].run_id, model_version=version)
             )
@@ -214,9 +210,9 @@ def model_info(store: Store, config_path: Path, as_of: int | None) -> m.ModelInf
     except NoModelError as exc:
         ref, champion, message = None, None, str(exc)
     if scored is not None:
-        name, version = _text(scored.get("model_name")), _text(scored.get("model_version"))
-        run_id = _text(scored.get("model_run_id")) or ""
-        model = _model_version(tracking, name or "", version or "", run_id, ref)
+        model = _model_version(
+            tracking, scored.model_name, scored.model_version, scored.model_run_id, ref
+        )
     elif champion is not None:
         model = champion
     else:
@@ -251,15 +247,16 @@ def model_info(store: Store, config_path: Path, as_of: int | None) -> m.ModelInf
 
 
 def _model_version(
-    tracking: Any, name: str, version: str, run_id: str, champion: Any
+    tracking: registry.Tracking,
+    name: str,
+    version: str,
+    run_id: str,
+    champion: registry.ModelRef | None,
 ) -> m.ModelVersion:
     """A registered version with its registration time, tags and description (if readable)."""
-    from mlflow import MlflowClient
-
     created, tags = None, {}
     try:
-        client = MlflowClient(tracking_uri=tracking.uri, registry_uri=tracking.uri)
-        mv = client.get_model_version(name, version)
+        mv = registry.client(tracking).get_model_version(name, version)
         stamp = mv.creation_timestamp
         created = pd.Timestamp(stamp, unit="ms", tz="UTC").isoformat() if stamp else None
         tags = {str(k): str(v) for k, v in (mv.tags or {}).items()}
@@ -278,10 +275,8 @@ def _model_version(
     )
 
 
-def _model_card(tracking: Any, run_id: str) -> str | None:
+def _model_card(tracking: registry.Tracking, run_id: str) -> str | None:
     """The model card the training run logged (Markdown), if any."""
-    from ml import registry
-
     return registry.run_text(tracking, run_id, "model_card.md")
 
 
@@ -289,8 +284,6 @@ def _model_card(tracking: Any, run_id: str) -> str | None:
 
 
 def pr_svg(store: Store, config_path: Path, model_run_id: str) -> str:
-    from ml import registry
-
     tracking = _tracking(store, config_path)
     try:
         curves = registry.run_table(tracking, model_run_id, "pr_curves")
@@ -301,7 +294,7 @@ def pr_svg(store: Store, config_path: Path, model_run_id: str) -> str:
 
 def shap_summary_svg(store: Store, view: RankingView) -> str:
     features = features_of(view)
-    shap = view.frame[["unit_code", *(f"{SHAP}{f}" for f in features)]]
+    shap = view.frame[["unit_code", *(shap_column(f) for f in features)]]
     year = store.panel_year(view.run.year, features)
     raw = year.values.reset_index() if year is not None else pd.DataFrame({"unit_code": []})
     return charts.shap_summary_svg(shap, raw)
@@ -317,7 +310,7 @@ def waterfall_svg(store: Store, view: RankingView, code: str) -> str:
         for f, v in ((f, values.get(f)) for f in shap.index)
     }
     row = view.frame.iloc[view.position[code]]
-    base, risk = plain(row.get(f"{SHAP}base")), plain(row.get("risk"))
+    base, risk = plain(row.get(SHAP_BASE)), plain(row.get("risk"))
     return charts.shap_waterfall_svg(shap, float(base or 0.0), labels, risk=risk)
 
 

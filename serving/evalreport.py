@@ -1,6 +1,7 @@
 """The evaluation report of a training run: metrics with intervals per fold and pooled, the
 calibration choice and reliability, the bias audit, SHAP summary and importance, and the model
-card. One self-contained HTML file built from what the run logged in MLflow."""
+card. One self-contained HTML file built from what the run logged in MLflow (the charts are the
+files ``serving.charts.training_charts`` drew for the run)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """Exports of a scoring run for analysts: rank changes, a long table of explanations, and one
 CSV and one Excel file per gemeente with Dutch headers and drivers in Dutch words.
 
-The functions building tables are pure; the writers take the folder to write into (a staging
-folder of the run, say) and return the paths they wrote.
+The functions building tables are pure; ``write_gemeente_exports`` takes the folder to write
+into (a staging folder of the run, say) and returns the paths it wrote. ``write_xlsx`` is the
+one Excel writer (the API's download uses it too). Contributions, their columns and each
+unit's top drivers come from ``models.explain``; the drivers' Dutch words from
+``serving.drivers``; "the top 10 %" is ``ml.metrics.top_count``.
 
 Inputs: ``ranking`` is the published ranking (``serving.ranking``: ids, risk, rank,
 rank_in_gemeente, ``shap__<feature>`` and ``shap__base``), in any row order; ``values`` holds
@@ -16,32 +19,33 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from serving.dutch import COLUMNS_NL, driver_phrase_nl, format_nl
+from ml.metrics import top_count
+from models.explain import shap_column, shap_features, top_contributions
+from serving.drivers import driver_phrase_nl
+from serving.dutch import COLUMNS_NL, format_nl
 from wijkradar.errors import ConfigError
 
-SHAP_PREFIX = "shap__"
-BASE_COLUMN = "shap__base"
 N_DRIVERS = 3
 TOP_FRAC = 0.1
 RISK_NL = COLUMNS_NL["risk"]
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 90
 
 
-def shap_features(ranking: pd.DataFrame) -> list[str]:
-    """The features of the ranking's ``shap__<feature>`` columns, in column order."""
-    return [
-        c[len(SHAP_PREFIX) :]
-        for c in ranking.columns
-        if c.startswith(SHAP_PREFIX) and c != BASE_COLUMN
-    ]
+def _contributions(ranking: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """The ranking's features (from its ``shap__<feature>`` columns) and their contributions."""
+    features = shap_features(list(ranking.columns))
+    return features, ranking[[shap_column(f) for f in features]].to_numpy(dtype="float64")
 
 
 def _previous_rank(ranking: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:
@@ -60,20 +64,16 @@ def rank_change(ranking: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Seri
     return change.rename("rank_change")
 
 
-def _top_count(n: int, frac: float) -> int:
-    return math.ceil(frac * n) if n else 0
-
-
 def new_in_top(
     ranking: pd.DataFrame, previous: pd.DataFrame | None, frac: float = TOP_FRAC
 ) -> pd.Series:
-    """True where a unit is in the national top ``frac`` (the ceil(frac * n) highest risks)
+    """True where a unit is in the national top ``frac`` (``ml.metrics.top_count`` highest)
     now but was not in the previous run's (including units new since then). All False
     without a previous run: nothing is new when there is nothing to compare with."""
     if previous is None:
         return pd.Series(False, index=ranking.index, name="new_in_top")
-    now = ranking["rank"] <= _top_count(len(ranking), frac)
-    before = _previous_rank(ranking, previous) <= _top_count(len(previous), frac)
+    now = ranking["rank"] <= top_count(len(ranking), frac)
+    before = _previous_rank(ranking, previous) <= top_count(len(previous), frac)
     return (now & ~before).rename("new_in_top")
 
 
@@ -98,14 +98,15 @@ def explanations_long(ranking: pd.DataFrame, values: pd.DataFrame) -> pd.DataFra
     rank 1 is the largest (most risk-raising) contribution within the unit. Rows follow
     the ranking's order and, within a unit, the rank. unit_code and feature are
     categoricals, so 14,500 units x 100 features take about 30 MB."""
-    features = shap_features(ranking)
+    features, contrib = _contributions(ranking)
     n, p = len(ranking), len(features)
     codes = ranking["unit_code"]
     if codes.duplicated().any():
         raise ValueError("The ranking holds a unit_code more than once.")
-    contrib = ranking[[SHAP_PREFIX + f for f in features]].to_numpy(dtype="float64")
     vals = _values_matrix(codes, values, features)
-    order = np.argsort(-contrib, axis=1, kind="stable")
+    order = np.asarray(
+        top_contributions(contrib, p, positive_only=False), dtype=np.intp
+    ).reshape(n, p)
     rank_dtype = np.int16 if p < 2**15 else np.int32
     return pd.DataFrame(
         {
@@ -122,19 +123,11 @@ def explanations_long(ranking: pd.DataFrame, values: pd.DataFrame) -> pd.DataFra
 
 def driver_phrases(ranking: pd.DataFrame, values: pd.DataFrame, k: int = N_DRIVERS) -> list[str]:
     """Per unit, its k largest positive contributions as Dutch phrases joined by '; '."""
-    features = shap_features(ranking)
-    contrib = ranking[[SHAP_PREFIX + f for f in features]].to_numpy(dtype="float64")
+    features, contrib = _contributions(ranking)
     vals = _values_matrix(ranking["unit_code"], values, features)
-    top = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
-    top_contrib = np.take_along_axis(contrib, top, axis=1)
-    top_vals = np.take_along_axis(vals, top, axis=1)
     return [
-        "; ".join(
-            driver_phrase_nl(features[j], float(v))
-            for j, c, v in zip(idx, cs, vs, strict=True)
-            if c > 0
-        )
-        for idx, cs, vs in zip(top, top_contrib, top_vals, strict=True)
+        "; ".join(driver_phrase_nl(features[j], float(vals[i, j])) for j in top)
+        for i, top in enumerate(top_contributions(contrib, k, positive_only=True))
     ]
 
 
@@ -191,50 +184,78 @@ def write_csv_nl(table: pd.DataFrame, path: Path) -> None:
 
 
 def _cell(value: object) -> object:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    """A value openpyxl writes: numpy scalars unwrapped; None, NA, NaN and inf left empty."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
-def write_xlsx_nl(table: pd.DataFrame, path: Path, title: str) -> None:
-    """One sheet: bold frozen header, auto filter, fitted widths; the risk stays a number
-    (a fraction shown with a percentage format)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = re.sub(r"[\[\]:*?/\\]", "_", title)[:31] or "Risico"
-    headers = list(table.columns)
-    ws.append(headers)
-    risk_col = headers.index(RISK_NL) if RISK_NL in headers else -1
-    for row in table.itertuples(index=False, name=None):
-        cells = [_cell(v) for v in row]
-        if risk_col >= 0 and cells[risk_col] is not None:
-            cells[risk_col] = cells[risk_col] / 100.0
-        ws.append(cells)
-    bold = Font(bold=True)
-    for cell in ws[1]:
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=False)
-    if risk_col >= 0:
-        for (cell,) in ws.iter_rows(min_row=2, min_col=risk_col + 1, max_col=risk_col + 1):
-            cell.number_format = "0.0%"
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+def _width(header: str, column: pd.Series) -> float:
+    longest = max([len(str(header)), *(len(str(v)) for v in column.dropna())])
+    return min(longest + 2, _MAX_WIDTH)
+
+
+def write_xlsx(
+    frame: pd.DataFrame,
+    target: Path | BinaryIO,
+    sheet: str,
+    *,
+    percent: Sequence[str] = (),
+) -> None:
+    """Write ``frame`` as one Excel sheet named ``sheet`` (characters Excel forbids become
+    '_', cut to 31) to a path or a binary file: bold frozen header, auto filter, widths fitted
+    to the longest value. Numbers stay numbers; the columns named in ``percent`` hold
+    fractions and are shown as percentages (``0.0%``, which Dutch Excel shows as ``12,3%``).
+    Text is written as text, never run as a formula; missing values are empty cells."""
+    title = _SHEET_FORBIDDEN.sub("_", sheet)[:31]
+    if not title:
+        raise ValueError(f"A sheet needs a name of 1-31 characters. Got {sheet!r} instead.")
+    headers = [str(c) for c in frame.columns]
+    unknown = [c for c in percent if c not in headers]
+    if unknown:
+        raise ValueError(
+            f"percent names columns of the frame ({', '.join(headers)}). Got {unknown} instead."
+        )
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(title)
     for j, header in enumerate(headers, start=1):
-        longest = max([len(str(header)), *(len(str(v)) for v in table[header].dropna())])
-        ws.column_dimensions[get_column_letter(j)].width = min(longest + 2, _MAX_WIDTH)
-    wb.save(path)
+        ws.column_dimensions[get_column_letter(j)].width = _width(header, frame.iloc[:, j - 1])
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{len(frame) + 1}"
+    bold = Font(bold=True)
+    ws.append([_styled(ws, h, font=bold) for h in headers])
+    shown = [h in percent for h in headers]
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([_styled(ws, _cell(v), pct) for v, pct in zip(row, shown, strict=True)])
+    book.save(target)
+
+
+def _styled(ws: Any, value: object, percent: bool = False, font: Font | None = None) -> object:
+    """Plain values go as they are; text, percentages and the header become styled cells."""
+    if not (percent or font or isinstance(value, str)) or value is None:
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # '=SUM(...)' in a name is text, not a formula
+    if percent:
+        cell.number_format = "0.0%"
+    if font is not None:
+        cell.font = font
+    return cell
 
 
 def write_gemeente_exports(
     ranking: pd.DataFrame,
     values: pd.DataFrame,
     previous: pd.DataFrame | None,
-    folder: Path,
+    out: Path,
     gemeenten: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Write ``folder/gemeenten/<code>.csv`` and ``.xlsx`` per gemeente (or only those in
+    """Write ``out/<code>.csv`` and ``.xlsx`` per gemeente (or only those in
     ``gemeenten``), each holding that gemeente's units in national rank order. Units without
     a gemeente go to no file. A listed gemeente the ranking does not hold is an error."""
     table = gemeente_table(ranking, values, previous)
@@ -252,7 +273,6 @@ def write_gemeente_exports(
     bad = [g for g in wanted if not _SAFE_CODE.match(g)]
     if bad:
         raise ValueError(f"Gemeente codes unfit for a file name: {bad}")
-    out = folder / "gemeenten"
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     groups = {code: part for code, part in table.groupby(code_col, sort=False) if code in wanted}
@@ -260,6 +280,7 @@ def write_gemeente_exports(
         part = groups[code].reset_index(drop=True)
         csv_path, xlsx_path = out / f"{code}.csv", out / f"{code}.xlsx"
         write_csv_nl(part, csv_path)
-        write_xlsx_nl(part, xlsx_path, title=code)
+        fractions = part.assign(**{RISK_NL: part[RISK_NL] / 100.0})
+        write_xlsx(fractions, xlsx_path, code, percent=(RISK_NL,))
         written += [csv_path, xlsx_path]
     return written

@@ -1,8 +1,9 @@
 """The batch scoring job and the report: the I/O edge of serving.
 
 A scoring run is identified by the panel fingerprint, the model version and the as-of year.
-It is written to a staging folder and published by rename; ``scores/<year>/latest`` then
-names it. Re-running with the same inputs publishes nothing new.
+``publish_run`` writes its folder (``catalog.RunFolder``) to a staging folder and publishes it
+by rename; ``scores/<year>/latest`` then names it. Re-running with the same inputs publishes
+nothing new.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import pandas as pd
 from features.build import ensure_panel
 from features.panel import feature_columns
 from ml import registry
-from ml.drift import drift_table
+from ml.drift import DRIFT_COLUMNS, drift_table
+from models.explain import ADDITIVITY_TOLERANCE, additivity_error
 from serving.exports import explanations_long, new_in_top, rank_change, write_gemeente_exports
-from serving.ranking import ADDITIVITY_TOLERANCE, additivity_error, build_ranking
+from serving.ranking import build_ranking
 from wijkradar import catalog
-from wijkradar.catalog import Workspace
+from wijkradar.catalog import ALL_GEMEENTEN, Manifest, RunFolder, Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ExplanationError, NotEnoughDataError, SchemaMismatchError
 
@@ -32,11 +34,10 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class ScoreOutcome:
-    run_id: str
-    run_dir: Path
+    run: RunFolder
     published: bool  # False: the same inputs and model were already scored
     ranking: pd.DataFrame
-    manifest: dict
+    manifest: Manifest
 
 
 def schema_differences(model_features: list[str], panel: pd.DataFrame) -> list[str]:
@@ -92,7 +93,9 @@ def run_score(
     ``LockHeldError``; the kernel releases the lock of a killed run."""
     from serving.lock import RunLock
 
-    with RunLock(ws.lock):
+    with RunLock(ws.lock) as lock:
+        if lock.stale_holder_:
+            progress(f"stale lock of a run that died, {lock.stale_holder_}")
         return _run_score(ws, cfg, as_of, model_uri, progress, gemeenten)
 
 
@@ -116,15 +119,10 @@ def _run_score(
     ref = registry.resolve(tracking, model_uri)
     run_id = run_id_of(meta.fingerprint, ref, year, gemeenten)
     current = catalog.latest_run(ws, year)
-    if current is not None and current.name == run_id:
+    if current is not None and current.run_id == run_id:
         progress(f"nothing new: run {run_id} already published")
-        return ScoreOutcome(
-            run_id,
-            current,
-            False,
-            catalog.read_parquet(current / "ranking.parquet"),
-            catalog.read_json(current / "manifest.json"),
-        )
+        ranking = catalog.read_parquet(current.ranking)
+        return ScoreOutcome(current, False, ranking, catalog.read_manifest(current))
     progress(f"loading model {ref.name} v{ref.version}")
     model, features = registry.load(tracking, ref)
     problems = schema_differences(features, panel)
@@ -132,42 +130,64 @@ def _run_score(
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
     progress(f"scoring and explaining {len(rows):,} units")
     ranking, error = score_rows(model.predict, rows, features)
-    previous = catalog.read_parquet(current / "ranking.parquet") if current else None
+    previous = catalog.read_parquet(current.ranking) if current else None
     values = rows[["unit_code", *features]]
     ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
     drift = _drift(tracking, ref, rows[features], cfg)
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
     if flagged:
         progress(f"warning: drift in {len(flagged)} feature(s): {', '.join(flagged[:8])}")
-    manifest = {
-        "run_id": run_id,
-        "as_of_year": year,
-        "model_name": ref.name,
-        "model_version": ref.version,
-        "model_run_id": ref.run_id,
-        "panel_fingerprint": meta.fingerprint,
-        "row_count": len(ranking),
-        "features": features,
-        "additivity_max_error": error,
-        "previous_run": current.name if current else None,
-        "drift_flagged": flagged,
-        "units_flagged_missing": int(ranking["flag_missing"].sum()),
-        "gemeenten": list(gemeenten) if gemeenten else "all",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    final = ws.run_dir(year, run_id)
-    with catalog.staged_dir(final) as tmp:
-        ranking.to_parquet(tmp / "ranking.parquet", index=False)
-        ranking.to_csv(tmp / "ranking.csv", index=False)
-        explanations_long(ranking, values).to_parquet(tmp / "explanations.parquet", index=False)
-        catalog.write_json({"features": drift.to_dict("records")}, tmp / "drift.json")
+    manifest = Manifest(
+        run_id=run_id,
+        as_of_year=year,
+        model_name=ref.name,
+        model_version=ref.version,
+        model_run_id=ref.run_id,
+        panel_fingerprint=meta.fingerprint,
+        row_count=len(ranking),
+        features=tuple(features),
+        additivity_max_error=error,
+        previous_run=current.run_id if current else None,
+        drift_flagged=tuple(flagged),
+        units_flagged_missing=int(ranking["flag_missing"].sum()),
+        gemeenten=tuple(gemeenten) if gemeenten else ALL_GEMEENTEN,
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    run = publish_run(ws, manifest, ranking, values, drift, previous, gemeenten, progress)
+    return ScoreOutcome(run, True, ranking, catalog.read_manifest(run))
+
+
+def publish_run(
+    ws: Workspace,
+    manifest: Manifest,
+    ranking: pd.DataFrame,
+    values: pd.DataFrame,
+    drift: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    gemeenten: Sequence[str] | None,
+    progress: Progress,
+) -> RunFolder:
+    """Write the run folder of ``manifest`` (its run id and as-of year) and make it the latest.
+
+    ``ranking`` is the guarded ranking (``with_guards``); ``values`` holds ``unit_code`` and the
+    feature values the model saw; ``drift`` is the drift table (``ml.drift``); ``previous`` is
+    the ranking of the run the rank changes compare with (for the gemeente exports), or None;
+    ``gemeenten`` limits those exports. The folder is written whole to a staging sibling, with
+    the manifest and the digests of the other files last, then renamed into place.
+    """
+    final = ws.run_dir(manifest.as_of_year, manifest.run_id)
+    with catalog.staged_dir(final.path) as tmp:
+        staged = RunFolder(tmp)
+        ranking.to_parquet(staged.ranking, index=False)
+        ranking.to_csv(staged.ranking_csv, index=False)
+        explanations_long(ranking, values).to_parquet(staged.explanations, index=False)
+        catalog.write_json({"features": drift.to_dict("records")}, staged.drift)
         progress("writing the exports per gemeente")
-        write_gemeente_exports(ranking, values, previous, tmp, gemeenten)
-        manifest["files"] = catalog.file_digests(tmp)
-        catalog.write_json(manifest, tmp / "manifest.json")  # last: a run with it is whole
-    catalog.point_latest(ws, year, run_id)
-    progress(f"published run {run_id}")
-    return ScoreOutcome(run_id, final, True, ranking, manifest)
+        write_gemeente_exports(ranking, values, previous, staged.gemeenten, gemeenten)
+        catalog.write_manifest(staged, manifest)  # last: a run with it is whole
+    catalog.point_latest(ws, manifest.as_of_year, manifest.run_id)
+    progress(f"published run {manifest.run_id}")
+    return final
 
 
 def with_guards(
@@ -194,7 +214,7 @@ def _drift(
 ) -> pd.DataFrame:
     text = registry.run_text(tracking, ref.run_id, "training_profile.json")
     if text is None:  # a model trained before profiles were kept
-        return pd.DataFrame(columns=["feature", "psi", "missing_train", "missing_now", "flagged"])
+        return pd.DataFrame(columns=list(DRIFT_COLUMNS))
     return drift_table(
         json.loads(text),
         X,
@@ -212,17 +232,17 @@ def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
     run = catalog.latest_run(ws, year) if year is not None else None
     if run is None:
         raise NotEnoughDataError("No published scoring run to report on. Run `wijkradar score`.")
-    ranking = catalog.read_parquet(run / "ranking.parquet")
-    manifest = catalog.read_json(run / "manifest.json")
+    ranking = catalog.read_parquet(run.ranking)
+    manifest = catalog.read_manifest(run)
     panel, _ = ensure_panel(ws, cfg)
     rows = panel[panel["as_of_year"] == year]
-    features = rows[["unit_code", *manifest["features"]]]
+    features = rows[["unit_code", *manifest.features]]
     tracking = registry.tracking_for(ws, cfg)
     inputs = ReportInputs(
         ranking=ranking,
         features=features,
-        evaluation=registry.run_table(tracking, manifest["model_run_id"], "evaluation"),
-        pr_curves=registry.run_table(tracking, manifest["model_run_id"], "pr_curves"),
+        evaluation=registry.run_table(tracking, manifest.model_run_id, "evaluation"),
+        pr_curves=registry.run_table(tracking, manifest.model_run_id, "pr_curves"),
         manifest=manifest,
     )
     catalog.write_text(render_report(inputs), ws.report)

@@ -1,4 +1,8 @@
-"""The ranking: pure construction of the published table from the model's output."""
+"""The ranking: pure construction of the published table from the model's output.
+
+The contributions, their columns and each row's top contributions come from the explanation
+core (``models.explain``); this module turns them into ranks and driver texts.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.describe import describe, driver_text
-from models.packaged import shap_column
+from features.describe import describe
+from models.explain import (
+    SHAP_BASE,
+    feature_matrix,
+    shap_column,
+    shap_features,
+    top_contributions,
+)
+from serving.drivers import driver_text
 
 RANKING_ID_COLUMNS = (
     "unit_code",
@@ -22,53 +33,29 @@ RANKING_ID_COLUMNS = (
     "rank_in_gemeente",
     "top_drivers",
 )
-ADDITIVITY_TOLERANCE = 1e-6
-
-
-DRIVER_CHUNK_ROWS = 20_000
 
 
 def top_drivers(
     shap: np.ndarray, values: np.ndarray, features: Sequence[str], k: int = 3
 ) -> list[str]:
-    """The k features that raise each row's risk most (largest positive contributions).
-
-    Rows are ordered in chunks, so the temporary sort indices stay a chunk's size.
-    """
+    """Per row, the k features that raise its risk most (largest positive contributions of
+    ``shap``, see ``models.explain.top_contributions``) in words, joined by "; "."""
     labels = [describe(f) for f in features]  # once per feature, not per row
-    out: list[str] = []
-    for start in range(0, len(shap), DRIVER_CHUNK_ROWS):
-        block = shap[start : start + DRIVER_CHUNK_ROWS]
-        order = np.argsort(-block, axis=1, kind="stable")[:, :k]
-        for i, idx in enumerate(order):
-            row = start + i
-            out.append(
-                "; ".join(
-                    driver_text(
-                        features[j], float(values[row, j]), float(shap[row, j]), labels[j]
-                    )
-                    for j in idx
-                    if shap[row, j] > 0
-                )
-            )
-    return out
-
-
-def top_driver_features(shap: pd.DataFrame, k: int = 3) -> list[list[str]]:
-    """Per row, the names of the k features with the largest positive contributions."""
-    cols = [c for c in shap.columns if c.startswith("shap__") and c != "shap__base"]
-    matrix = shap[cols].to_numpy()
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
     return [
-        [cols[j][len("shap__") :] for j in idx if matrix[i, j] > 0] for i, idx in enumerate(order)
+        "; ".join(
+            driver_text(features[j], float(values[row, j]), float(shap[row, j]), labels[j])
+            for j in idx
+        )
+        for row, idx in enumerate(top_contributions(shap, k))
     ]
 
 
-def additivity_error(output: pd.DataFrame, features: Sequence[str]) -> float:
-    """max |shap__base + sum(shap__*) - margin| over the rows."""
-    cols = [shap_column(f) for f in features]
-    total = output[cols].to_numpy().sum(axis=1) + output["shap__base"].to_numpy()
-    return float(np.max(np.abs(total - output["margin"].to_numpy()), initial=0.0))
+def top_driver_features(shap: pd.DataFrame, k: int = 3) -> list[list[str]]:
+    """Per row of a frame with ``shap__<feature>`` columns, the names of the k features with
+    the largest positive contributions (largest first)."""
+    names = shap_features(shap.columns)
+    matrix = shap[[shap_column(f) for f in names]].to_numpy(dtype="float64")
+    return [[names[j] for j in idx] for idx in top_contributions(matrix, k)]
 
 
 def build_ranking(
@@ -81,7 +68,7 @@ def build_ranking(
     """
     shap_cols = [shap_column(f) for f in features]
     shap = output[shap_cols].to_numpy()
-    drivers = top_drivers(shap, rows[list(features)].to_numpy(dtype="float64"), features)
+    drivers = top_drivers(shap, feature_matrix(rows, features), features)
     del shap
     out = output.reset_index(drop=True)  # copy-on-write: no data is copied here
     for i, col in enumerate(
@@ -102,5 +89,5 @@ def build_ranking(
     )
     out.insert(8, "rank_in_gemeente", in_gemeente.to_numpy())
     out.insert(9, "top_drivers", drivers)
-    assert list(out.columns) == [*RANKING_ID_COLUMNS, *shap_cols, "shap__base"]
+    assert list(out.columns) == [*RANKING_ID_COLUMNS, *shap_cols, SHAP_BASE]
     return out.take(order).reset_index(drop=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from serving import charts
 from serving.ranking import RANKING_ID_COLUMNS
+from wijkradar.catalog import Manifest
 
 HORIZON_PHRASE = "risk of a livability decline by the next Leefbarometer measurement"
 RANKING_COLUMNS = RANKING_ID_COLUMNS  # the published contract (serving.ranking)
@@ -92,7 +93,7 @@ class ReportInputs:
     features: pd.DataFrame  # unit_code + the model's feature columns (raw values)
     evaluation: pd.DataFrame  # test_year, model, n, base_rate, roc_auc, pr_auc, precision_at_10..
     pr_curves: pd.DataFrame  # model, y_true (0/1), score: held-out predictions, last fold
-    manifest: Mapping[str, Any]  # model_name, model_version, run_id, panel_fingerprint, ...
+    manifest: Manifest  # of the run the ranking is from
 
 
 def render_report(inputs: ReportInputs) -> str:
@@ -103,7 +104,7 @@ def render_report(inputs: ReportInputs) -> str:
     ranking = sort_ranking(inputs.ranking)
     shap_columns = [c for c in ranking.columns if str(c).startswith(charts.SHAP_PREFIX)]
     shap = ranking[["unit_code", *shap_columns]]
-    header = header_fields(inputs.manifest, ranking)
+    header = header_fields(inputs.manifest)
     gemeenten = gemeente_options(ranking)
     context = {
         "horizon": HORIZON_PHRASE,
@@ -153,11 +154,9 @@ def ranking_json(ranking: pd.DataFrame) -> str:
     return text
 
 
-def header_fields(manifest: Mapping[str, Any], ranking: pd.DataFrame) -> dict[str, str]:
+def header_fields(manifest: Manifest) -> dict[str, str]:
     """The manifest fields shown in the header, as display strings."""
-    out = {key: _display(manifest.get(key)) for key in MANIFEST_KEYS}
-    if out["as_of_year"] == MISSING and len(ranking):
-        out["as_of_year"] = _display(ranking["as_of_year"].iloc[0])
+    out = {key: _display(getattr(manifest, key)) for key in MANIFEST_KEYS}
     fingerprint = out["panel_fingerprint"]
     out["panel_fingerprint_short"] = fingerprint[:12] if fingerprint != MISSING else fingerprint
     if out["row_count"] != MISSING:

@@ -1,8 +1,12 @@
 """The workspace catalog: the one module that knows where every file lives.
 
-Stages never build paths themselves; they receive DataFrames from, and hand DataFrames to,
-the functions here. Writes are atomic: a file is written beside its target and renamed into
-place, and a folder of outputs is written to a temporary sibling and renamed as a whole.
+Every fixed place in a workspace is named here: ``Workspace`` for the workspace's files and
+``RunFolder`` for the files of one scoring run. Other modules take their paths from these
+(the sources are where the config says) and spell no workspace file name themselves;
+``serving.exports`` names each gemeente's ``<code>.csv`` and ``.xlsx`` inside the folder it is
+given. The typed records ``PanelMeta`` and ``Manifest`` are written and read only here.
+Writes are atomic: a file is written beside its target and renamed into place, and a folder
+of outputs is written to a temporary sibling and renamed as a whole.
 
 Layout of a workspace ``W``::
 
@@ -15,7 +19,9 @@ Layout of a workspace ``W``::
     W/mlflow/artifacts/              MLflow artifacts
     W/.run/score.lock                held while a scoring run is under way
     W/scores/<as_of_year>/latest     name of the newest complete run for that year
-    W/scores/<as_of_year>/runs/<id>/ ranking.parquet, ranking.csv, manifest.json
+    W/scores/<as_of_year>/runs/<id>/ one run (``RunFolder``): ranking.parquet, ranking.csv,
+                                     explanations.parquet, drift.json, gemeenten/,
+                                     manifest.json (written last)
     W/boundaries/units.geojson       unit polygons for the map (optional)
     W/report/index.html              the self-contained report
 """
@@ -29,7 +35,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,8 @@ import pandas as pd
 from wijkradar.errors import WijkradarError
 
 CONFIG_NAME = "wijkradar.toml"
+MANIFEST_NAME = "manifest.json"
+ALL_GEMEENTEN = "all"  # the manifest's scope of a run of every gemeente
 
 
 def _umask() -> int:
@@ -88,11 +96,18 @@ class Workspace:
         """The configured URI, else the embedded SQLite store of this workspace."""
         return configured or f"sqlite:///{self.mlflow_db.resolve()}"
 
-    def scores_dir(self, as_of_year: int) -> Path:
-        return self.root / "scores" / str(as_of_year)
+    @property
+    def scores(self) -> Path:
+        return self.root / "scores"
 
-    def run_dir(self, as_of_year: int, run_id: str) -> Path:
-        return self.scores_dir(as_of_year) / "runs" / run_id
+    def scores_dir(self, as_of_year: int) -> Path:
+        return self.scores / str(as_of_year)
+
+    def runs_dir(self, as_of_year: int) -> Path:
+        return self.scores_dir(as_of_year) / "runs"
+
+    def run_dir(self, as_of_year: int, run_id: str) -> RunFolder:
+        return RunFolder(self.runs_dir(as_of_year) / run_id)
 
     def latest_pointer(self, as_of_year: int) -> Path:
         return self.scores_dir(as_of_year) / "latest"
@@ -116,6 +131,43 @@ class Workspace:
         return self.root / "report" / "index.html"
 
 
+@dataclass(frozen=True)
+class RunFolder:
+    """The files of one scoring run (published, or a staging folder being written)."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def ranking(self) -> Path:
+        return self.path / "ranking.parquet"
+
+    @property
+    def ranking_csv(self) -> Path:
+        return self.path / "ranking.csv"
+
+    @property
+    def explanations(self) -> Path:
+        return self.path / "explanations.parquet"
+
+    @property
+    def drift(self) -> Path:
+        return self.path / "drift.json"
+
+    @property
+    def gemeenten(self) -> Path:
+        """The per-gemeente CSV and Excel exports (``serving.exports``)."""
+        return self.path / "gemeenten"
+
+    @property
+    def manifest(self) -> Path:
+        """Written last: a run folder with a manifest is whole."""
+        return self.path / MANIFEST_NAME
+
+
 # --- reading ---------------------------------------------------------------------------
 
 
@@ -129,21 +181,33 @@ def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def latest_run(ws: Workspace, as_of_year: int) -> Path | None:
+def latest_run(ws: Workspace, as_of_year: int) -> RunFolder | None:
     """The folder of the newest complete scoring run for ``as_of_year``, if any."""
     pointer = ws.latest_pointer(as_of_year)
     if not pointer.exists():
         return None
     run = ws.run_dir(as_of_year, pointer.read_text(encoding="utf-8").strip())
-    return run if run.is_dir() else None
+    return run if run.path.is_dir() else None
+
+
+def run_folders(ws: Workspace, as_of_year: int) -> list[RunFolder]:
+    """Every run folder of ``as_of_year`` by name, without the hidden staging folders (a
+    folder may still lack its manifest: see ``RunFolder.manifest``)."""
+    base = ws.runs_dir(as_of_year)
+    if not base.is_dir():
+        return []
+    return [
+        RunFolder(p) for p in sorted(base.iterdir()) if p.is_dir() and not p.name.startswith(".")
+    ]
 
 
 def scored_years(ws: Workspace) -> list[int]:
-    base = ws.root / "scores"
-    if not base.is_dir():
+    if not ws.scores.is_dir():
         return []
     return sorted(
-        int(p.name) for p in base.iterdir() if p.name.isdigit() and latest_run(ws, int(p.name))
+        int(p.name)
+        for p in ws.scores.iterdir()
+        if p.name.isdigit() and latest_run(ws, int(p.name)) is not None
     )
 
 
@@ -182,6 +246,67 @@ def read_panel_meta(ws: Workspace) -> PanelMeta:
 
 def write_panel_meta(ws: Workspace, meta: PanelMeta) -> None:
     write_json(asdict(meta), ws.panel_meta)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What ``manifest.json`` says of the run folder it is in."""
+
+    run_id: str
+    as_of_year: int
+    model_name: str
+    model_version: str
+    model_run_id: str
+    panel_fingerprint: str
+    row_count: int
+    features: tuple[str, ...]
+    additivity_max_error: float
+    previous_run: str | None  # the run the rank changes compare with
+    drift_flagged: tuple[str, ...]
+    units_flagged_missing: int
+    gemeenten: tuple[str, ...] | str  # the exported gemeenten, or ALL_GEMEENTEN
+    created: str  # local time, ISO
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> SHA-256
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        required = {f.name for f in fields(cls)} - {"files"}
+        missing = sorted(required - set(data))
+        if missing:
+            raise WijkradarError(
+                f"The run manifest lacks {', '.join(missing)}; it needs every one of "
+                f"{', '.join(sorted(required))}. Score again with `wijkradar score`."
+            )
+        gemeenten = data["gemeenten"]
+        return cls(
+            **{k: data[k] for k in required - {"features", "drift_flagged", "gemeenten"}},
+            features=tuple(data["features"]),
+            drift_flagged=tuple(data["drift_flagged"]),
+            gemeenten=gemeenten if isinstance(gemeenten, str) else tuple(gemeenten),
+            files=dict(data.get("files", {})),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the same keys, lists for the tuples."""
+        out = asdict(self)
+        for key in ("features", "drift_flagged", "gemeenten"):
+            if isinstance(out[key], tuple):
+                out[key] = list(out[key])
+        return out
+
+
+def read_manifest(run: RunFolder) -> Manifest:
+    return Manifest.from_dict(read_json(run.manifest))
+
+
+def write_manifest(run: RunFolder, manifest: Manifest) -> Manifest:
+    """Write ``run``'s manifest with the digests of every other file in it, as the last file of
+    the folder; returns the manifest as written."""
+    files = file_digests(run.path)
+    files.pop(MANIFEST_NAME, None)
+    written = replace(manifest, files=files)
+    write_json(written.to_dict(), run.manifest)
+    return written
 
 
 # --- writing (atomic) --------------------------------------------------------------------
@@ -241,23 +366,6 @@ def file_digests(folder: Path) -> dict[str, str]:
                 h.update(block)
         out[path.relative_to(folder).as_posix()] = h.hexdigest()
     return out
-
-
-def verify_run(run: Path) -> list[str]:
-    """Problems with a published run folder (empty when it is whole)."""
-    manifest = run / "manifest.json"
-    if not manifest.exists():
-        return [f"{run}: no manifest.json"]
-    listed = read_json(manifest).get("files", {})
-    actual = file_digests(run)
-    actual.pop("manifest.json", None)
-    problems = [f"{name}: missing" for name in listed if name not in actual]
-    problems += [f"{name}: not in the manifest" for name in actual if name not in listed]
-    problems += [
-        f"{name}: checksum differs" for name, digest in listed.items()
-        if name in actual and actual[name] != digest
-    ]
-    return problems
 
 
 def point_latest(ws: Workspace, as_of_year: int, run_id: str) -> None:

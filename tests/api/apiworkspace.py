@@ -1,4 +1,11 @@
-"""A hand-made published workspace for the API tests (no training: seconds, not minutes).
+"""A published workspace for the API tests, made without training (seconds, not minutes).
+
+Only the model is stand-in: ``model_output`` makes risk, margin and SHAP contributions that
+add up, as the packaged model returns them. Everything after it is the job's own code:
+``serving.job.score_rows`` (additivity check and ``serving.ranking.build_ranking``),
+``serving.job.with_guards`` (rank change, new in the top 10 %) and ``serving.job.publish_run``
+(the run folder and its manifest). So the API tests read the output contract as the job
+writes it.
 
 Two as-of years: 2022 with one run, 2024 with two (an older and the latest, so ranks change
 and some units are new in the top 10 %). A panel with the model's features, synthetic
@@ -18,8 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.describe import driver_text
 from features.synth.boundaries import synthetic_boundaries
+from ml.drift import DRIFT_COLUMNS
+from models.explain import SHAP_BASE, shap_column
+from serving.job import publish_run, score_rows, with_guards
+from wijkradar import catalog
+from wijkradar.catalog import ALL_GEMEENTEN, Manifest, PanelMeta, Workspace
+from wijkradar.config import ScoringConfig
 
 with warnings.catch_warnings():  # starlette's note that it prefers httpx2 to httpx
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -71,59 +83,75 @@ def _panel(units: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return panel
 
 
-def make_ranking(
-    units: pd.DataFrame, features: pd.DataFrame, year: int, rng: np.random.Generator
-) -> pd.DataFrame:
-    """A ranking as ``serving.ranking.build_ranking`` makes it, from random SHAP values."""
-    shap = rng.normal(0, 0.5, (len(units), len(FEATURES)))
+def _write_panel(ws: Workspace, panel: pd.DataFrame) -> None:
+    catalog.write_parquet(panel, ws.panel)
+    meta = PanelMeta(
+        fingerprint=FINGERPRINT,
+        sources_fingerprint="e" * 64,
+        rows=len(panel),
+        units=int(panel["unit_code"].nunique()),
+        as_of_years=list(PANEL_YEARS),
+        features=list(FEATURES),
+        level="wijk",
+        delta=0.05,
+        built="2025-01-01T09:00:00+0000",
+    )
+    catalog.write_panel_meta(ws, meta)
+
+
+def model_output(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """What the packaged model returns for ``n`` rows (``models.explain.predict_frame``):
+    risk, margin, ``shap__<feature>`` and ``shap__base``, from random contributions that add
+    up to the margin."""
+    shap = rng.normal(0, 0.5, (n, len(FEATURES)))
     base = -1.0
     margin = shap.sum(axis=1) + base
-    out = units.copy()
-    out["as_of_year"] = year
-    out["risk"] = 1.0 / (1.0 + np.exp(-margin))
-    out["margin"] = margin
-    out["rank"] = out["risk"].rank(ascending=False, method="first").astype("int64")
-    out["rank_in_gemeente"] = (
-        out.groupby("gemeente_code")["risk"].rank(ascending=False, method="first").astype("int64")
-    )
-    values = features.set_index("unit_code").loc[units["unit_code"], list(FEATURES)].to_numpy()
-    order = np.argsort(-shap, axis=1, kind="stable")[:, :3]
-    out["top_drivers"] = [
-        "; ".join(
-            driver_text(FEATURES[j], float(values[i, j]), float(shap[i, j]))
-            for j in idx
-            if shap[i, j] > 0
-        )
-        for i, idx in enumerate(order)
-    ]
+    out = pd.DataFrame({"risk": 1.0 / (1.0 + np.exp(-margin)), "margin": margin})
     for j, feature in enumerate(FEATURES):
-        out[f"shap__{feature}"] = shap[:, j]
-    out["shap__base"] = base
-    return out.sort_values("rank", ignore_index=True)
+        out[shap_column(feature)] = shap[:, j]
+    out[SHAP_BASE] = base
+    return out
 
 
 def publish(
-    root: Path, ranking: pd.DataFrame, run_id: str, created: str, model: tuple[str, str, str]
-) -> None:
-    year = int(ranking["as_of_year"].iloc[0])
-    folder = root / "scores" / str(year) / "runs" / run_id
-    folder.mkdir(parents=True)
-    ranking.to_parquet(folder / "ranking.parquet", index=False)
-    ranking.to_csv(folder / "ranking.csv", index=False)
-    manifest = {
-        "run_id": run_id,
-        "as_of_year": year,
-        "model_name": model[0],
-        "model_version": model[1],
-        "model_run_id": model[2],
-        "panel_fingerprint": FINGERPRINT,
-        "row_count": len(ranking),
-        "features": list(FEATURES),
-        "additivity_max_error": 1e-15,
-        "created": created,
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    (root / "scores" / str(year) / "latest").write_text(run_id + "\n", encoding="utf-8")
+    root: Path,
+    panel: pd.DataFrame,
+    year: int,
+    run_id: str,
+    created: str,
+    model: tuple[str, str, str],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Score ``year``'s rows of ``panel`` with a stand-in model and publish the run as the job
+    does (against the latest run of the year, if any); returns the published ranking."""
+    ws = Workspace(root)
+    rows = panel[panel["as_of_year"] == year].reset_index(drop=True)
+    features = list(FEATURES)
+    ranking, error = score_rows(lambda X: model_output(len(X), rng), rows, features)
+    current = catalog.latest_run(ws, year)
+    previous = catalog.read_parquet(current.ranking) if current else None
+    values = rows[["unit_code", *features]]
+    limit = ScoringConfig().max_missing_share
+    ranking = with_guards(ranking, values, previous, features, limit)
+    manifest = Manifest(
+        run_id=run_id,
+        as_of_year=year,
+        model_name=model[0],
+        model_version=model[1],
+        model_run_id=model[2],
+        panel_fingerprint=FINGERPRINT,
+        row_count=len(ranking),
+        features=FEATURES,
+        additivity_max_error=error,
+        previous_run=current.run_id if current else None,
+        drift_flagged=(),
+        units_flagged_missing=int(ranking["flag_missing"].sum()),
+        gemeenten=ALL_GEMEENTEN,
+        created=created,
+    )
+    drift = pd.DataFrame(columns=list(DRIFT_COLUMNS))  # a model without a training profile
+    publish_run(ws, manifest, ranking, values, drift, previous, None, lambda _: None)
+    return ranking
 
 
 def build_workspace(
@@ -134,31 +162,26 @@ def build_workspace(
     model_runs: tuple[str, str] = ("run-v1", "run-v2"),
     boundaries: bool = True,
 ) -> dict[str, Any]:
-    """Write the workspace; returns the units and the rankings by run id."""
+    """Write the workspace; returns the units, the panel and the rankings by run id."""
     rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "wijkradar.toml").write_text(CONFIG, encoding="utf-8")
+    ws = Workspace(root)
+    catalog.write_text(CONFIG, ws.config)
     units = unit_frame(n_units, n_gemeenten)
     units.loc[3, "unit_name"] = HOSTILE_NAME
     units.loc[5, "unit_name"] = FORMULA_NAME
     panel = _panel(units, rng)
-    (root / "panel").mkdir()
-    panel.to_parquet(root / "panel" / "panel.parquet", index=False)
-    (root / "panel" / "panel.json").write_text(json.dumps({"fingerprint": FINGERPRINT}))
+    _write_panel(ws, panel)
     rankings = {}
     for run_id, year, created, version in (
         ("a2022", 2022, "2025-01-01T10:00:00+0000", "1"),
         ("b2024old", 2024, "2025-01-01T10:00:00+0000", "1"),
         ("c2024new", 2024, "2025-02-01T10:00:00+0000", "2"),
     ):
-        rows = panel[panel["as_of_year"] == year]
-        rankings[run_id] = make_ranking(units, rows, year, rng)
-        model_run = model_runs[int(version) - 1]
-        publish(root, rankings[run_id], run_id, created, ("wijkradar", version, model_run))
+        model = ("wijkradar", version, model_runs[int(version) - 1])
+        rankings[run_id] = publish(root, panel, year, run_id, created, model, rng)
     if boundaries:
-        (root / "boundaries").mkdir()
         geojson = synthetic_boundaries(units.iloc[: n_units - 2], seed)  # two units unmapped
-        (root / "boundaries" / "units.geojson").write_text(json.dumps(geojson))
+        catalog.write_text(json.dumps(geojson), ws.boundaries)
     return {"units": units, "panel": panel, "rankings": rankings}
 
 
@@ -183,11 +206,7 @@ def evaluation_table(shift: float) -> pd.DataFrame:
 
 def register_models(root: Path) -> tuple[str, str]:
     """Two training runs in the workspace's MLflow store, registered as v1 and v2 (champion)."""
-    import mlflow
-    from mlflow import MlflowClient
-
     from ml import registry
-    from wijkradar.catalog import Workspace
     from wijkradar.config import load_config
 
     ws = Workspace(root)
@@ -202,10 +221,10 @@ def register_models(root: Path) -> tuple[str, str]:
             texts={"model_card.md": card} if card else {},
         )
         run_ids.append(registry.log_evaluation(tracking, record, run_name=f"train-{i + 1}"))
-    client = MlflowClient(tracking_uri=tracking.uri, registry_uri=tracking.uri)
+    client = registry.client(tracking)
     client.create_registered_model(tracking.model_name)
     for run_id in run_ids:
-        source = mlflow.get_run(run_id).info.artifact_uri + "/evaluation"
+        source = client.get_run(run_id).info.artifact_uri + "/evaluation"
         mv = client.create_model_version(tracking.model_name, source, run_id=run_id)
     client.set_registered_model_alias(tracking.model_name, registry.CHAMPION, mv.version)
     return run_ids[0], run_ids[1]

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from serving.api import MAX_LIMIT, create_app
 from serving.report import TABLE_HEADERS, validation_rows
+from wijkradar import catalog
 
 Workspace = tuple[Path, dict[str, Any]]
 
@@ -479,13 +480,39 @@ def test_a_newly_published_run_shows_without_restart(
     shutil.copytree(api_workspace[0], root)
     with TestClient(create_app(root)) as client:
         assert client.get("/api/rankings").json()["run_id"] == "c2024new"
-        newer = latest(api_workspace[1]).copy()
-        newer["risk"] = newer["risk"].to_numpy()[::-1]
-        newer["rank"] = newer["rank"].to_numpy()[::-1]
-        publish(root, newer, "d2024newest", "2025-03-01T10:00:00+0000", ("wijkradar", "2", "r"))
+        newer = publish(
+            root,
+            api_workspace[1]["panel"],
+            2024,
+            "d2024newest",
+            "2025-03-01T10:00:00+0000",
+            ("wijkradar", "2", "r"),
+            np.random.default_rng(7),
+        )
         page = client.get("/api/rankings", params={"limit": 1}).json()
         assert (page["run_id"], page["previous_run_id"]) == ("d2024newest", "c2024new")
         assert page["rows"][0]["unit_code"] == newer.sort_values("rank")["unit_code"].iloc[0]
+
+
+def test_the_change_shown_is_the_one_the_job_published(
+    api_workspace: Workspace, tmp_path: Path
+) -> None:
+    """The API reads ``rank_change`` and ``new_in_top10`` from the run; it does not redo them."""
+    root = tmp_path / "ws"
+    shutil.copytree(api_workspace[0], root)
+    run = catalog.latest_run(catalog.Workspace(root), 2024)
+    assert run is not None
+    published = pd.read_parquet(run.ranking)
+    published["rank_change"] = np.where(published["rank"] % 2 == 0, 7.0, np.nan)
+    published["new_in_top10"] = published["rank"] > 290
+    published.to_parquet(run.ranking, index=False)
+    with TestClient(create_app(root)) as client:
+        rows = all_rows(client)
+    assert [r["rank_change"] for r in rows] == [7 if r["rank"] % 2 == 0 else None for r in rows]
+    assert [r["previous_rank"] for r in rows] == [
+        r["rank"] + 7 if r["rank"] % 2 == 0 else None for r in rows
+    ]
+    assert [r["new_in_top10"] for r in rows] == [r["rank"] > 290 for r in rows]
 
 
 def test_openapi_schema(client: TestClient) -> None:

@@ -12,6 +12,8 @@ from cli import run
 
 from ml.truthcheck import compare
 from serving.ranking import RANKING_ID_COLUMNS
+from wijkradar import catalog
+from wijkradar.catalog import RunFolder, Workspace
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +27,10 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _published(ws: Path, year: int) -> Path:
-    return (
-        ws
-        / "scores"
-        / str(year)
-        / "runs"
-        / (ws / "scores" / str(year) / "latest").read_text().strip()
-    )
+def _published(ws: Path, year: int) -> RunFolder:
+    run = catalog.latest_run(Workspace(ws), year)
+    assert run is not None, f"no published run of {year}"
+    return run
 
 
 def test_generate_writes_sources_truth_and_config(ws):
@@ -46,8 +44,8 @@ def test_generate_writes_sources_truth_and_config(ws):
 
 def test_ranking_contract_and_additivity(ws):
     run_dir = _published(ws, 2022)
-    ranking = pd.read_parquet(run_dir / "ranking.parquet")
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    ranking = pd.read_parquet(run_dir.ranking)
+    manifest = json.loads(run_dir.manifest.read_text())
     assert list(ranking.columns[: len(RANKING_ID_COLUMNS)]) == list(RANKING_ID_COLUMNS)
     shap_cols = [c for c in ranking.columns if c.startswith("shap__") and c != "shap__base"]
     assert [c[len("shap__") :] for c in shap_cols] == manifest["features"]
@@ -61,7 +59,7 @@ def test_ranking_contract_and_additivity(ws):
     assert {"model_name", "model_version", "model_run_id", "panel_fingerprint", "created"} <= set(
         manifest
     )
-    csv = pd.read_csv(run_dir / "ranking.csv")
+    csv = pd.read_csv(run_dir.ranking_csv)
     assert csv["unit_code"].tolist() == ranking["unit_code"].tolist()
 
 
@@ -71,7 +69,7 @@ def test_lightgbm_beats_the_baselines_and_comes_near_the_truth(ws):
     last = ev[ev["test_year"] == ev["test_year"].max()].set_index("model")
     assert last.loc["lightgbm", "pr_auc"] > last.loc["last_change", "pr_auc"]
     assert last.loc["lightgbm", "roc_auc"] > last.loc["last_change", "roc_auc"]
-    ranking = pd.read_parquet(_published(ws, 2022) / "ranking.parquet")
+    ranking = pd.read_parquet(_published(ws, 2022).ranking)
     result = compare(ranking, pd.read_parquet(ws / "truth" / "truth.parquet"))
     # A small panel (about 1,200 wijken): a looser bar than the NL-sized test.
     assert result["normalized_auc"] >= 0.8, result
@@ -82,7 +80,7 @@ def test_rescoring_the_same_inputs_publishes_nothing_new(ws):
     proc = run("score", "--workspace", str(ws), "--as-of", "2022")
     assert "nothing new" in proc.stdout
     assert _published(ws, 2022) == before
-    assert len(list((ws / "scores" / "2022" / "runs").iterdir())) == 1
+    assert len(list(Workspace(ws).runs_dir(2022).iterdir())) == 1
 
 
 def test_report_is_one_self_contained_file(ws):
@@ -124,10 +122,10 @@ def test_outputs_per_gemeente_match_the_national_ranking(ws):
     import openpyxl
 
     run_dir = _published(ws, 2022)
-    ranking = pd.read_parquet(run_dir / "ranking.parquet")
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    ranking = pd.read_parquet(run_dir.ranking)
+    manifest = json.loads(run_dir.manifest.read_text())
     gm = ranking["gemeente_code"].value_counts().index[0]  # the gemeente with most units
-    book = openpyxl.load_workbook(run_dir / "gemeenten" / f"{gm}.xlsx", read_only=True)
+    book = openpyxl.load_workbook(run_dir.gemeenten / f"{gm}.xlsx", read_only=True)
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
@@ -140,24 +138,24 @@ def test_outputs_per_gemeente_match_the_national_ranking(ws):
         "ranking.parquet", "ranking.csv", "explanations.parquet", "drift.json",
         f"gemeenten/{gm}.csv", f"gemeenten/{gm}.xlsx",
     }
-    explanations = pd.read_parquet(run_dir / "explanations.parquet")
+    explanations = pd.read_parquet(run_dir.explanations)
     first = ranking.iloc[0]
     mine = explanations[explanations["unit_code"] == first["unit_code"]].set_index("feature")
     assert mine["contribution"].sum() + first["shap__base"] == pytest.approx(first["margin"])
-    drift = json.loads((run_dir / "drift.json").read_text())["features"]
+    drift = json.loads(run_dir.drift.read_text())["features"]
     assert {d["feature"] for d in drift} == set(manifest["features"])
     assert {"rank_change", "new_in_top10", "missing_share", "flag_missing"} <= set(ranking)
 
 
 def test_json_logs_and_one_gemeente(ws):
-    ranking = pd.read_parquet(_published(ws, 2022) / "ranking.parquet")
+    ranking = pd.read_parquet(_published(ws, 2022).ranking)
     gm = ranking["gemeente_code"].iloc[0]
     proc = run("score", "--workspace", str(ws), "--as-of", "2022", "--gemeente", gm,
                "--log-format", "json")
     records = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
     assert records and all({"time", "level", "step", "message"} <= set(r) for r in records)
     assert records[-1]["published"] is True
-    files = sorted(p.name for p in (_published(ws, 2022) / "gemeenten").iterdir())
+    files = sorted(p.name for p in _published(ws, 2022).gemeenten.iterdir())
     assert files == [f"{gm}.csv", f"{gm}.xlsx"]
 
 

@@ -1,4 +1,4 @@
-"""Property-based tests of ml.calibration with hypothesis."""
+"""Property-based tests of models.calibrator and ml.calibration with hypothesis."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ml.calibration import METHODS, Calibrator, fit_calibrator
+from ml.calibration import fit_calibrator
+from models.calibrator import METHODS, Calibrator
 
 finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False)
 

@@ -1,4 +1,5 @@
-"""Unit tests of ml.calibration and the reliability diagram of ml.evalcharts."""
+"""Unit tests of models.calibrator, ml.calibration and the reliability diagram of
+serving.charts."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from sklearn.isotonic import IsotonicRegression
 
 from ml import calibration
 from ml.calibration import (
-    Calibrator,
     choose_calibration,
     expected_calibration_error,
     fit_calibrator,
     margin_from_probability,
     reliability_table,
 )
-from ml.evalcharts import reliability_svg
+from models.calibrator import METHODS, Calibrator
+from serving.charts import reliability_svg
 
 
 def simulate(n: int, slope: float, shift: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +108,7 @@ def test_calibrator_validates_its_parameters() -> None:
 
 def test_to_dict_is_json_and_round_trips() -> None:
     margin, y = simulate(3_000, slope=0.8, shift=-0.3, seed=3)
-    for method in calibration.METHODS:
+    for method in METHODS:
         cal = fit_calibrator(method, margin, y)
         data = json.loads(json.dumps(cal.to_dict()))
         assert data["method"] == method
@@ -208,15 +209,15 @@ def test_reliability_svg_has_one_series_per_model() -> None:
     margin, y = simulate(4_000, slope=0.6, shift=-1.0, seed=5)
     tables = {
         method: reliability_table(y, fit_calibrator(method, margin, y).predict(margin))
-        for method in calibration.METHODS
+        for method in METHODS
     }
     svg = reliability_svg(tables)
     root = ET.fromstring(svg)
     found = sorted(e.get("id") for e in root.iter() if e.get("id", "").startswith("reliability-"))
     assert found == sorted(
         ["reliability-diagonal"]
-        + [f"reliability-{m}" for m in calibration.METHODS]
-        + [f"reliability-points-{m}" for m in calibration.METHODS]
+        + [f"reliability-{m}" for m in METHODS]
+        + [f"reliability-points-{m}" for m in METHODS]
     )
     assert svg.startswith("<svg") and "<metadata>" not in svg
 

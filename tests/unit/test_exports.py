@@ -1,8 +1,10 @@
-"""Exports for analysts: rank changes, the long explanation table, Dutch phrases, and the
-per-gemeente CSV and Excel files checked against the national ranking."""
+"""Exports for analysts: rank changes, the long explanation table, the per-gemeente CSV and
+Excel files checked against the national ranking, and the general Excel writer. (Dutch
+phrases: tests/unit/test_drivers.py.)"""
 
 from __future__ import annotations
 
+import io
 import time
 
 import numpy as np
@@ -10,14 +12,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from features.describe import LABELS
-from serving.dutch import COLUMNS_NL, LABELS_NL, driver_phrase_nl, format_nl
+from serving.drivers import driver_phrase_nl
+from serving.dutch import COLUMNS_NL
 from serving.exports import (
     explanations_long,
     gemeente_table,
     new_in_top,
     rank_change,
     write_gemeente_exports,
+    write_xlsx,
 )
 from serving.ranking import build_ranking
 from wijkradar.errors import ConfigError
@@ -60,84 +63,6 @@ def _ranking_and_values(n: int = 60, seed: int = 0) -> tuple[pd.DataFrame, pd.Da
 
 def _unit(ranking: pd.DataFrame, code: str) -> pd.Series:
     return ranking.set_index("unit_code").loc[code]
-
-
-# --- Dutch ---------------------------------------------------------------------------------
-
-
-def test_every_english_label_has_a_dutch_one():
-    assert set(LABELS) <= set(LABELS_NL)
-    assert LABELS_NL["low_income_hh_pct"] == "aandeel huishoudens met laag inkomen"
-    assert LABELS_NL["bijstand_per_1000"] == "bijstandsontvangers per 1.000 inwoners"
-    assert LABELS_NL["lbm"] == "Leefbarometerscore"
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (3.6212, "3,62"),
-        (4.1, "4,1"),
-        (1250.4, "1.250"),
-        (1234567.0, "1.234.567"),
-        (-0.0123, "-0,012"),
-        (0.0, "0"),
-        (float("nan"), "onbekend"),
-    ],
-)
-def test_dutch_number_format(value, text):
-    assert format_nl(value) == text
-
-
-@pytest.mark.parametrize(
-    ("feature", "value", "phrase"),
-    [
-        (
-            "low_income_hh_pct_chg3",
-            4.1,
-            "aandeel huishoudens met laag inkomen steeg 4,1 procentpunt in 3 jaar",
-        ),
-        (
-            "low_income_hh_pct_chg1",
-            -0.53,
-            "aandeel huishoudens met laag inkomen daalde 0,53 procentpunt in 1 jaar",
-        ),
-        ("lbm", 3.6212, "Leefbarometerscore is 3,62"),
-        (
-            "lbm_chg_prev",
-            -0.12,
-            "Leefbarometerscore daalde 0,12 punt sinds de vorige meting",
-        ),
-        (
-            "gm_lbm_chg_prev",
-            -0.05,
-            "in de rest van de gemeente: Leefbarometerscore daalde 0,05 punt sinds de vorige "
-            "meting",
-        ),
-        ("gm_inhabitants", 152345.0, "in de gemeente: aantal inwoners is 152.345"),
-        (
-            "bijstand_per_1000_chg3",
-            12.0,
-            "bijstandsontvangers per 1.000 inwoners steeg met 12 in 3 jaar",
-        ),
-        ("low_income_hh_pct", 12.34, "aandeel huishoudens met laag inkomen is 12,3%"),
-        ("woz_value", 245.3, "gemiddelde WOZ-waarde is 245 duizend euro"),
-        (
-            "corp_renovation_per_dwelling",
-            1250.4,
-            "renovatie-investeringen van corporaties per woning is 1.250 euro",
-        ),
-        ("krachtwijk", 1.0, "krachtwijkaanpak: ja"),
-        ("lbm", float("nan"), "Leefbarometerscore onbekend"),
-        (
-            "low_income_hh_pct_chg3",
-            float("nan"),
-            "aandeel huishoudens met laag inkomen: verandering in 3 jaar onbekend",
-        ),
-        ("nonwestern_pct_chg3", 0.0, LABELS_NL["nonwestern_pct"] + " bleef gelijk in 3 jaar"),
-    ],
-)
-def test_driver_phrases_in_dutch(feature, value, phrase):
-    assert driver_phrase_nl(feature, value) == phrase
 
 
 # --- rank change and new in top -------------------------------------------------------------
@@ -246,7 +171,7 @@ def test_gemeente_files_hold_exactly_the_national_ranking_of_each_gemeente(tmp_p
     ranking, values = _ranking_and_values()
     previous = ranking[["unit_code", "rank"]].sample(frac=1.0, random_state=3)
     previous["rank"] = np.arange(1, len(previous) + 1)
-    written = write_gemeente_exports(ranking, values, previous, tmp_path)
+    written = write_gemeente_exports(ranking, values, previous, tmp_path / "gemeenten")
     assert sorted(p.name for p in written) == sorted(
         f"{g}.{ext}" for g in GEMEENTEN for ext in ("csv", "xlsx")
     )
@@ -296,7 +221,8 @@ def test_gemeente_files_hold_exactly_the_national_ranking_of_each_gemeente(tmp_p
 
 def test_only_the_listed_gemeenten_are_written_and_unknown_ones_are_refused(tmp_path):
     ranking, values = _ranking_and_values()
-    written = write_gemeente_exports(ranking, values, None, tmp_path, gemeenten=["GM0599"])
+    out = tmp_path / "gemeenten"
+    written = write_gemeente_exports(ranking, values, None, out, gemeenten=["GM0599"])
     assert [p.name for p in written] == ["GM0599.csv", "GM0599.xlsx"]
     assert sorted(p.name for p in (tmp_path / "gemeenten").iterdir()) == [
         "GM0599.csv",
@@ -305,4 +231,52 @@ def test_only_the_listed_gemeenten_are_written_and_unknown_ones_are_refused(tmp_
     csv = pd.read_csv(written[0], sep=";", decimal=",")
     assert csv["Verandering in rang"].isna().all()  # no previous run
     with pytest.raises(ConfigError, match="GM9999"):
-        write_gemeente_exports(ranking, values, None, tmp_path, gemeenten=["GM9999"])
+        write_gemeente_exports(ranking, values, None, tmp_path / "gemeenten", gemeenten=["GM9999"])
+
+
+# --- the general Excel writer ---------------------------------------------------------------
+
+
+def test_write_xlsx_to_a_buffer_keeps_numbers_text_and_gaps():
+    frame = pd.DataFrame(
+        {
+            "unit_code": ["WK036301", "1011"],
+            "unit_name": ["=HYPERLINK(\"http://x\")", "Centrum"],
+            "risk": [0.125, np.nan],
+            "rank": np.array([1, 2], dtype="int64"),
+            "rank_change": pd.array([3, pd.NA], dtype="Int64"),
+            "margin": [np.inf, -1.5],
+        }
+    )
+    buffer = io.BytesIO()
+    write_xlsx(frame, buffer, "ranking", percent=("risk",))
+    ws = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["ranking"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == list(frame.columns)
+    assert rows[1] == ("WK036301", '=HYPERLINK("http://x")', 0.125, 1, 3, None)
+    assert rows[2] == ("1011", "Centrum", None, 2, None, -1.5)
+    assert ws.cell(row=2, column=2).data_type == "s"  # text, not a formula
+    assert ws.cell(row=2, column=3).number_format == "0.0%"
+    assert ws.cell(row=2, column=4).number_format == "General"
+    assert all(c.font.bold for c in ws[1])
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:F3"
+
+
+def test_write_xlsx_to_a_path_cleans_the_sheet_name_and_refuses_bad_arguments(tmp_path):
+    frame = pd.DataFrame({"a": [1.5], "b": ["x"]})
+    path = tmp_path / "out.xlsx"
+    write_xlsx(frame, path, "GM0363/2024: [wijken]? and a long tail")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["GM0363_2024_ _wijken__ and a lo"]
+    assert [c.value for c in book.active[1]] == ["a", "b"]
+    with pytest.raises(ValueError, match="1-31 characters"):
+        write_xlsx(frame, tmp_path / "none.xlsx", "")
+    with pytest.raises(ValueError, match=r"percent names columns of the frame \(a, b\)"):
+        write_xlsx(frame, tmp_path / "none.xlsx", "s", percent=("risk",))
+
+
+def test_write_xlsx_of_an_empty_frame_writes_the_header(tmp_path):
+    path = tmp_path / "empty.xlsx"
+    write_xlsx(pd.DataFrame({"unit_code": pd.Series(dtype=str)}), path, "ranking")
+    ws = openpyxl.load_workbook(path)["ranking"]
+    assert [r for r in ws.iter_rows(values_only=True)] == [("unit_code",)]

@@ -1,209 +1,154 @@
-"""The run lock: held by a live process it refuses, left by a dead one it is taken over, and
-of several racing processes exactly one wins."""
+"""The run lock: a flock held for the run. A second holder is refused with the first named; the
+lock of a process killed while holding it is free at once; of processes racing to take and
+release it, never two hold it at the same time."""
 
 from __future__ import annotations
 
-import json
+import fcntl
 import multiprocessing as mp
 import os
-import socket
+import re
+import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from serving.lock import RunLock, holder_alive
+from serving.lock import RunLock
 from wijkradar.errors import LockHeldError
 
-
-def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    assert not holder_alive({"pid": proc.pid})
-    return proc.pid
-
-
-def _write_lock(path: Path, **info: object) -> dict:
-    data = {
-        "pid": os.getpid(),
-        "hostname": socket.gethostname(),
-        "started": "2024-01-01T03:00:00+0100",
-        "description": "wijkradar score (cron)",
-        "token": "theirs",
-        **info,
-    }
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return data
+HOLDER = """
+import sys, time
+from serving.lock import RunLock
+with RunLock(sys.argv[1], "the other run"):
+    print("held", flush=True)
+    time.sleep(60)
+"""
 
 
-def test_acquire_writes_holder_and_release_removes(tmp_path):
-    path = tmp_path / "run.lock"
+def _holder(path: Path) -> subprocess.Popen[str]:
+    """Another process holding the lock at ``path`` (it has once it returns)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_acquire_creates_the_folder_writes_the_holder_and_release_removes(tmp_path):
+    path = tmp_path / "ws" / ".run" / "score.lock"
     with RunLock(path, description="score --as-of 2022") as lock:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        assert info["pid"] == os.getpid()
-        assert info["hostname"] == socket.gethostname()
-        assert info["description"] == "score --as-of 2022"
-        assert info["started"][:4].isdigit()
-        assert lock.took_over_from_ is None
-        assert lock.held
-    assert not path.exists()
-    assert not lock.held
-
-
-def test_second_acquire_in_the_same_process_fails_with_the_holder_named(tmp_path):
-    path = tmp_path / "run.lock"
-    with RunLock(path, description="first run"):
-        with pytest.raises(LockHeldError) as err:
-            RunLock(path, description="second run").acquire()
-        message = str(err.value)
-        assert f"pid {os.getpid()}" in message
-        assert "first run" in message
-        assert "started" in message
-        assert err.value.exit_code == 7
-        assert path.exists()  # the failed attempt leaves the holder's lock alone
+        text = path.read_text(encoding="utf-8")
+        found = re.fullmatch(r"pid (\d+) since (\S+) \((.*)\)\n", text)
+        assert found is not None, text
+        assert int(found[1]) == os.getpid()
+        assert datetime.fromisoformat(found[2]).tzinfo is not None
+        assert found[3] == "score --as-of 2022"
+        assert lock.stale_holder_ is None
     assert not path.exists()
 
 
-def test_lock_of_another_live_process_is_not_taken(tmp_path):
+def test_a_holder_in_another_process_is_named_and_its_lock_left_alone(tmp_path):
     path = tmp_path / "run.lock"
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    holder = _holder(path)
     try:
-        _write_lock(path, pid=sleeper.pid, token="sleeper")
-        with pytest.raises(LockHeldError, match=f"pid {sleeper.pid}"):
+        with pytest.raises(LockHeldError) as err:
             RunLock(path).acquire()
-        assert json.loads(path.read_text())["token"] == "sleeper"
+        assert f"held by pid {holder.pid} since " in str(err.value)
+        assert "the other run" in str(err.value)
+        assert err.value.exit_code == 7
+        assert path.read_text(encoding="utf-8").startswith(f"pid {holder.pid} ")
     finally:
-        sleeper.kill()
-        sleeper.wait()
-    # now that it is dead the same lock is stale and taken over
-    with RunLock(path) as lock:
-        assert lock.took_over_from_ is not None
-        assert lock.took_over_from_["pid"] == sleeper.pid
+        holder.kill()
+        holder.wait()
 
 
-def test_stale_lock_of_a_dead_pid_is_taken_over_and_recorded(tmp_path):
+def test_the_lock_of_a_process_killed_while_holding_is_taken_at_once(tmp_path):
     path = tmp_path / "run.lock"
-    dead = _dead_pid()
-    stale = _write_lock(path, pid=dead)
+    holder = _holder(path)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    assert path.read_text(encoding="utf-8").startswith(f"pid {holder.pid} ")  # left behind
+    start = time.perf_counter()
     with RunLock(path, description="after the crash") as lock:
-        assert lock.took_over_from_ == stale
-        info = json.loads(path.read_text(encoding="utf-8"))
-        assert info["pid"] == os.getpid()
-        assert info["description"] == "after the crash"
+        assert time.perf_counter() - start < 1.0
+        assert lock.stale_holder_ is not None
+        assert lock.stale_holder_.startswith(f"pid {holder.pid} since ")
+        assert path.read_text(encoding="utf-8").startswith(f"pid {os.getpid()} ")
     assert not path.exists()
 
 
-def test_reused_pid_is_not_mistaken_for_the_holder(tmp_path):
-    if not Path("/proc/self/stat").exists():
-        pytest.skip("needs /proc")
+def test_a_second_lock_in_the_same_process_is_refused(tmp_path):
     path = tmp_path / "run.lock"
-    # our own (live) pid, but a process start time that is not ours: a reused pid
-    _write_lock(path, proc_start=1)
-    with RunLock(path) as lock:
-        assert lock.took_over_from_ is not None
-
-
-def test_lock_of_another_host_is_held(tmp_path):
-    path = tmp_path / "run.lock"
-    _write_lock(path, pid=_dead_pid(), hostname="some-other-host.invalid")
-    with pytest.raises(LockHeldError, match="another host"):
-        RunLock(path).acquire()
-
-
-def test_unreadable_lock_is_held_while_fresh_and_stale_when_old(tmp_path):
-    path = tmp_path / "run.lock"
-    path.write_text("", encoding="utf-8")  # a process killed between create and write
-    with pytest.raises(LockHeldError, match="being written"):
-        RunLock(path).acquire()
-    old = time.time() - 60
-    os.utime(path, (old, old))
-    with RunLock(path) as lock:
-        assert lock.took_over_from_ == {"unreadable": True}
-
-
-def test_no_content_files_are_left_and_old_ones_are_cleaned(tmp_path):
-    path = tmp_path / "run.lock"
-    leftover = tmp_path / ".run.lock.deadbeef.tmp"  # a writer killed before linking
-    leftover.write_text("{}")
-    old = time.time() - 3600
-    os.utime(leftover, (old, old))
-    with RunLock(path):
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["run.lock"]
-    stale = _write_lock(path, pid=_dead_pid())
-    with RunLock(path) as lock:
-        assert lock.took_over_from_ == stale
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.lock.takeover"]
-
-
-def test_without_hard_links_o_excl_is_used(tmp_path, monkeypatch):
-    def no_links(src: object, dst: object) -> None:
-        raise PermissionError("links not supported here")
-
-    monkeypatch.setattr(os, "link", no_links)
-    path = tmp_path / "run.lock"
-    with RunLock(path, description="on a FAT disk"):
-        assert json.loads(path.read_text())["description"] == "on a FAT disk"
-        with pytest.raises(LockHeldError):
+    with RunLock(path, description="first run") as first:
+        with pytest.raises(LockHeldError, match=f"held by pid {os.getpid()} .*first run"):
             RunLock(path).acquire()
+        with pytest.raises(LockHeldError):
+            first.acquire()  # nor does the holder take it twice
+        assert path.exists()
     assert not path.exists()
 
 
-def test_release_leaves_a_lock_that_is_no_longer_ours(tmp_path):
+def test_release_then_acquire_again(tmp_path):
     path = tmp_path / "run.lock"
-    lock = RunLock(path).acquire()
-    _write_lock(path, token="someone else")  # e.g. an operator replaced it
-    lock.release()
-    assert json.loads(path.read_text())["token"] == "someone else"
-
-
-def test_lock_is_released_when_the_body_raises(tmp_path):
-    path = tmp_path / "run.lock"
+    lock = RunLock(path)
+    for _ in range(3):
+        lock.acquire()
+        assert path.exists()
+        lock.release()
+        lock.release()  # releasing twice is harmless
+        assert not path.exists()
     with pytest.raises(RuntimeError), RunLock(path):
         raise RuntimeError("scoring failed")
-    assert not path.exists()
-    with RunLock(path):
-        pass
+    with RunLock(path) as again:
+        assert again.stale_holder_ is None  # released cleanly: nothing stale
 
 
-def _racer(path: str, start: mp.Barrier, done: mp.Barrier, results: mp.Queue) -> None:
-    lock = RunLock(path, description=f"racer {os.getpid()}")
-    start.wait()
+def test_a_holder_that_has_not_written_yet_is_reported_as_such(tmp_path):
+    path = tmp_path / "run.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        lock.acquire()
-    except LockHeldError:
-        results.put(("lost", os.getpid(), None))
-        done.wait()
-        return
-    stale = lock.took_over_from_["pid"] if lock.took_over_from_ else None
-    results.put(("won", os.getpid(), stale))
-    done.wait()  # hold the lock until every racer has tried
-    lock.release()
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # locked, content not yet written
+        with pytest.raises(LockHeldError, match="empty or unreadable"):
+            RunLock(path).acquire()
+    finally:
+        os.close(fd)
 
 
-def _race(path: Path, n: int) -> list[tuple[str, int, int | None]]:
+def _contender(path: str, rounds: int, inside: mp.Value, overlaps: mp.Value) -> None:
+    lock = RunLock(path, description=f"contender {os.getpid()}")
+    for _ in range(rounds):
+        try:
+            lock.acquire()
+        except LockHeldError:
+            continue
+        with inside.get_lock():
+            inside.value += 1
+            if inside.value > 1:
+                overlaps.value += 1
+        time.sleep(0.0005)
+        with inside.get_lock():
+            inside.value -= 1
+        lock.release()
+
+
+def test_processes_taking_and_releasing_it_never_hold_it_together(tmp_path):
+    """Release removes the file: a contender that opened it just before must not hold the
+    removed file while another holds the new one."""
     ctx = mp.get_context("fork")
-    start, done, results = ctx.Barrier(n), ctx.Barrier(n), ctx.Queue()
-    procs = [ctx.Process(target=_racer, args=(str(path), start, done, results)) for _ in range(n)]
+    inside, overlaps = ctx.Value("i", 0), ctx.Value("i", 0)
+    path = str(tmp_path / "run.lock")
+    procs = [
+        ctx.Process(target=_contender, args=(path, 400, inside, overlaps)) for _ in range(4)
+    ]
     for p in procs:
         p.start()
-    outcomes = [results.get(timeout=60) for _ in range(n)]
     for p in procs:
-        p.join(timeout=60)
+        p.join(timeout=120)
         assert p.exitcode == 0
-    return outcomes
-
-
-@pytest.mark.parametrize("stale", [False, True], ids=["fresh", "stale"])
-def test_race_of_processes_has_exactly_one_winner(tmp_path, stale):
-    path = tmp_path / "run.lock"
-    dead = _dead_pid()
-    for _ in range(8):  # a lost race is rare per round: run several
-        if stale:
-            _write_lock(path, pid=dead)
-        outcomes = _race(path, 6)
-        winners = [o for o in outcomes if o[0] == "won"]
-        assert len(winners) == 1, outcomes
-        assert winners[0][2] == (dead if stale else None)
-        assert not path.exists()
+    assert overlaps.value == 0
+    assert not Path(path).exists()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,6 @@ from ml.metrics import (
     binary_metrics,
     normalized_auc,
     precision_at,
-    precision_at_top_n_per_group,
     recall_at,
 )
 
@@ -189,30 +187,3 @@ def test_normalized_auc() -> None:
     with pytest.raises(ValueError, match="'oracle_auc' parameter must be in \\[0, 1\\]"):
         normalized_auc(0.7, 1.2)
 
-
-def test_precision_at_top_n_per_group_hand_computed() -> None:
-    y = [1, 1, 0, 0]
-    score = [0.9, 0.1, 0.5, 0.3]
-    groups = ["a", "a", "a", "b"]
-    # Group a top 2: rows 0 (1) and 2 (0); group b: row 3 (0) -> 1 of 3.
-    assert precision_at_top_n_per_group(y, score, groups, 2) == pytest.approx(1 / 3)
-    assert precision_at_top_n_per_group(y, score, groups, 1) == pytest.approx(1 / 2)
-    assert precision_at_top_n_per_group(y, score, groups, 10) == pytest.approx(2 / 4)
-
-
-def test_precision_at_top_n_per_group_inputs() -> None:
-    y = pd.Series([0, 1, 1, 0], index=[5, 6, 7, 8])
-    score = pd.Series([0.5, 0.5, 0.2, 0.9], index=[5, 6, 7, 8])
-    groups = pd.Series(pd.Categorical(["g1", "g1", "g2", "g2"]), index=[5, 6, 7, 8])
-    # Tie in g1 keeps input order (row 5 first); g2 top is row 8.
-    assert precision_at_top_n_per_group(y, score, groups, 1) == 0.0
-    with pytest.raises(ValueError, match="different indexes"):
-        precision_at_top_n_per_group(y, score, groups.reset_index(drop=True), 1)
-    with pytest.raises(ValueError, match="groups contains 1 missing"):
-        precision_at_top_n_per_group([0, 1], [0.1, 0.2], ["a", None], 1)
-    with pytest.raises(ValueError, match="groups must be one-dimensional with 2 values"):
-        precision_at_top_n_per_group([0, 1], [0.1, 0.2], ["a"], 1)
-    with pytest.raises(
-        ValueError, match=re.escape("The 'n' parameter must be >= 1. Got 0 instead.")
-    ):
-        precision_at_top_n_per_group([0, 1], [0.1, 0.2], ["a", "b"], 0)

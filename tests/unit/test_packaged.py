@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from ml import promotion, registry
-from models.packaged import output_columns, predict_frame
-from serving.ranking import additivity_error
+from models.explain import additivity_error, predict_frame
+from models.packaged import output_columns
 from wijkradar.errors import NoModelError
 
 FEATURES = ["a", "b", "c", "d"]
@@ -88,6 +88,13 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     pd.testing.assert_frame_equal(
         model.predict(frame).reset_index(drop=True),
         predict_frame(booster, FEATURES, frame).reset_index(drop=True),
+    )
+    expl = model.unwrap_python_model().explanation(frame)  # the notebook's way in
+    assert expl.feature_names == FEATURES
+    np.testing.assert_allclose(
+        expl.values.sum(axis=1) + expl.base_values,
+        booster.predict(frame.to_numpy(), raw_score=True),
+        atol=1e-9,
     )
     assert registry.run_table(tracking, ref.run_id, "evaluation")["x"].tolist() == [1, 2]
     assert (tmp_path / "artifacts").is_dir()

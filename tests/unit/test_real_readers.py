@@ -31,6 +31,19 @@ AMSTELVEEN = Path("lbm_amstelveen_wijk") / "AmstelveenDataWithDimensions.csv"
 SES_WOA = Path("cbs_ses_woa") / "SES_WOA_scores_per_wijk_en_buurt_25042023_160857.csv"
 UTRECHT = Path("utrecht_buurten_lbm") / "buurten.csv"
 COVERED = {KWB_JSON, TABLE_INFOS, DIMENSIE, LBR, VOGELAAR, AMSTELVEEN, SES_WOA, UTRECHT}
+# Files in the folder that no reader reads yet: their readers are issue 10 ("Real national
+# data first-class"; PROVENANCE.md sections 8-11). Each leaves this set when its reader and
+# test come; any other file without a test fails test_every_real_file_has_a_test.
+NOT_YET_READ = {
+    Path("lbm3_pc4") / "scores_pc4.csv",  # lbm3_scores at PC4 level
+    Path("cbs_pc4") / "pc4_2020_v1.xlsx",  # the cbs_pc4_xlsx source kind
+    Path("cbs_pc4") / "pc4_2023_v2.xlsx",
+    Path("cbs_pc4") / "pc4_2024_v1.xlsx",
+    Path("boundaries") / "pc4_grenzen.topojson.json",  # boundaries as a source
+    Path("boundaries") / "gemeenten_2024.geojson",
+    Path("lbm2_wijk") / "wijk.json",  # Leefbarometer 2.0 classes per wijk
+    Path("lbm2_wijk") / "gemeente.json",
+}
 
 CBS_COLUMNS = ["unit_code", "unit_name", "level", "year", *schema.CBS_BY_NAME]
 
@@ -51,7 +64,9 @@ def test_every_real_file_has_a_test(shared_real_dir: Path) -> None:
         for p in shared_real_dir.rglob("*")
         if p.is_file() and p.name != "PROVENANCE.md"
     }
-    assert present == COVERED
+    assert not COVERED & NOT_YET_READ
+    assert present - NOT_YET_READ == COVERED, "a real file without a reader test"
+    assert present >= NOT_YET_READ, "a file listed as not yet read has gone"
 
 
 # --- CBS KWB 2024 as JSON --------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 
 from serving import charts
 from serving.report import HORIZON_PHRASE, TABLE_COLUMNS, ReportInputs, ranking_json, render_report
+from wijkradar.catalog import ALL_GEMEENTEN, Manifest
 
 FEATURES = (
     "lbm",
@@ -85,15 +86,22 @@ def make_inputs(n: int = 40, seed: int = 0) -> ReportInputs:
                 {"model": model, "y_true": y, "score": rng.random(120) + 0.3 * y / (k + 1)}
             )
         )
-    manifest = {
-        "model_name": "lightgbm",
-        "model_version": "3",
-        "run_id": "abc123runid",
-        "panel_fingerprint": "f" * 64,
-        "as_of_year": 2022,
-        "created": "2024-05-01T12:00:00+00:00",
-        "row_count": n,
-    }
+    manifest = Manifest(
+        run_id="abc123runid",
+        as_of_year=2022,
+        model_name="lightgbm",
+        model_version="3",
+        model_run_id="m" * 32,
+        panel_fingerprint="f" * 64,
+        row_count=n,
+        features=FEATURES,
+        additivity_max_error=1e-12,
+        previous_run=None,
+        drift_flagged=(),
+        units_flagged_missing=0,
+        gemeenten=ALL_GEMEENTEN,
+        created="2024-05-01T12:00:00+00:00",
+    )
     return ReportInputs(ranking, features, evaluation, pd.concat(curves), manifest)
 
 

@@ -8,7 +8,13 @@ import math
 import pandas as pd
 import pytest
 
-from ml.temporal import Fold, check_fold_rows, temporal_folds, training_years
+from ml.temporal import (
+    Fold,
+    check_fold_rows,
+    temporal_folds,
+    training_years,
+    visible_outcomes,
+)
 from wijkradar.errors import NotEnoughDataError, WijkradarError
 
 MEASUREMENTS = (2002, 2008, 2012, 2014, 2016, 2018, 2020, 2022, 2024)
@@ -122,6 +128,16 @@ def test_training_years_for_final_model() -> None:
     assert training_years(OUTCOMES, 2023) == MEASUREMENTS[:-2]
     assert training_years(OUTCOMES, 2008) == (2002,)
     assert training_years(OUTCOMES, 2007) == ()
+
+
+def test_visible_outcomes_hide_what_lies_after_the_cutoff() -> None:
+    visible = visible_outcomes(OUTCOMES, 2020)
+    assert visible == {**{y: OUTCOMES[y] for y in MEASUREMENTS[:6]}, 2020: None, 2022: None,
+                       2024: None}
+    assert [f.test_year for f in temporal_folds(visible)] == [2014, 2016, 2018]
+    assert training_years(visible, 2020) == training_years(OUTCOMES, 2020)
+    assert visible_outcomes({2002: math.nan, 2008: 2012}, 2012) == {2002: None, 2008: 2012}
+    assert visible_outcomes(OUTCOMES, 2030) == OUTCOMES
 
 
 def test_fold_is_frozen() -> None:

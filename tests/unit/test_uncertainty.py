@@ -1,4 +1,4 @@
-"""Unit tests of ml.uncertainty (unit bootstrap) and the interval chart of ml.evalcharts."""
+"""Unit tests of ml.uncertainty (unit bootstrap) and the interval chart of serving.charts."""
 
 from __future__ import annotations
 
@@ -11,14 +11,9 @@ import pandas as pd
 import pytest
 
 from ml import uncertainty
-from ml.evalcharts import importance_svg, metric_intervals_svg
-from ml.metrics import binary_metrics, precision_at_top_n_per_group
-from ml.uncertainty import (
-    bootstrap_by_model,
-    bootstrap_metrics,
-    paired_differences,
-    top_n_per_group_precision,
-)
+from ml.metrics import binary_metrics, precision_at
+from ml.uncertainty import bootstrap_by_model, draw_units, top_n_per_group_precision
+from serving.charts import importance_svg, metric_intervals_svg
 
 ALL_METRICS = (*uncertainty.DEFAULT_METRICS, "precision_at_2.5", "recall_at_1", "base_rate")
 
@@ -39,8 +34,14 @@ def pooled(n_units: int, n_years: int = 3, rate: float = 0.08, seed: int = 0) ->
     )
 
 
+def bootstrap(y: object, score: object, units: object, **kwargs: object) -> pd.DataFrame:
+    """``bootstrap_by_model`` of one model scored ``score`` on units ``units``."""
+    frame = pd.DataFrame({"model": "m", "y_true": y, "score": score, "unit_code": units})
+    return bootstrap_by_model(frame, **kwargs).drop(columns="model")
+
+
 def table_of(frame: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
-    return bootstrap_metrics(frame["y_true"], frame["score"], frame["unit_code"], **kwargs)
+    return bootstrap(frame["y_true"], frame["score"], frame["unit_code"], **kwargs)
 
 
 def test_values_equal_binary_metrics_and_columns() -> None:
@@ -49,31 +50,35 @@ def test_values_equal_binary_metrics_and_columns() -> None:
     assert list(table.columns) == ["metric", "value", "low", "high"]
     assert list(table["metric"]) == list(ALL_METRICS)
     expected = binary_metrics(frame["y_true"], frame["score"])
-    from ml.metrics import precision_at
-
     expected["precision_at_2.5"] = precision_at(frame["y_true"], frame["score"], 0.025)
     for metric, value in zip(table["metric"], table["value"], strict=True):
         assert value == pytest.approx(expected[metric], abs=1e-12), metric
 
 
 def test_each_resample_equals_the_metrics_of_the_expanded_rows() -> None:
-    """The weighted computation is the metric of the resampled rows, duplicates included."""
+    """The weighted computation is the metric of the resampled rows, duplicates included.
+
+    With one resample the interval is that resample's value, and ``draw_units`` with the same
+    seed says which units it drew (units numbered in sorted order of their ids).
+    """
     frame = pooled(300, seed=3)
     y, s = frame["y_true"].to_numpy(float), frame["score"].to_numpy()
     uniq, codes = np.unique(frame["unit_code"], return_inverse=True)
-    counts = uncertainty._draw_units(len(uniq), 5, seed=11)
-    spec = uncertainty._metric_spec((*ALL_METRICS[:-3], "recall_at_1", "base_rate"))
-    _, boot = uncertainty._evaluate(y, s, codes, counts, spec)
-    for b in range(5):
-        rows = np.repeat(np.arange(len(y)), counts[b][codes])  # each unit's rows, as often drawn
-        assert len(rows) == counts[b][codes].sum()
+    metrics = (*ALL_METRICS[:-3], "recall_at_1", "base_rate")
+    for seed in range(11, 16):
+        table = table_of(frame, n_boot=1, seed=seed, metrics=metrics).set_index("metric")
+        counts = draw_units(len(uniq), 1, seed)[0]
+        rows = np.repeat(np.arange(len(y)), counts[codes])  # each unit's rows, as often drawn
+        assert len(rows) == counts[codes].sum()
         expected = binary_metrics(y[rows], s[rows])
-        for metric in spec:
-            assert boot[metric][b] == pytest.approx(expected[metric], abs=1e-12), metric
+        for metric in metrics:
+            for bound in ("low", "high"):
+                value = table.loc[metric, bound]
+                assert value == pytest.approx(expected[metric], abs=1e-12), (metric, seed)
 
 
 def test_a_draw_keeps_all_rows_of_a_unit() -> None:
-    counts = uncertainty._draw_units(50, 40, seed=1)
+    counts = draw_units(50, 40, seed=1)
     assert counts.shape == (40, 50)
     assert (counts.sum(axis=1) == 50).all()  # n_units draws with replacement per resample
 
@@ -89,7 +94,7 @@ def test_perfect_separation_gives_a_degenerate_interval_at_one() -> None:
     y = np.array([0, 0, 0, 0, 0, 1, 1, 0, 0, 1] * 20)
     score = y + np.linspace(0, 0.5, len(y))  # every positive above every negative
     units = np.arange(len(y)) // 2
-    table = bootstrap_metrics(y, score, units, metrics=("roc_auc", "pr_auc")).set_index("metric")
+    table = bootstrap(y, score, units, metrics=("roc_auc", "pr_auc")).set_index("metric")
     for metric in ("roc_auc", "pr_auc"):
         assert table.loc[metric].tolist() == [1.0, 1.0, 1.0]
 
@@ -110,7 +115,7 @@ def test_resampling_units_widens_intervals_when_a_unit_repeats_itself() -> None:
     one = pooled(600, n_years=1, seed=2)
     copies = pd.concat([one] * 4, ignore_index=True)
     by_unit = table_of(copies, metrics=("roc_auc",))
-    by_row = bootstrap_metrics(
+    by_row = bootstrap(
         copies["y_true"], copies["score"], np.arange(len(copies)), metrics=("roc_auc",)
     )
     assert by_unit["value"].iloc[0] == by_row["value"].iloc[0]
@@ -140,14 +145,14 @@ def test_resamples_without_both_classes_are_left_out_of_auc() -> None:
     y = np.zeros(60, dtype=int)
     y[0] = 1  # a single positive unit: many resamples have no positive at all
     score = np.linspace(1, 0, 60)
-    table = bootstrap_metrics(y, score, np.arange(60), metrics=("roc_auc", "recall_at_10"))
+    table = bootstrap(y, score, np.arange(60), metrics=("roc_auc", "recall_at_10"))
     assert table["value"].tolist() == [1.0, 1.0]
     assert table[["low", "high"]].notna().all().all()
 
 
 def test_brier_is_nan_for_scores_outside_the_unit_interval() -> None:
     frame = pooled(100)
-    table = bootstrap_metrics(frame["y_true"], frame["score"] * 3 - 1, frame["unit_code"])
+    table = bootstrap(frame["y_true"], frame["score"] * 3 - 1, frame["unit_code"])
     brier = table.set_index("metric").loc["brier"]
     assert brier.isna().all()
 
@@ -176,13 +181,11 @@ def test_parameter_errors(kwargs: dict[str, object], message: str) -> None:
         table_of(frame, **kwargs)
 
 
-def test_units_must_match_and_be_present() -> None:
-    with pytest.raises(ValueError, match="units must be one-dimensional with 3 values"):
-        bootstrap_metrics([0, 1, 0], [0.1, 0.9, 0.2], ["a", "b"])
+def test_units_and_labels_are_checked() -> None:
     with pytest.raises(ValueError, match="units contains 1 missing values"):
-        bootstrap_metrics([0, 1, 0], [0.1, 0.9, 0.2], ["a", None, "c"])
+        bootstrap([0, 1, 0], [0.1, 0.9, 0.2], ["a", None, "c"])
     with pytest.raises(ValueError, match="y_true must contain only 0 and 1"):
-        bootstrap_metrics([0, 2, 0], [0.1, 0.9, 0.2], ["a", "b", "c"])
+        bootstrap([0, 2, 0], [0.1, 0.9, 0.2], ["a", "b", "c"])
 
 
 def test_thirty_thousand_rows_two_hundred_resamples_take_seconds() -> None:
@@ -194,7 +197,7 @@ def test_thirty_thousand_rows_two_hundred_resamples_take_seconds() -> None:
     assert elapsed < 15.0  # about half a second on two cores
 
 
-# --- per model, paired -------------------------------------------------------------------------
+# --- per model ---------------------------------------------------------------------------
 
 
 def two_models(n_units: int = 800) -> pd.DataFrame:
@@ -206,7 +209,7 @@ def two_models(n_units: int = 800) -> pd.DataFrame:
     return pd.concat([frame.assign(model="lightgbm"), weak], ignore_index=True)
 
 
-def test_by_model_matches_bootstrap_metrics_per_model() -> None:
+def test_each_model_gets_the_intervals_it_would_get_alone() -> None:
     preds = two_models()
     table = bootstrap_by_model(preds, n_boot=50)
     assert list(table.columns) == ["model", "metric", "value", "low", "high"]
@@ -215,22 +218,6 @@ def test_by_model_matches_bootstrap_metrics_per_model() -> None:
         alone = table_of(part, n_boot=50)
         mine = table[table["model"] == model].drop(columns="model").reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, alone)
-
-
-def test_paired_difference_of_a_model_with_its_copy_is_zero() -> None:
-    preds = two_models()
-    copy = preds[preds["model"] == "lightgbm"].assign(model="copy")
-    table = paired_differences(pd.concat([preds, copy]), "lightgbm", n_boot=50)
-    assert list(table.columns) == ["model", "baseline", "metric", "difference", "low", "high"]
-    same = table[table["model"] == "copy"]
-    assert (same[["difference", "low", "high"]].to_numpy() == 0).all()
-    better = table[(table["model"] == "logistic") & (table["metric"] == "roc_auc")].iloc[0]
-    assert better["difference"] < 0 and better["high"] < 0  # noise costs AUC in every resample
-
-
-def test_paired_differences_needs_a_known_baseline() -> None:
-    with pytest.raises(ValueError, match="The 'baseline' parameter must be a model"):
-        paired_differences(two_models(50), "xgboost", n_boot=5)
 
 
 def test_by_model_needs_the_prediction_columns() -> None:
@@ -247,7 +234,8 @@ def test_top_n_per_group_value_matches_metrics() -> None:
     groups = rng.integers(0, 200, len(frame))
     table = top_n_per_group_precision(frame["y_true"], frame["score"], groups, 3)
     assert table["metric"].tolist() == ["precision_top_3_per_group"]
-    expected = precision_at_top_n_per_group(frame["y_true"], frame["score"], groups, 3)
+    ranked = frame.assign(group=groups).sort_values("score", ascending=False, kind="stable")
+    expected = ranked.groupby("group", sort=False).head(3)["y_true"].mean()
     assert table["value"].iloc[0] == pytest.approx(expected)
     assert table["low"].iloc[0] <= expected <= table["high"].iloc[0]
     assert table["low"].iloc[0] < table["high"].iloc[0]
@@ -292,11 +280,8 @@ def test_metric_intervals_svg_has_one_interval_and_point_per_model() -> None:
     assert ids(empty, "interval-") == [] and "no values of no_such_metric" in empty
 
 
-def test_metric_intervals_svg_draws_differences() -> None:
-    table = paired_differences(two_models(200), "lightgbm", n_boot=20)
-    svg = metric_intervals_svg(table, "pr_auc")
-    assert ids(svg, "interval-") == ["interval-logistic"]
-    assert "logistic − lightgbm" in svg
+def test_metric_intervals_svg_names_a_missing_column() -> None:
+    table = bootstrap_by_model(two_models(200), n_boot=20)
     with pytest.raises(ValueError, match="lacks the column"):
         metric_intervals_svg(table.drop(columns="low"), "pr_auc")
 

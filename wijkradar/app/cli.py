@@ -180,10 +180,10 @@ def score(
 def _done(step: str, res: ScoreOutcome, log_format: str) -> None:
     state = "published" if res.published else "nothing new (already published)"
     if log_format == "json":
-        _json_line("info", step, state, run_id=res.run_id, run_dir=str(res.run_dir),
+        _json_line("info", step, state, run_id=res.run.run_id, run_dir=str(res.run.path),
                    published=res.published)
     else:
-        out.print(f"{state}: {res.run_dir}")
+        out.print(f"{state}: {res.run.path}")
 
 
 @app.command()
@@ -202,7 +202,7 @@ def run(
         res = _guard(lambda: run_score(ws, cfg, as_of, None, say, gemeente), log_format)
         if res.published:
             say("writing the report")
-            _guard(lambda: run_report(ws, cfg, res.manifest["as_of_year"]), log_format)
+            _guard(lambda: run_report(ws, cfg, res.manifest.as_of_year), log_format)
     _done("run", res, log_format)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -9,13 +11,14 @@ from rich.table import Table
 from features.build import ensure_panel
 from features.describe import describe
 from ml import truthcheck
-from serving.job import run_report, run_score
+from serving.job import ScoreOutcome, run_report, run_score
 from serving.ranking import top_driver_features
 from wijkradar import catalog
 from wijkradar.app import pipeline
+from wijkradar.app.pipeline import TrainSummary
 from wijkradar.app.views import evaluation_table, truth_line
-from wijkradar.catalog import Workspace
-from wijkradar.config import load_config
+from wijkradar.catalog import PanelMeta, Workspace
+from wijkradar.config import Config, load_config
 
 
 def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
@@ -48,7 +51,19 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         report = run_report(ws, cfg, None)
         progress.advance(task)
         say("done")
+    _print_summary(ws, cfg, meta, summary, scored, report, out)
 
+
+def _print_summary(
+    ws: Workspace,
+    cfg: Config,
+    meta: PanelMeta,
+    summary: TrainSummary,
+    scored: ScoreOutcome,
+    report: Path,
+    out: Console,
+) -> None:
+    """The panel, the validation, the ten highest risks and where everything was written."""
     out.print(
         f"panel: {meta.rows:,} rows ({meta.units:,} wijken x "
         f"{len(meta.as_of_years)} as-of years), {len(meta.features)} features"
@@ -58,7 +73,7 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         out.print(line)
     ranking = scored.ranking
     fidelity = truthcheck.compare(ranking, catalog.read_parquet(ws.truth))
-    year = int(ranking["as_of_year"].iloc[0])
+    year = scored.manifest.as_of_year
     table = Table(title=f"Highest risk of decline by the next measurement (as of {year})")
     for col in ("rank", "wijk", "gemeente", "risk", "top drivers"):
         table.add_column(col)
@@ -77,7 +92,7 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         f"{fidelity['driver_top3_recall']:.2f} of the true top-3 drivers are in the "
         f"ranking's top 3"
     )
-    out.print(f"ranking:  {scored.run_dir / 'ranking.csv'}")
+    out.print(f"ranking:  {scored.run.ranking_csv}")
     out.print(f"report:   {report}")
     out.print(
         f"MLflow:   .venv/bin/mlflow ui --backend-store-uri {ws.tracking_uri(cfg.tracking.uri)}"

@@ -20,10 +20,11 @@ import wijkradar
 from features.build import ensure_panel
 from ml import modelcard, promotion, registry, truthcheck
 from ml.drift import training_profile
-from ml.evaluate import Evaluation, charts, evaluate
+from ml.evaluate import Evaluation, evaluate
 from ml.train import TrainResult, outcome_years, train
+from serving.charts import training_charts
 from wijkradar import catalog
-from wijkradar.catalog import Workspace
+from wijkradar.catalog import PanelMeta, Workspace
 from wijkradar.config import Config
 
 Progress = Callable[[str], None]
@@ -101,58 +102,68 @@ def model_card(
     )
 
 
-def run_train(
-    ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress, search: bool = False
-) -> TrainSummary:
-    panel, meta = ensure_panel(ws, cfg)
-    tables: dict[str, pd.DataFrame] = {}
-    if search:
-        from ml import search as model_search
+HEADLINE_METRICS = ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
 
-        year = cutoff if cutoff is not None else max(
-            o for o in outcome_years(panel).values() if o is not None
-        )
-        tables["search"] = model_search.search(panel, cfg, year, progress)
-        cfg = replace(cfg, model=model_search.best(tables["search"], cfg.model))
-        progress(f"search: best leaves {cfg.model.num_leaves}, depth {cfg.model.max_depth}, "
-                 f"learning rate {cfg.model.learning_rate}")
-    result = train(panel, cfg, cutoff, progress)
-    progress("evaluating: bootstrap intervals, calibration, bias audit")
-    evaluation = evaluate(result, panel)
-    truth_scores = _last_fold_truth(result, ws)
+
+def searched_config(
+    panel: pd.DataFrame, cfg: Config, cutoff: int | None, progress: Progress
+) -> tuple[Config, pd.DataFrame]:
+    """The config with the model settings the search on the temporal folds found best, and
+    the search table (skill and TreeSHAP cost per candidate)."""
+    from ml import search as model_search
+
+    year = cutoff if cutoff is not None else max(
+        o for o in outcome_years(panel).values() if o is not None
+    )
+    table = model_search.search(panel, cfg, year, progress)
+    cfg = replace(cfg, model=model_search.best(table, cfg.model))
+    progress(f"search: best leaves {cfg.model.num_leaves}, depth {cfg.model.max_depth}, "
+             f"learning rate {cfg.model.learning_rate}")
+    return cfg, table
+
+
+def training_record(
+    cfg: Config,
+    panel: pd.DataFrame,
+    meta: PanelMeta,
+    result: TrainResult,
+    evaluation: Evaluation,
+    truth_scores: dict[str, float] | None,
+    extra_tables: dict[str, pd.DataFrame],
+) -> registry.RunRecord:
+    """What the training's MLflow run records: params, last-fold and per-fold metrics, the
+    evaluation tables, the config, the training profile (for drift) and the charts."""
     ev = result.evaluation
-    last = ev[ev["test_year"] == ev["test_year"].max()]
+    last_year = int(ev["test_year"].max())
     metrics = {
         f"last_fold_{r.model}_{m}": float(getattr(r, m))
-        for r in last.itertuples()
-        for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
+        for r in ev[ev["test_year"] == last_year].itertuples()
+        for m in HEADLINE_METRICS
     }
     metrics["calibration_ece"] = float(next(iter(evaluation.ece.values())))
-    if truth_scores:
-        metrics.update({f"last_fold_truth_{k}": v for k, v in truth_scores.items()})
-    step_metrics = [
-        (f"{r.model}_{m}", float(getattr(r, m)), int(r.test_year))
-        for r in ev.itertuples()
-        for m in ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
-    ]
-    last_year = int(ev["test_year"].max())
+    metrics.update({f"last_fold_truth_{k}": v for k, v in (truth_scores or {}).items()})
     pr = result.predictions[result.predictions["test_year"] == last_year]
-    params = {
-        **{f"model.{k}": v for k, v in asdict(cfg.model).items()},
-        "label.delta": cfg.label.delta,
-        "panel.level": cfg.panel.level,
-        "cutoff": result.cutoff,
-        "train_years": ",".join(map(str, result.train_years)),
-        "n_train_rows": result.n_train_rows,
-        "n_features": len(result.features),
-        "n_trees": result.n_trees,
-        "calibration": evaluation.calibrator.method,
-    }
-    progress("logging to MLflow and registering the model")
-    record = registry.RunRecord(
-        params=params,
+    trained_on = panel.loc[
+        panel["as_of_year"].isin(result.train_years) & panel["label"].notna(), result.features
+    ]
+    return registry.RunRecord(
+        params={
+            **{f"model.{k}": v for k, v in asdict(cfg.model).items()},
+            "label.delta": cfg.label.delta,
+            "panel.level": cfg.panel.level,
+            "cutoff": result.cutoff,
+            "train_years": ",".join(map(str, result.train_years)),
+            "n_train_rows": result.n_train_rows,
+            "n_features": len(result.features),
+            "n_trees": result.n_trees,
+            "calibration": evaluation.calibrator.method,
+        },
         metrics=metrics,
-        step_metrics=step_metrics,
+        step_metrics=[
+            (f"{r.model}_{m}", float(getattr(r, m)), int(r.test_year))
+            for r in ev.itertuples()
+            for m in HEADLINE_METRICS
+        ],
         tags={
             "panel_fingerprint": meta.fingerprint,
             "code_version": code_version(),
@@ -162,17 +173,31 @@ def run_train(
             "evaluation": ev, "pr_curves": pr[["model", "y_true", "score"]],
             "metrics_per_fold": evaluation.per_fold, "metrics_pooled": evaluation.pooled,
             "calibration": evaluation.calibration_folds, "reliability": evaluation.reliability,
-            "bias_audit": evaluation.bias, **tables,
+            "bias_audit": evaluation.bias, **extra_tables,
         },
         texts={
             "config.json": json.dumps(asdict(cfg), indent=2, default=str),
-            "training_profile.json": json.dumps(training_profile(
-                panel.loc[panel["as_of_year"].isin(result.train_years)
-                          & panel["label"].notna(), result.features]
-            )),
-            **charts(result, evaluation, panel),
+            "training_profile.json": json.dumps(training_profile(trained_on)),
+            **training_charts(result, evaluation, panel),
         },
     )
+
+
+def run_train(
+    ws: Workspace, cfg: Config, cutoff: int | None, progress: Progress, search: bool = False
+) -> TrainSummary:
+    """Validate on the temporal folds, train the final model, log and register it as the
+    challenger, and let the promotion rule decide whether it becomes the champion."""
+    panel, meta = ensure_panel(ws, cfg)
+    tables: dict[str, pd.DataFrame] = {}
+    if search:
+        cfg, tables["search"] = searched_config(panel, cfg, cutoff, progress)
+    result = train(panel, cfg, cutoff, progress)
+    progress("evaluating: bootstrap intervals, calibration, bias audit")
+    evaluation = evaluate(result, panel)
+    truth_scores = _last_fold_truth(result, ws)
+    record = training_record(cfg, panel, meta, result, evaluation, truth_scores, tables)
+    progress("logging to MLflow and registering the model")
     tracking = registry.tracking_for(ws, cfg)
     ref = registry.log_training(
         tracking, record, booster=result.booster, features=result.features,

@@ -1,0 +1,96 @@
+"""The registry on a real MLflow SQLite store: every call goes through the workspace's own
+client, so MLflow's process-wide tracking and registry URIs are neither changed nor used, and
+a run that fails midway is recorded as FAILED rather than left RUNNING."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightgbm as lgb
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml import registry
+
+FEATURES = ["a", "b"]
+
+
+@pytest.fixture(scope="module")
+def booster() -> lgb.Booster:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    return lgb.train({"objective": "binary", "verbosity": -1, "num_threads": 1},
+                     lgb.Dataset(X, label=y, feature_name=FEATURES), num_boost_round=5)
+
+
+@pytest.fixture
+def tracking(tmp_path: Path) -> registry.Tracking:
+    return registry.Tracking(uri=f"sqlite:///{tmp_path / 'mlflow.db'}", experiment="t",
+                             model_name="wijkradar", artifact_root=tmp_path / "artifacts")
+
+
+class BrokenBooster:
+    """Fails at the artifact step, after the run has started."""
+
+    def save_model(self, filename: str) -> None:
+        raise OSError(f"disk full while writing {filename}")
+
+
+def _statuses(tracking: registry.Tracking) -> list[str]:
+    runs = registry.client(tracking).search_runs([registry.experiment_id(tracking)])
+    return [run.info.status for run in runs]
+
+
+def test_logging_resolving_and_loading_leave_the_global_uris_alone(
+    tracking, booster, tmp_path, monkeypatch
+):
+    other = f"sqlite:///{tmp_path / 'elsewhere' / 'global.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", other)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", other)
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    assert before == (other, other)
+    assert registry.client(tracking).tracking_uri == tracking.uri
+
+    record = registry.RunRecord(params={"p": 1}, metrics={"m": 0.5},
+                                step_metrics=[("s", 0.1, 2020)], tags={"t": "x"},
+                                texts={"note.txt": "hi"})
+    ref = registry.log_training(tracking, record, booster=booster, features=FEATURES)
+    resolved = registry.resolve(tracking, ref.uri)
+    model, features = registry.load(tracking, resolved)
+
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == before
+    assert not (tmp_path / "elsewhere").exists()  # nothing went through the global URI
+    assert mlflow.active_run() is None
+    assert (resolved.version, resolved.run_id) == (ref.version, ref.run_id)
+    assert features == FEATURES
+    frame = pd.DataFrame(np.random.default_rng(1).normal(size=(20, 2)), columns=FEATURES)
+    np.testing.assert_allclose(model.predict(frame)["risk"], booster.predict(frame.to_numpy()))
+    run = registry.client(tracking).get_run(ref.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params == {"p": "1"}
+    assert run.data.metrics == {"m": 0.5, "s": 0.1}
+    assert run.data.tags["t"] == "x"
+    assert registry.run_text(tracking, ref.run_id, "note.txt") == "hi"
+
+
+def test_a_training_run_that_fails_midway_ends_failed_and_registers_nothing(tracking):
+    with pytest.raises(OSError, match="disk full"):
+        registry.log_training(
+            tracking, registry.RunRecord(params={"p": 1}), booster=BrokenBooster(),
+            features=FEATURES,
+        )
+    assert _statuses(tracking) == ["FAILED"]
+    assert registry.client(tracking).search_model_versions("name='wijkradar'") == []
+
+
+def test_an_evaluation_run_that_fails_midway_ends_failed(tracking):
+    record = registry.RunRecord(texts={"no/such/folder.txt": "x"})
+    with pytest.raises(FileNotFoundError):
+        registry.log_evaluation(tracking, record, run_name="backtest")
+    assert _statuses(tracking) == ["FAILED"]
+    run_id = registry.log_evaluation(tracking, registry.RunRecord(), run_name="backtest")
+    assert sorted(_statuses(tracking)) == ["FAILED", "FINISHED"]
+    assert registry.client(tracking).get_run(run_id).info.run_name == "backtest"

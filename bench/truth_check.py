@@ -28,6 +28,7 @@ def main() -> None:
     from ml.metrics import top_count
     from ml.truthcheck import compare, true_and_model_drivers
     from models.explain import shap_features
+    from wijkradar import catalog
 
     exe = str(Path(sys.executable).with_name("wijkradar"))
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
@@ -43,11 +44,11 @@ def main() -> None:
                 subprocess.run(
                     [exe, *cmd, "--workspace", str(ws)], check=True, env=env, capture_output=True
                 )
-            run = (ws / "scores" / str(args.as_of) / "latest").read_text().strip()
-            ranking = pd.read_parquet(
-                ws / "scores" / str(args.as_of) / "runs" / run / "ranking.parquet"
-            )
-            truth = pd.read_parquet(ws / "truth" / "truth.parquet")
+            workspace = catalog.Workspace(ws)
+            run = catalog.latest_run(workspace, args.as_of)
+            assert run is not None, f"seed {seed}: no published run"
+            ranking = pd.read_parquet(run.ranking)
+            truth = pd.read_parquet(workspace.truth)
             result = compare(ranking, truth)
             rows.append({"seed": seed, **result})
             joined = ranking.merge(

@@ -3,29 +3,12 @@ a better one becomes champion, rollback restores the previous one, and each step
 
 from __future__ import annotations
 
-import lightgbm as lgb
-import numpy as np
 import pandas as pd
 import pytest
 
 from ml import promotion, registry
 from wijkradar.config import PromotionConfig
 from wijkradar.errors import NoModelError
-
-
-@pytest.fixture(scope="module")
-def booster() -> lgb.Booster:
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 2))
-    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
-    return lgb.train({"objective": "binary", "verbosity": -1, "num_threads": 1},
-                     lgb.Dataset(X, label=y, feature_name=["a", "b"]), num_boost_round=5)
-
-
-@pytest.fixture
-def tracking(tmp_path) -> registry.Tracking:
-    return registry.Tracking(uri=f"sqlite:///{tmp_path / 'mlflow.db'}", experiment="t",
-                             model_name="wijkradar", artifact_root=tmp_path / "artifacts")
 
 
 def _train(tracking, booster, pr_auc: float, year: int = 2022) -> registry.ModelRef:

@@ -22,10 +22,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 import wijkradar
 from serving import apimodels as m
 from serving import apiviews as views
-from serving.apistore import NotFound, RankingView, Run, Store, plain
+from serving.apistore import NotFound, RankingView, Run, Store
 from serving.exports import write_xlsx
 from serving.report import HORIZON_PHRASE, TABLE_HEADERS, jinja_env, package_text
-from wijkradar.catalog import Workspace
+from wijkradar.catalog import Workspace, plain
 
 MAX_LIMIT = 500
 ASSETS = {  # served at /static/<name>: (package path, media type)

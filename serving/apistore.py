@@ -12,7 +12,6 @@ in-memory tables, never in a path.
 from __future__ import annotations
 
 import json
-import math
 import re
 import threading
 import unicodedata
@@ -28,7 +27,7 @@ import pandas as pd
 from ml.metrics import top_count
 from serving.report import TABLE_COLUMNS
 from wijkradar import catalog
-from wijkradar.catalog import Manifest, RunFolder, Workspace
+from wijkradar.catalog import Manifest, RunFolder, Workspace, plain
 from wijkradar.errors import WijkradarError
 
 T = TypeVar("T")
@@ -278,22 +277,6 @@ class Store:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready Python value: numpy scalars unwrapped, NaN/NA/inf as None."""
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
 
 
 def with_change(frame: pd.DataFrame, compared: bool) -> pd.DataFrame:

@@ -16,8 +16,9 @@ from ml import registry
 from models.explain import SHAP_BASE, shap_column, shap_features, top_contributions
 from serving import apimodels as m
 from serving import charts
-from serving.apistore import NotFound, RankingView, Store, plain
+from serving.apistore import NotFound, RankingView, Store
 from serving.report import validation_headers, validation_rows
+from wijkradar.catalog import plain
 
 
 def features_of(view: RankingView) -> list[str]:

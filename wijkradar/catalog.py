@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -307,6 +308,22 @@ def write_manifest(run: RunFolder, manifest: Manifest) -> Manifest:
     written = replace(manifest, files=files)
     write_json(written.to_dict(), run.manifest)
     return written
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready Python value: numpy scalars unwrapped, NaN/NA/inf as None."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
 
 
 # --- writing (atomic) --------------------------------------------------------------------

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkradar.catalog import plain
+
 # Roughly the Netherlands (lon_min, lat_min, lon_max, lat_max).
 BBOX = (3.36, 50.75, 7.23, 53.55)
 DECIMALS = 5  # about a metre
@@ -53,7 +55,7 @@ def synthetic_boundaries(units: pd.DataFrame, seed: int) -> dict[str, Any]:
         unit_cells = _split(rng, cell, len(members))
         for record, polygon in zip(members.to_dict(orient="records"), unit_cells, strict=True):
             props = {"unit_code": record["unit_code"]}
-            props.update({k: _plain(record[k]) for k in _PROPERTIES if k in record})
+            props.update({k: plain(record[k]) for k in _PROPERTIES if k in record})
             features.append(
                 {
                     "type": "Feature",
@@ -198,14 +200,3 @@ def _to_lonlat(ring: list[Point]) -> list[list[float]]:
     if len(coords) > 1 and coords[0] == coords[-1]:
         coords.pop()
     return [*coords, coords[0]]
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value

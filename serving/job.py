@@ -96,17 +96,24 @@ def run_score(
     with RunLock(ws.lock) as lock:
         if lock.stale_holder_:
             progress(f"stale lock of a run that died, {lock.stale_holder_}")
-        return _run_score(ws, cfg, as_of, model_uri, progress, gemeenten)
+        request = ScoreRequest(as_of, model_uri, tuple(gemeenten) if gemeenten else None)
+        return _score_locked(ws, cfg, request, progress)
 
 
-def _run_score(
-    ws: Workspace,
-    cfg: Config,
-    as_of: int | None,
-    model_uri: str | None,
-    progress: Progress,
-    gemeenten: Sequence[str] | None = None,
+@dataclass(frozen=True)
+class ScoreRequest:
+    """What a scoring run was asked for: the as-of year (None: the newest), the model URI
+    (None: the champion) and the gemeenten to export (None: all)."""
+
+    as_of: int | None
+    model_uri: str | None
+    gemeenten: tuple[str, ...] | None
+
+
+def _score_locked(
+    ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress
 ) -> ScoreOutcome:
+    as_of, model_uri, gemeenten = request.as_of, request.model_uri, request.gemeenten
     panel, meta = ensure_panel(ws, cfg)
     year = int(as_of if as_of is not None else panel["as_of_year"].max())
     rows = panel[panel["as_of_year"] == year].reset_index(drop=True)

@@ -1,5 +1,5 @@
 """The panel stage at its I/O edge: read the configured sources, harmonise them, build the
-panel, and keep it in the workspace with its typed meta (``wijkradar.catalog.PanelMeta``).
+panel, and keep it in the workspace with its typed meta (``wijkradar.records.PanelMeta``).
 
 The panel is rebuilt only when the source files or the panel/label settings changed; their
 combined fingerprint is the panel's identity, which scoring runs carry in their id.
@@ -19,9 +19,10 @@ from features import sources
 from features.harmonize import harmonize
 from features.panel import build_panel, feature_columns
 from wijkradar import catalog
-from wijkradar.catalog import PanelMeta, Workspace
+from wijkradar.catalog import Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ConfigError
+from wijkradar.records import PanelMeta
 
 
 def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:

@@ -27,8 +27,9 @@ import pandas as pd
 from ml.metrics import top_count
 from serving.report import TABLE_COLUMNS
 from wijkradar import catalog
-from wijkradar.catalog import Manifest, RunFolder, Workspace, plain
+from wijkradar.catalog import RunFolder, Workspace, plain
 from wijkradar.errors import WijkradarError
+from wijkradar.records import Manifest
 
 T = TypeVar("T")
 TOP_SHARE = 0.10

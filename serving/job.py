@@ -25,9 +25,10 @@ from models.explain import ADDITIVITY_TOLERANCE, additivity_error
 from serving.exports import explanations_long, new_in_top, rank_change, write_gemeente_exports
 from serving.ranking import build_ranking
 from wijkradar import catalog
-from wijkradar.catalog import ALL_GEMEENTEN, Manifest, RunFolder, Workspace
+from wijkradar.catalog import RunFolder, Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ExplanationError, NotEnoughDataError, SchemaMismatchError
+from wijkradar.records import ALL_GEMEENTEN, Manifest
 
 Progress = Callable[[str], None]
 

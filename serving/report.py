@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from serving import charts
 from serving.ranking import RANKING_ID_COLUMNS
-from wijkradar.catalog import Manifest
+from wijkradar.records import Manifest
 
 HORIZON_PHRASE = "risk of a livability decline by the next Leefbarometer measurement"
 RANKING_COLUMNS = RANKING_ID_COLUMNS  # the published contract (serving.ranking)

@@ -4,7 +4,8 @@ Every fixed place in a workspace is named here: ``Workspace`` for the workspace'
 ``RunFolder`` for the files of one scoring run. Other modules take their paths from these
 (the sources are where the config says) and spell no workspace file name themselves;
 ``serving.exports`` names each gemeente's ``<code>.csv`` and ``.xlsx`` inside the folder it is
-given. The typed records ``PanelMeta`` and ``Manifest`` are written and read only here.
+given. The typed records of ``wijkradar.records`` (``PanelMeta``, ``Manifest``) are read and
+written only here.
 Writes are atomic: a file is written beside its target and renamed into place, and a folder
 of outputs is written to a temporary sibling and renamed as a whole.
 
@@ -36,17 +37,17 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from wijkradar.errors import WijkradarError
+from wijkradar.records import Manifest, PanelMeta
 
 CONFIG_NAME = "wijkradar.toml"
 MANIFEST_NAME = "manifest.json"
-ALL_GEMEENTEN = "all"  # the manifest's scope of a run of every gemeente
 
 
 def _umask() -> int:
@@ -212,33 +213,7 @@ def scored_years(ws: Workspace) -> list[int]:
     )
 
 
-# --- typed records -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PanelMeta:
-    """What ``panel/panel.json`` says of the panel beside it."""
-
-    fingerprint: str  # of the source files and the panel/label settings
-    sources_fingerprint: str
-    rows: int
-    units: int
-    as_of_years: list[int]
-    features: list[str]
-    level: str
-    delta: float
-    built: str  # ISO time
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PanelMeta:
-        known = {f.name for f in fields(cls)}
-        missing = sorted(known - set(data))
-        if missing:
-            raise WijkradarError(
-                f"The panel meta lacks {', '.join(missing)}; rebuild with `wijkradar panel "
-                f"--force`."
-            )
-        return cls(**{k: v for k, v in data.items() if k in known})
+# --- typed records (``wijkradar.records``), read and written here ----------------------
 
 
 def read_panel_meta(ws: Workspace) -> PanelMeta:
@@ -247,53 +222,6 @@ def read_panel_meta(ws: Workspace) -> PanelMeta:
 
 def write_panel_meta(ws: Workspace, meta: PanelMeta) -> None:
     write_json(asdict(meta), ws.panel_meta)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What ``manifest.json`` says of the run folder it is in."""
-
-    run_id: str
-    as_of_year: int
-    model_name: str
-    model_version: str
-    model_run_id: str
-    panel_fingerprint: str
-    row_count: int
-    features: tuple[str, ...]
-    additivity_max_error: float
-    previous_run: str | None  # the run the rank changes compare with
-    drift_flagged: tuple[str, ...]
-    units_flagged_missing: int
-    gemeenten: tuple[str, ...] | str  # the exported gemeenten, or ALL_GEMEENTEN
-    created: str  # local time, ISO
-    files: dict[str, str] = field(default_factory=dict)  # relative path -> SHA-256
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
-        required = {f.name for f in fields(cls)} - {"files"}
-        missing = sorted(required - set(data))
-        if missing:
-            raise WijkradarError(
-                f"The run manifest lacks {', '.join(missing)}; it needs every one of "
-                f"{', '.join(sorted(required))}. Score again with `wijkradar score`."
-            )
-        gemeenten = data["gemeenten"]
-        return cls(
-            **{k: data[k] for k in required - {"features", "drift_flagged", "gemeenten"}},
-            features=tuple(data["features"]),
-            drift_flagged=tuple(data["drift_flagged"]),
-            gemeenten=gemeenten if isinstance(gemeenten, str) else tuple(gemeenten),
-            files=dict(data.get("files", {})),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: the same keys, lists for the tuples."""
-        out = asdict(self)
-        for key in ("features", "drift_flagged", "gemeenten"):
-            if isinstance(out[key], tuple):
-                out[key] = list(out[key])
-        return out
 
 
 def read_manifest(run: RunFolder) -> Manifest:

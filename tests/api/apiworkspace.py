@@ -30,8 +30,9 @@ from ml.drift import DRIFT_COLUMNS
 from models.explain import SHAP_BASE, shap_column
 from serving.job import publish_run, score_rows, with_guards
 from wijkradar import catalog
-from wijkradar.catalog import ALL_GEMEENTEN, Manifest, PanelMeta, Workspace
+from wijkradar.catalog import Workspace
 from wijkradar.config import ScoringConfig
+from wijkradar.records import ALL_GEMEENTEN, Manifest, PanelMeta
 
 with warnings.catch_warnings():  # starlette's note that it prefers httpx2 to httpx
     warnings.filterwarnings("ignore", message=".*httpx2.*")

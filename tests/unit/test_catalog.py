@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from wijkradar import catalog
+from wijkradar import catalog, records
 from wijkradar.catalog import Workspace
 from wijkradar.errors import WijkradarError
 
@@ -66,7 +66,7 @@ def test_run_folders_leave_out_staging_folders(tmp_path):
     assert catalog.run_folders(ws, 2022) == []
 
 
-def manifest(**changes: object) -> catalog.Manifest:
+def manifest(**changes: object) -> records.Manifest:
     fields = dict(
         run_id="abc",
         as_of_year=2024,
@@ -80,10 +80,10 @@ def manifest(**changes: object) -> catalog.Manifest:
         previous_run=None,
         drift_flagged=("lbm",),
         units_flagged_missing=0,
-        gemeenten=catalog.ALL_GEMEENTEN,
+        gemeenten=records.ALL_GEMEENTEN,
         created="2025-01-01T10:00:00+0100",
     )
-    return catalog.Manifest(**{**fields, **changes})
+    return records.Manifest(**{**fields, **changes})
 
 
 def test_manifest_is_written_last_with_the_digests_and_read_back(tmp_path):
@@ -110,7 +110,7 @@ def test_a_run_of_every_gemeente_says_all(tmp_path):
     run = catalog.RunFolder(tmp_path)
     catalog.write_manifest(run, manifest())
     assert json.loads(run.manifest.read_text())["gemeenten"] == "all"
-    assert catalog.read_manifest(run).gemeenten == catalog.ALL_GEMEENTEN
+    assert catalog.read_manifest(run).gemeenten == records.ALL_GEMEENTEN
 
 
 def test_a_manifest_lacking_keys_says_which(tmp_path):

@@ -16,7 +16,7 @@ import pytest
 
 from serving import charts
 from serving.report import HORIZON_PHRASE, TABLE_COLUMNS, ReportInputs, ranking_json, render_report
-from wijkradar.catalog import ALL_GEMEENTEN, Manifest
+from wijkradar.records import ALL_GEMEENTEN, Manifest
 
 FEATURES = (
     "lbm",

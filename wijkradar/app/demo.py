@@ -17,8 +17,9 @@ from wijkradar import catalog
 from wijkradar.app import pipeline
 from wijkradar.app.pipeline import TrainSummary
 from wijkradar.app.views import evaluation_table, truth_line
-from wijkradar.catalog import PanelMeta, Workspace
+from wijkradar.catalog import Workspace
 from wijkradar.config import Config, load_config
+from wijkradar.records import PanelMeta
 
 
 def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:

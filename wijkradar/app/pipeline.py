@@ -24,8 +24,9 @@ from ml.evaluate import Evaluation, evaluate
 from ml.train import TrainResult, outcome_years, train
 from serving.charts import training_charts
 from wijkradar import catalog
-from wijkradar.catalog import PanelMeta, Workspace
+from wijkradar.catalog import Workspace
 from wijkradar.config import Config
+from wijkradar.records import PanelMeta
 
 Progress = Callable[[str], None]
 

@@ -11,6 +11,9 @@ import hashlib
 import json
 import time
 from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,7 +25,10 @@ from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ConfigError
-from wijkradar.records import PanelMeta
+from wijkradar.records import PanelMeta, SourceFileNote
+
+if TYPE_CHECKING:
+    from features.places import Places
 
 
 def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
@@ -38,15 +44,20 @@ def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
 def ensure_panel(
     ws: Workspace, cfg: Config, force: bool = False
 ) -> tuple[pd.DataFrame, PanelMeta]:
-    """The panel, rebuilt only when the sources or the panel/label settings changed."""
+    """The panel, rebuilt only when the sources or the panel/label settings changed. With a
+    boundaries source of the panel's level it also writes the map (``boundaries/units.geojson``,
+    unless that file is the source itself)."""
     files = sources.source_files(cfg)
     fingerprint = panel_fingerprint(cfg, sources.fingerprint_files(files))
     if not force and ws.panel.exists() and ws.panel_meta.exists():
         meta = catalog.read_panel_meta(ws)
         if meta.fingerprint == fingerprint:
             return catalog.read_parquet(ws.panel), meta
+    from features.places import map_geojson, places_of  # geopandas: on a rebuild only
+
     src = sources.read_sources(cfg)
     cbs, lbm, investment = harmonize(src.cbs, src.lbm, src.investment, src.crosswalk)
+    where = places_of(src.boundaries, cfg.panel.level)
     try:
         panel = build_panel(
             cbs,
@@ -58,10 +69,27 @@ def ensure_panel(
             label_kind=cfg.label.kind,
             max_class=cfg.label.max_class,
             development=src.development,
+            places=where.gemeenten if where else None,
+            adjacency=where.adjacency if where else None,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    meta = PanelMeta(
+    meta = panel_meta(fingerprint, cfg, src, panel, where)
+    catalog.write_parquet(panel, ws.panel)
+    if where is not None and not _is_source(ws.boundaries, cfg):
+        ids = panel[["unit_code", "unit_name", "gemeente_code", "gemeente_name"]]
+        catalog.write_text(map_geojson(where, ids), ws.boundaries)
+    catalog.write_panel_meta(ws, meta)
+    return panel, meta
+
+
+def panel_meta(
+    fingerprint: str, cfg: Config, src: sources.Sources, panel: pd.DataFrame, where: Places | None
+) -> PanelMeta:
+    """The typed meta of a freshly built panel."""
+    from features.places import place_note
+
+    return PanelMeta(
         fingerprint=fingerprint,
         sources_fingerprint=src.fingerprint,
         rows=len(panel),
@@ -71,7 +99,35 @@ def ensure_panel(
         level=cfg.panel.level,
         delta=cfg.label.delta,
         built=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        context_features=context_features(panel),
+        source_files=tuple(
+            SourceFileNote(
+                file=info.file,
+                reference_date=_iso(info.reference_date),
+                published=_iso(info.published),
+                secret=info.secret,
+                unavailable=info.unavailable,
+            )
+            for info in src.cbs_files
+        ),
+        places=place_note(where, cfg.panel.level, panel["unit_code"]) if where else None,
     )
-    catalog.write_parquet(panel, ws.panel)
-    catalog.write_panel_meta(ws, meta)
-    return panel, meta
+
+
+def context_features(panel: pd.DataFrame) -> list[str]:
+    """Features that some rows hold but no labelled row does: a source that covers only recent
+    years. They are context for analysts; no model can learn from them
+    (``ml.folds.usable_features`` drops a feature missing in every training row)."""
+    labelled = panel[panel["label"].notna()]
+    return [
+        f for f in feature_columns(panel)
+        if panel[f].notna().any() and not labelled[f].notna().any()
+    ]
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _is_source(path: Path, cfg: Config) -> bool:
+    return any(s.path.resolve() == path.resolve() for s in cfg.sources)

@@ -3,18 +3,26 @@ its value written for people.
 
 Nothing is declared here. Base features are declared where their family is produced (CBS
 and investment variables in ``features.schema``, Leefbarometer features in
-``features.panel``, the gemeente context in ``features.derived``), and a name is taken apart
+``features.panel``, the gemeente context in ``features.derived``, the neighbours' features in
+``features.neighbours``), and a name is taken apart
 by the grammar of ``features.vocabulary``. Driver sentences are rendered in
 ``serving.drivers``.
 """
 
 from __future__ import annotations
 
-from features import derived, panel, schema
+from features import derived, neighbours, panel, schema
 from features.vocabulary import Scope, Term, Unit, parse
 
 TERMS: dict[str, Term] = {
-    t.name: t for t in (*schema.CBS_VARIABLES, *schema.INVESTMENT_VARIABLES, *panel.LBM_TERMS)
+    t.name: t
+    for t in (
+        *schema.CBS_VARIABLES,
+        *schema.CBS_PC4_VARIABLES,
+        *schema.INVESTMENT_VARIABLES,
+        *panel.LBM_TERMS,
+        *neighbours.NEIGHBOUR_TERMS,
+    )
 }
 CONTEXT_SCOPES: dict[str, Scope] = {c.name: c.scope for c in derived.CONTEXT_FEATURES}
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features import derived, schema
+from features import derived, neighbours, schema
 from features.vocabulary import Term, Unit, change, change_since_previous
 
 ID_COLUMNS = ("unit_code", "unit_name", "level", "gemeente_code", "gemeente_name", "as_of_year")
@@ -91,25 +91,34 @@ def lbm_sources(lbm: pd.DataFrame) -> tuple[str, ...]:
 def unit_years(
     cbs: pd.DataFrame, lbm: pd.DataFrame, level: str, years: Sequence[int]
 ) -> pd.DataFrame:
-    """The rows of the panel: units of ``level`` present in the CBS data of year T (or, without
-    CBS data at that level, units measured by the Leefbarometer by T)."""
+    """The rows of the panel: for each as-of year T, the units of ``level`` in the CBS data of
+    year T; in a year without CBS data at that level (a CBS source that covers only some
+    years, or none), the units the Leefbarometer has measured by T."""
     cbs_l = cbs[cbs["level"] == level]
-    if not cbs_l.empty:
-        keys = cbs_l.loc[cbs_l["year"].isin(years), ["unit_code", "year"]]
-    else:
-        lbm_l = lbm[lbm["level"] == level]
-        first = lbm_l.groupby("unit_code")["year"].min()
-        keys = pd.DataFrame(
-            [(u, t) for u, y0 in first.items() for t in years if t >= y0],
-            columns=["unit_code", "year"],
-        )
+    cbs_years = set(cbs_l["year"].unique().tolist())
+    from_cbs = cbs_l.loc[cbs_l["year"].isin(years), ["unit_code", "year"]]
+    lbm_l = lbm[lbm["level"] == level]
+    first = lbm_l.groupby("unit_code")["year"].min()
+    from_lbm = pd.DataFrame(
+        [(u, t) for u, y0 in first.items() for t in years if t >= y0 and t not in cbs_years],
+        columns=["unit_code", "year"],
+    )
+    keys = pd.concat([from_cbs, from_lbm], ignore_index=True)
     keys = keys.rename(columns={"year": "as_of_year"}).astype({"as_of_year": "int64"})
     return keys.sort_values(["as_of_year", "unit_code"], ignore_index=True)
 
 
-def names(cbs: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+def names(
+    cbs: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame, places: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Unit and gemeente names: the newest name each code has had in the sources; in a year
-    both name a unit, CBS's name wins (it is the official register of names)."""
+    both name a unit, CBS's name wins (it is the official register of names).
+
+    The gemeente of a unit is read from its code (WK/BU codes); where the code does not say
+    (PC4), ``places`` (unit_code, gemeente_code, gemeente_name; ``features.geo.gemeente_of``)
+    gives it. A gemeente's name comes from the sources first, then from ``places``. A placed
+    unit without a name of its own is called by its code and its gemeente: '1011 Amsterdam'.
+    """
     both = pd.concat(
         [
             lbm[["unit_code", "unit_name", "year"]].assign(_priority=0),
@@ -122,12 +131,25 @@ def names(cbs: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFr
         .set_index("unit_code")
     )
     out = keys[["unit_code"]].copy()
-    out["unit_name"] = out["unit_code"].map(newest["unit_name"]).fillna(out["unit_code"])
+    own_name = out["unit_code"].map(newest["unit_name"])
+    out["unit_name"] = own_name.fillna(out["unit_code"])
     out["level"] = out["unit_code"].map(schema.unit_level)
     out["gemeente_code"] = out["unit_code"].map(schema.gemeente_of)
-    out["gemeente_name"] = (
-        out["gemeente_code"].map(newest["unit_name"]).fillna(out["gemeente_code"])
-    )
+    gm_name = out["gemeente_code"].map(newest["unit_name"])
+    if places is not None:
+        placed = places.dropna(subset=["unit_code"]).drop_duplicates("unit_code")
+        by_unit = placed.set_index(placed["unit_code"].astype(str))["gemeente_code"]
+        from_code = out["gemeente_code"].astype("object")
+        from_place = out["unit_code"].map(by_unit).astype("object")
+        out["gemeente_code"] = from_code.fillna(from_place).astype("str")
+        named = placed.dropna(subset=["gemeente_code", "gemeente_name"])
+        place_names = named.drop_duplicates("gemeente_code").set_index("gemeente_code")
+        gm_name = out["gemeente_code"].map(newest["unit_name"]).astype("object")
+        from_place = out["gemeente_code"].map(place_names["gemeente_name"]).astype("object")
+        gm_name = gm_name.fillna(from_place).astype("str")
+        nameless = (own_name.isna() | (own_name == out["unit_code"])) & gm_name.notna()
+        out.loc[nameless, "unit_name"] = out["unit_code"] + " " + gm_name
+    out["gemeente_name"] = gm_name.astype("str").fillna(out["gemeente_code"])
     return out.drop(columns="unit_code")
 
 
@@ -199,6 +221,22 @@ def lbm_features(
     return out
 
 
+def neighbour_lbm_features(
+    lbm: pd.DataFrame, keys: pd.DataFrame, years: Sequence[int], adjacency: pd.DataFrame
+) -> pd.DataFrame:
+    """The neighbour features of the rows ``keys``: the Leefbarometer features of every unit
+    and neighbour as of each year T (a neighbour need not be a panel row), averaged over the
+    neighbours by ``features.neighbours.neighbour_features``."""
+    pairs = neighbours.check_adjacency(adjacency)
+    measured = set(lbm["unit_code"].astype(str))
+    codes = sorted((set(keys["unit_code"]) | set(pairs["neighbour_code"])) & measured)
+    at = pd.DataFrame(
+        [(code, int(t)) for t in years for code in codes], columns=["unit_code", "as_of_year"]
+    ).astype({"unit_code": lbm["unit_code"].dtype, "as_of_year": "int64"})
+    at = pd.concat([at, lbm_features(lbm, at)], axis=1)
+    return neighbours.neighbour_features(keys, at, pairs)
+
+
 def _last_and_next(
     lbm: pd.DataFrame, keys: pd.DataFrame, value: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -216,7 +254,12 @@ def _last_and_next(
     ).set_index("index").reindex(keys.index)
     calendar = np.sort(m["m_year"].unique())
     pos = np.searchsorted(calendar, keys["as_of_year"].to_numpy(), side="right")
-    next_year = np.where(pos < len(calendar), calendar[np.minimum(pos, len(calendar) - 1)], -1)
+    if len(calendar) == 0:  # a release without this value (classes only): no next year
+        next_year = np.full(len(keys), -1)
+    else:
+        next_year = np.where(
+            pos < len(calendar), calendar[np.minimum(pos, len(calendar) - 1)], -1
+        )
     wanted = pd.DataFrame(
         {"unit_code": keys["unit_code"].to_numpy(), "m_year": next_year}, index=keys.index
     )
@@ -266,6 +309,13 @@ def development_labels(
     return out
 
 
+def plain_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its code columns as plain Python strings (object dtype): readers may
+    hand over pandas' ``str`` dtype, which does not merge with object keys."""
+    cols = [c for c in ("unit_code", "gemeente_code", "neighbour_code") if c in frame.columns]
+    return frame.astype(dict.fromkeys(cols, object)) if cols else frame
+
+
 def build_panel(
     cbs: pd.DataFrame,
     lbm: pd.DataFrame,
@@ -278,20 +328,33 @@ def build_panel(
     label_kind: str = "score_drop",
     max_class: int = 3,
     development: pd.DataFrame | None = None,
+    places: pd.DataFrame | None = None,
+    adjacency: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (unit_code, as_of_year): ids, features, label.
 
     Without CBS data at ``level`` (PC4 areas, say), the features are the Leefbarometer's own.
+    ``places`` (unit_code, gemeente_code, gemeente_name) fills the gemeente where the codes do
+    not give it (see ``names``); with an ``adjacency`` (unit_code, neighbour_code; see
+    ``features.geo.adjacency``) the neighbour features of ``features.neighbours`` are added.
     """
+    cbs, lbm = plain_codes(cbs), plain_codes(lbm)
+    investment = plain_codes(investment) if investment is not None else None
+    development = plain_codes(development) if development is not None else None
     years = list(years) if years is not None else as_of_years(cbs, lbm)
     lbm_l = lbm[lbm["level"] == level]
     keys = unit_years(cbs, lbm, level, years)
-    parts = [keys, names(cbs, lbm, keys)]
+    parts = [keys, names(cbs, lbm, keys, places)]
     cbs_l = cbs[cbs["level"] == level]
     if not cbs_l.empty:
-        cbs_vars = [v.name for v in schema.CBS_VARIABLES]
+        cbs_vars = [
+            v.name for v in (*schema.CBS_VARIABLES, *schema.CBS_PC4_VARIABLES)
+            if v.name in cbs_l.columns
+        ]
         parts.append(yearly_features(cbs_l, keys, cbs_vars, change_lags))
     parts.append(lbm_features(lbm_l, keys, development))
+    if adjacency is not None:
+        parts.append(neighbour_lbm_features(lbm_l, keys, years, adjacency))
     if investment is not None:
         inv_vars = [c for c in investment.columns if c not in ("unit_code", "year")]
         parts.append(yearly_features(investment, keys, inv_vars, (max(change_lags),)))

@@ -13,6 +13,8 @@ Output forms:
 * CBS: ``unit_code, unit_name, level, year`` + one column per stable variable name
   (``features.schema.CBS_VARIABLES``; NaN where the file lacks the variable).
 * Leefbarometer: ``unit_code, unit_name, level, year, lbm, afw, fys, onv, soc, vrz, won``.
+* CBS per postcode (``features.cbs_pc4``) and boundaries (``features.boundaries``) have their
+  own modules; their files are Excel workbooks and GeoJSON/TopoJSON/GeoPackage.
 * Investment: ``unit_code, year`` + ``features.schema.INVESTMENT_VARIABLES``.
 """
 
@@ -253,7 +255,9 @@ def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
 
 
 def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
-    """A Leefbarometer 3.0 score file at gemeente, wijk or buurt level."""
+    """A Leefbarometer 3.0 score file at gemeente, wijk or buurt level (``gm_code``,
+    ``wk_code`` or ``bu_code`` with its name column), or the national PC4 long form (``PC4``;
+    the unit name is the code). ``NA`` is a missing value, as an empty cell is."""
     raw = read_table(text, file, sep=",")
     code_col = first_present(raw, tuple(schema.LBM_CODE_COLUMNS), file, "unit code")
     missing = [c for c in ("jaar", "lbm") if c not in raw.columns]
@@ -267,7 +271,8 @@ def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
     out["year"] = _year_column(raw["jaar"], file, "jaar")
     for col in schema.LBM_SCORE_COLUMNS:
         if col in raw.columns:
-            out[col] = numeric_column(raw[col], file=file, column=col)
+            cells = raw[col].where(~raw[col].str.strip().isin(schema.LBM_MISSING), "")
+            out[col] = numeric_column(cells, file=file, column=col)
         else:
             out[col] = np.nan
     if out["lbm"].isna().any():

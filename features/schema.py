@@ -21,7 +21,9 @@ Kind = Literal["count", "share", "rate", "mean"]
 class Variable(Term):
     """A CBS variable: a ``Term`` (name, labels, unit) and how the sources hold it."""
 
-    headers: tuple[str, ...]  # every StatLine CSV header this variable has had; first = current
+    # Every StatLine CSV header this variable has had, first = current; empty for a variable
+    # no KWB table holds (``CBS_PC4_VARIABLES``).
+    headers: tuple[str, ...]
     kind: Kind
     weight: str | None  # stable name of the weight for non-count variables
     minimum: float = 0.0
@@ -155,7 +157,61 @@ CBS_VARIABLES: tuple[Variable, ...] = (
     ),
 )
 
+# Variables that only CBS "Statistiek per postcode" (PC4) holds, not the KWB tables: their
+# reader is ``features.cbs_pc4`` (its mapping table says which PC4 column each comes from).
+# They are not in ``CBS_VARIABLES``, which the generator publishes and the KWB readers fill.
+CBS_PC4_VARIABLES: tuple[Variable, ...] = (
+    _pct(
+        "single_parent_hh_pct", "households", "single-parent households (%)",
+        "aandeel eenouderhuishoudens",
+    ),
+    Variable(
+        "household_size", "average household size (persons)", "gemiddelde huishoudensgrootte",
+        Unit.COUNT, (), "mean", "households",
+    ),
+    _pct(
+        "multifamily_pct", "dwellings", "multi-family dwellings (%)",
+        "aandeel meergezinswoningen",
+    ),
+    _pct("rental_pct", "dwellings", "rental dwellings (%)", "aandeel huurwoningen"),
+    _pct(
+        "uninhabited_dwellings_pct", "dwellings", "uninhabited dwellings (%)",
+        "aandeel niet-bewoonde woningen",
+    ),
+    _pct(
+        "built_pre1945_pct", "dwellings", "dwellings built before 1945 (%)",
+        "aandeel woningen gebouwd vóór 1945",
+    ),
+    _pct(
+        "built_2015plus_pct", "dwellings", "dwellings built 2015 or later (%)",
+        "aandeel woningen gebouwd in 2015 of later",
+    ),
+    _rate(
+        "benefits_per_1000", "WW, social assistance or disability benefit per 1,000",
+        "personen met een WW-, bijstands- of AO-uitkering per 1.000 inwoners",
+    ),
+    _pct(
+        "born_nl_origin_outside_europe_pct", "inhabitants",
+        "born in the Netherlands, origin outside Europe (%)",
+        "aandeel geboren in Nederland met herkomst buiten Europa",
+    ),
+    _pct(
+        "born_abroad_origin_outside_europe_pct", "inhabitants",
+        "born abroad, origin outside Europe (%)",
+        "aandeel geboren buiten Nederland met herkomst buiten Europa",
+    ),
+    Variable(
+        "address_density", "address density (addresses per km²)", "omgevingsadressendichtheid",
+        Unit.COUNT, (), "mean", "inhabitants", decimals=0,
+    ),
+    Variable(
+        "urbanity", "degree of urbanity (1 very strongly urban, 5 not urban)",
+        "mate van stedelijkheid", Unit.CLASS, (), "mean", "inhabitants", 1.0, 5.0, decimals=0,
+    ),
+)
+
 CBS_BY_NAME = {v.name: v for v in CBS_VARIABLES}
+CBS_PC4_BY_NAME = {v.name: v for v in CBS_PC4_VARIABLES}
 CBS_BY_HEADER = {h: v for v in CBS_VARIABLES for h in v.headers}
 
 # StatLine identifies the region and period with these columns (all variants seen).
@@ -169,7 +225,10 @@ CBS_NIL_SYMBOLS = frozenset({"-"})  # "nihil": the value is zero
 
 LBM_DIMENSIONS = ("fys", "onv", "soc", "vrz", "won")
 LBM_SCORE_COLUMNS = ("lbm", "afw", *LBM_DIMENSIONS)
-LBM_CODE_COLUMNS = {"gm_code": "gemeente", "wk_code": "wijk", "bu_code": "buurt"}
+LBM_CODE_COLUMNS = {
+    "gm_code": "gemeente", "wk_code": "wijk", "bu_code": "buurt", "PC4": "pc4"
+}
+LBM_MISSING = frozenset({"", "NA"})  # an empty cell, or R's NA (the 3.0 PC4 file)
 LBM_NAME_COLUMNS = ("gm_naam", "wk_naam", "bu_naam")
 
 

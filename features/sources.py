@@ -1,14 +1,17 @@
 """Sources: every file the config lists, read through the readers and assembled.
 
-This is the one place that opens source files (``features.readers`` holds the pure parsers).
+This is the one place that opens source files (``features.readers`` holds the pure parsers;
+``features.cbs_pc4``, ``features.boundaries`` and ``features.lbm2`` the ones of their kinds).
+Boundaries are no Leefbarometer or CBS part: they go to ``Sources.boundaries`` by level.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -16,6 +19,11 @@ from features import schema
 from features.readers import CROSSWALK_COLUMNS, PARSERS, decode
 from wijkradar.config import Config, SourceConfig
 from wijkradar.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from features.cbs_pc4 import CbsFileInfo
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,10 @@ class Sources:
     crosswalk: pd.DataFrame  # old_code, new_code, year, weight (empty: no code changes)
     development: pd.DataFrame | None  # unit_code, from_year, to_year, development_class
     fingerprint: str  # sha256 over the files' names and bytes
+    # One per cbs_pc4_xlsx file: its peildatum, publication date and -99997/-99995 counts.
+    cbs_files: tuple[CbsFileInfo, ...] = ()
+    # level -> GeoDataFrame[unit_code, unit_name, geometry] in EPSG:4326.
+    boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
 
 def empty_cbs() -> pd.DataFrame:
@@ -81,6 +93,11 @@ def _read_one(source: SourceConfig, path: Path) -> dict[str, pd.DataFrame]:
                 _text(path), name, names, name_column=source.name_column, years=source.years
             )
         }
+    if kind == "lbm2_json":
+        from features.lbm2 import parse_lbm2_json
+
+        result = parse_lbm2_json(_text(path), name, source.level)
+        return {"lbm": result.scores, "development": result.development}
     part = {
         "cbs_kwb_csv": "cbs",
         "lbm3_scores": "lbm",
@@ -107,6 +124,28 @@ def _read_lbm2(source: SourceConfig, files: list[Path]) -> dict[str, pd.DataFram
         str(cls or "PC4LBR.csv"),
     )
     return {"lbm": result.scores, "development": result.development}
+
+
+def _boundaries(tables: Sequence[tuple[str, str, gpd.GeoDataFrame]]) -> dict[str, gpd.GeoDataFrame]:
+    """level -> the boundaries of that level's files; a unit in two files is rejected."""
+    import geopandas as gpd
+
+    out: dict[str, gpd.GeoDataFrame] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for file, level, frame in tables:
+        for pos, code in enumerate(frame["unit_code"].tolist()):
+            first = seen.setdefault((level, code), file)
+            if first != file:
+                raise InputError(
+                    f"feature {pos + 1}: {level} {code} also has a polygon in {first}; "
+                    "boundaries sources of one level must not overlap",
+                    file=file, row=pos + 1,
+                )
+        previous = out.get(level)
+        out[level] = frame if previous is None else gpd.GeoDataFrame(
+            pd.concat([previous, frame], ignore_index=True), crs=frame.crs
+        )
+    return out
 
 
 def fingerprint_files(files: Sequence[tuple[str, Path]]) -> str:
@@ -158,6 +197,8 @@ def read_sources(cfg: Config) -> Sources:
     parts: dict[str, list[tuple[str, pd.DataFrame]]] = {
         k: [] for k in ("cbs", "lbm", "investment", "crosswalk", "development")
     }
+    cbs_files: list[CbsFileInfo] = []
+    boundaries: list[tuple[str, str, gpd.GeoDataFrame]] = []
     for source in cfg.sources:
         files = _files_of(source)
         if source.kind == "lbm2_pc4":
@@ -165,11 +206,27 @@ def read_sources(cfg: Config) -> Sources:
                 parts[part].append((str(source.path), frame))
             continue
         for path in files:
+            if source.kind == "cbs_pc4_xlsx":
+                from features.cbs_pc4 import parse_cbs_pc4_xlsx
+
+                table = parse_cbs_pc4_xlsx(path.read_bytes(), str(path))
+                parts["cbs"].append((str(path), table.frame))
+                cbs_files.append(table.info)
+                continue
+            if source.kind == "boundaries":
+                from features.boundaries import parse_boundaries
+
+                level, code_field = str(source.level), str(source.code_field)
+                geo = parse_boundaries(
+                    path.read_bytes(), str(path), level, code_field, source.name_field
+                )
+                boundaries.append((str(path), level, geo.frame))
+                continue
             for part, frame in _read_one(source, path).items():
                 parts[part].append((str(path), frame))
     if not parts["lbm"]:
         raise InputError(
-            "the config lists no Leefbarometer source (lbm3_scores or lbm2_pc4)",
+            "the config lists no Leefbarometer source (lbm3_scores, lbm2_pc4 or lbm2_json)",
             file=str(cfg.root),
         )
     cbs = _concat_unique(parts["cbs"], "cbs") if parts["cbs"] else empty_cbs()
@@ -191,4 +248,6 @@ def read_sources(cfg: Config) -> Sources:
         crosswalk=crosswalk,
         development=development,
         fingerprint=fingerprint_files(source_files(cfg)),
+        cbs_files=tuple(cbs_files),
+        boundaries=_boundaries(boundaries),
     )

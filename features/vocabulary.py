@@ -6,7 +6,11 @@ Each family declares its base features as ``Term``s next to where it is produced
   ``INVESTMENT_VARIABLES``; a ``Variable`` is a ``Term``);
 * Leefbarometer features in ``features.panel`` (``LBM_TERMS``);
 * the gemeente context in ``features.derived`` (``CONTEXT_FEATURES``: a name of the
-  grammar below plus the ``Scope`` it summarises).
+  grammar below plus the ``Scope`` it summarises);
+* the neighbours' features in ``features.neighbours`` (``NEIGHBOUR_TERMS``): ``nb_lbm``, the
+  mean score of the units that share a border, is a base feature of its own, so
+  ``nb_lbm_chg_prev`` is its change since the previous measurement by the grammar below, and
+  ``lbm_minus_nb`` is the unit's score minus its neighbours'.
 
 ``features.describe`` is the lookup over all of them. The grammar, in one place:
 

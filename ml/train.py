@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
+import numpy as np
 import pandas as pd
 
+from features.neighbours import NB_LBM
 from ml import temporal
 from ml.folds import (
     FoldData,
@@ -26,7 +28,12 @@ from ml.folds import (
     labels,
     usable_features,
 )
-from models.estimators import LastChangeBaseline, LightGBMRisk, LogisticBaseline
+from models.estimators import (
+    CurrentLevelBaseline,
+    LastChangeBaseline,
+    LightGBMRisk,
+    LogisticBaseline,
+)
 from wijkradar.config import Config
 from wijkradar.errors import NotEnoughDataError
 
@@ -73,6 +80,16 @@ def fit_lightgbm(
     return LightGBMRisk(cfg.model, n_estimators=n_trees).fit(train, labels(train), features)
 
 
+def neighbours_baseline(
+    train: pd.DataFrame, y: np.ndarray, features: list[str]
+) -> dict[str, Scorer]:
+    """The neighbours' level baseline (model ``neighbours_level``: the lower the neighbours'
+    score, the higher the risk) when the panel has neighbour features; else nothing."""
+    if NB_LBM not in features:
+        return {}
+    return {"neighbours_level": CurrentLevelBaseline(columns=(NB_LBM,)).fit(train, y, features)}
+
+
 def _announce(fold: temporal.Fold) -> str:
     return f"fold: test {fold.test_year}, train {fold.train_years[0]}-{fold.train_years[-1]}"
 
@@ -110,6 +127,7 @@ def train(
             "lightgbm": fit_lightgbm(panel, data.fold.train_years, data.features, cfg),
             "logistic": LogisticBaseline().fit(data.train, y, data.features),
             "last_change": LastChangeBaseline().fit(data.train, y, data.features),
+            **neighbours_baseline(data.train, y, data.features),
         }
 
     run = fit_and_score(panel, folds, fit, features=features, progress=say, announce=_announce)

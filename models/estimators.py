@@ -120,9 +120,9 @@ class LastChangeBaseline:
                 "instead."
             )
         # Put each column on the scale of its spread, so a class step and a score change
-        # are comparable.
-        self.scales_ = [float(np.nanstd(X[c].to_numpy(dtype="float64", na_value=np.nan))) or 1.0
-                        for c in self.columns_]
+        # are comparable. A column without values in the training rows (a first period has
+        # no previous change) keeps scale 1: it scores nothing.
+        self.scales_ = [_spread(X[c]) for c in self.columns_]
         return self
 
     def score_samples(self, X: pd.DataFrame) -> np.ndarray:
@@ -133,8 +133,20 @@ class LastChangeBaseline:
         return np.nan_to_num(score, nan=0.0)
 
 
+def _spread(column: pd.Series) -> float:
+    values = column.to_numpy(dtype="float64", na_value=np.nan)
+    values = values[~np.isnan(values)]
+    return float(values.std()) or 1.0 if len(values) else 1.0
+
+
 class CurrentLevelBaseline:
-    """No learning: the lower the current class (or score), the higher the risk."""
+    """No learning: the lower the current class (or score), the higher the risk.
+
+    ``columns`` are tried in order; the first with values in the training rows is used (a
+    missing value counts as the training median). One class, two uses: the unit's own level
+    (the default) and the neighbours' level (``columns=("nb_lbm",)``, see
+    ``features.neighbours``).
+    """
 
     def __init__(self, columns: tuple[str, ...] = ("lbm_class", "lbm")) -> None:
         self.columns = columns

@@ -110,6 +110,20 @@ class Driver(BaseModel):
     national_median: float | None
 
 
+class ContextValue(BaseModel):
+    """A context feature: a panel feature no labelled row holds (a source that covers only
+    recent years), so no model uses it; shown as the unit's profile against the medians."""
+
+    feature: str
+    label: str = Field(description="The feature in words (English).")
+    label_nl: str = Field(description="The feature in words (Dutch).")
+    unit: str = Field(description="What the number counts (the vocabulary's unit, English).")
+    unit_nl: str = Field(description="The unit in Dutch, as in the exports' headers.")
+    value: float | None = Field(description="The unit's value in the as-of year.")
+    gemeente_median: float | None
+    national_median: float | None
+
+
 class LbmPoint(BaseModel):
     as_of_year: int
     lbm: float | None = Field(description="The last Leefbarometer score at or before the year.")
@@ -149,6 +163,11 @@ class UnitDetail(BaseModel):
         description="Features of the top drivers: the (up to 3) largest positive contributions."
     )
     drivers: list[Driver] = Field(description="Every feature, largest |contribution| first.")
+    context: list[ContextValue] = Field(
+        default_factory=list,
+        description="The panel's context features that the as-of year holds, in the panel "
+        "meta's order; not in the model, so without a contribution.",
+    )
     panel_matches_run: bool = Field(
         description="Whether the panel's fingerprint is the one the run was scored on (if not, "
         "feature values and medians come from a newer panel)."

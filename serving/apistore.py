@@ -29,7 +29,7 @@ from serving.report import TABLE_COLUMNS
 from wijkradar import catalog
 from wijkradar.catalog import RunFolder, Workspace, plain
 from wijkradar.errors import WijkradarError
-from wijkradar.records import Manifest
+from wijkradar.records import Manifest, PanelMeta
 
 T = TypeVar("T")
 TOP_SHARE = 0.10
@@ -143,9 +143,26 @@ class RankingView:
 
 @dataclass(frozen=True)
 class PanelYear:
+    """One as-of year of the panel: the features' values, and their medians nationally and
+    per gemeente (a feature the panel lacks is all missing)."""
+
     values: pd.DataFrame  # unit_code index, feature columns
     national: pd.Series  # feature -> median
     by_gemeente: pd.DataFrame  # gemeente_code index, feature columns: medians
+
+    def present(self, feature: str) -> bool:
+        """Whether any unit of the year has a value of ``feature``."""
+        return feature in self.values.columns and bool(self.values[feature].notna().any())
+
+    def profile(
+        self, code: str, gemeente_code: Any
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The unit's values, its gemeente's medians and the national medians (empty where
+        the unit or the gemeente is not in the year)."""
+        values = self.values.loc[code].to_dict() if code in self.values.index else {}
+        known = gemeente_code is not None and gemeente_code in self.by_gemeente.index
+        gemeente = self.by_gemeente.loc[gemeente_code].to_dict() if known else {}
+        return values, gemeente, self.national.to_dict()
 
 
 class Store:
@@ -155,6 +172,7 @@ class Store:
         self._rankings = Memo(16)
         self._views = Memo(16)
         self._panel = Memo(2)
+        self._panel_meta = Memo(2)
         self._panel_years = Memo(8)
         self._boundaries = Memo(2)
         self.charts = Memo(256)
@@ -249,11 +267,21 @@ class Store:
             return None
         return self._panel.get((str(path), path.stat().st_mtime_ns), lambda: pd.read_parquet(path))
 
-    def panel_fingerprint(self) -> str | None:
-        try:
-            return catalog.read_panel_meta(self.ws).fingerprint
-        except (OSError, ValueError, WijkradarError):
+    def panel_meta(self) -> PanelMeta | None:
+        """The panel meta (``panel/panel.json``), or None when it is missing or unreadable."""
+        key = self.file_key(self.ws.panel_meta)
+        if key[1] is None:
             return None
+        return self._panel_meta.get(key, lambda: _panel_meta_or_none(self.ws))
+
+    def panel_fingerprint(self) -> str | None:
+        meta = self.panel_meta()
+        return meta.fingerprint if meta is not None else None
+
+    def context_features(self) -> list[str]:
+        """The panel's context features: shown beside a unit's drivers, in no model."""
+        meta = self.panel_meta()
+        return list(meta.context_features) if meta is not None else []
 
     def panel_year(self, year: int, features: list[str]) -> PanelYear | None:
         panel = self.panel()
@@ -301,6 +329,13 @@ def _manifest_or_none(folder: RunFolder) -> Manifest | None:
         return None
 
 
+def _panel_meta_or_none(ws: Workspace) -> PanelMeta | None:
+    try:
+        return catalog.read_panel_meta(ws)
+    except (OSError, ValueError, TypeError, WijkradarError):  # unreadable: as if missing
+        return None
+
+
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form for search and sort."""
     decomposed = unicodedata.normalize("NFKD", str(text))
@@ -335,12 +370,22 @@ def _read_boundaries(path: Path) -> dict[str, dict[str, Any]]:
             continue
         props = feature.get("properties") or {}
         geometry = feature.get("geometry") or {}
-        code = props.get("unit_code") if isinstance(props, dict) else None
+        code = _code(props.get("unit_code")) if isinstance(props, dict) else None
         if (
-            isinstance(code, str)
+            code is not None
             and isinstance(geometry, dict)
             and geometry.get("type") in ("Polygon", "MultiPolygon")
             and isinstance(geometry.get("coordinates"), list)
         ):
             out[code] = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
     return out
+
+
+def _code(value: Any) -> str | None:
+    """A unit code of the map file: text, or a whole number as a PC4 code may be written
+    (1011 is "1011"); anything else is no code."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None

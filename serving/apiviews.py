@@ -11,12 +11,14 @@ from typing import Any
 
 import pandas as pd
 
-from features.describe import describe, format_value
+from features.describe import describe, format_value, unit
+from features.vocabulary import parse
 from ml import registry
 from models.explain import SHAP_BASE, shap_column, shap_features, top_contributions
 from serving import apimodels as m
 from serving import charts
-from serving.apistore import NotFound, RankingView, Store
+from serving.apistore import NotFound, PanelYear, RankingView, Store
+from serving.exports import feature_label_nl, unit_nl
 from serving.report import validation_headers, validation_rows
 from wijkradar.catalog import plain
 
@@ -36,6 +38,13 @@ def contributions(view: RankingView, code: str) -> pd.Series:
     return pd.Series([float(row[shap_column(f)]) for f in features], index=features, dtype=float)
 
 
+def context_features(store: Store, view: RankingView) -> list[str]:
+    """The panel's context features (which no model uses), in the panel meta's order; a
+    feature the run's model does use (a model of an older panel) is a driver, not context."""
+    model = set(features_of(view))
+    return [f for f in store.context_features() if f not in model]
+
+
 def top_driver_features(shap: pd.Series, k: int = 3) -> list[str]:
     """The features of the k largest positive contributions, largest first."""
     [top] = top_contributions(shap.to_numpy(dtype=float)[None, :], k)
@@ -47,7 +56,11 @@ def unit_detail(store: Store, view: RankingView, code: str) -> m.UnitDetail:
     row = view.frame.iloc[view.position[code]]
     shap = contributions(view, code)
     year = view.run.year
-    values, gemeente, national = _feature_context(store, view, code, record["gemeente_code"])
+    context = context_features(store, view)
+    panel_year = store.panel_year(year, features_of(view) + context)
+    values, gemeente, national = ({}, {}, {})
+    if panel_year is not None:
+        values, gemeente, national = panel_year.profile(code, record["gemeente_code"])
     drivers = [
         m.Driver(
             feature=f,
@@ -78,26 +91,35 @@ def unit_detail(store: Store, view: RankingView, code: str) -> m.UnitDetail:
         top_drivers=record["top_drivers"],
         top_driver_features=top_driver_features(shap),
         drivers=drivers,
+        context=_context_values(panel_year, context, code, record["gemeente_code"]),
         panel_matches_run=store.panel_fingerprint() == view.run.manifest.panel_fingerprint,
         lbm_history=[m.LbmPoint(**p) for p in lbm_history(store, code)],
         risk_history=[m.RiskPoint(**p) for p in risk_history(store, code)],
     )
 
 
-def _feature_context(
-    store: Store, view: RankingView, code: str, gemeente_code: Any
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The unit's feature values, its gemeente's medians and the national medians."""
-    year = store.panel_year(view.run.year, features_of(view))
+def _context_values(
+    year: PanelYear | None, features: list[str], code: str, gemeente_code: Any
+) -> list[m.ContextValue]:
+    """The context features the year holds: the unit's value against its gemeente's and the
+    national median (of the same panel rows as the drivers' medians)."""
     if year is None:
-        return {}, {}, {}
-    values = year.values.loc[code].to_dict() if code in year.values.index else {}
-    gemeente = (
-        year.by_gemeente.loc[gemeente_code].to_dict()
-        if gemeente_code in year.by_gemeente.index
-        else {}
-    )
-    return values, gemeente, year.national.to_dict()
+        return []
+    values, gemeente, national = year.profile(code, gemeente_code)
+    return [
+        m.ContextValue(
+            feature=f,
+            label=describe(f),
+            label_nl=feature_label_nl(f),
+            unit=unit(parse(f).base).value,
+            unit_nl=unit_nl(f),
+            value=plain(values.get(f)),
+            gemeente_median=plain(gemeente.get(f)),
+            national_median=plain(national.get(f)),
+        )
+        for f in features
+        if year.present(f)
+    ]
 
 
 def lbm_history(store: Store, code: str) -> list[dict[str, Any]]:
@@ -303,7 +325,8 @@ def shap_summary_svg(store: Store, view: RankingView) -> str:
 
 def waterfall_svg(store: Store, view: RankingView, code: str) -> str:
     shap = contributions(view, code)
-    values, _, _ = _feature_context(store, view, code, None)
+    year = store.panel_year(view.run.year, features_of(view))
+    values = year.profile(code, None)[0] if year is not None else {}
     labels = {
         f: f"{describe(f)} = {format_value(float(v), signed='_chg' in f)}"
         if plain(v) is not None

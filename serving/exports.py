@@ -10,7 +10,10 @@ unit's top drivers come from ``models.explain``; the drivers' Dutch words from
 Inputs: ``ranking`` is the published ranking (``serving.ranking``: ids, risk, rank,
 rank_in_gemeente, ``shap__<feature>`` and ``shap__base``), in any row order; ``values`` holds
 ``unit_code`` and the feature values the model saw; ``previous`` is the ranking of the
-previous run (only ``unit_code`` and ``rank`` are used), or None.
+previous run (only ``unit_code`` and ``rank`` are used), or None; ``context`` (optional) holds
+``unit_code`` and the values of the panel's context features (``PanelMeta.context_features``:
+sources that cover only recent years, which no model uses), appended after the other columns
+under Dutch headers (``context_header``: label and unit).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from features.describe import label_nl, scope, unit
+from features.vocabulary import Scope, Unit, parse
 from ml.metrics import top_count
 from models.explain import shap_column, shap_features, top_contributions
 from serving.drivers import driver_phrase_nl
@@ -40,6 +45,55 @@ RISK_NL = COLUMNS_NL["risk"]
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 90
+UNITS_NL: dict[Unit, str] = {  # a level's unit in Dutch, as a header says it
+    Unit.COUNT: "aantal",
+    Unit.PERCENT: "%",
+    Unit.PER_1000: "per 1.000 inwoners",
+    Unit.THOUSAND_EUR: "duizend euro",
+    Unit.EUR: "euro",
+    Unit.SCORE: "score",
+    Unit.CLASS: "klasse",
+    Unit.YEARS: "jaar",
+    Unit.FLAG: "ja/nee",
+}
+_SCOPE_NL = {Scope.GEMEENTE: "in de gemeente", Scope.REST_OF_GEMEENTE: "in de rest van de gemeente"}
+
+
+# --- context features in Dutch --------------------------------------------------------------
+
+
+def feature_label_nl(feature: str) -> str:
+    """A feature in Dutch words, changes and ``gm_`` included: 'gemiddelde WOZ-waarde',
+    'gemiddelde WOZ-waarde, verandering in 3 jaar', 'in de gemeente: Leefbarometerscore'."""
+    name = parse(feature)
+    text = label_nl(name.base)
+    if name.since_previous:
+        text = f"{text}, verandering sinds de vorige meting"
+    elif name.years is not None:
+        text = f"{text}, verandering in {name.years} jaar"
+    return f"{_SCOPE_NL[scope(feature)]}: {text}" if name.gemeente else text
+
+
+def unit_nl(feature: str) -> str:
+    """The unit of a feature's number in Dutch; a change of a percentage is in
+    'procentpunt'."""
+    name = parse(feature)
+    kind = unit(name.base)
+    if kind is Unit.PERCENT and name.is_change:
+        return "procentpunt"
+    return UNITS_NL.get(kind, kind.value)
+
+
+def context_header(feature: str) -> str:
+    """The Dutch export header of a context feature: 'gemiddelde WOZ-waarde (duizend euro)'."""
+    return f"{feature_label_nl(feature)} ({unit_nl(feature)})"
+
+
+def context_values(rows: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """``unit_code`` and those of ``features`` that some row of ``rows`` (one as-of year of
+    the panel) holds a value of, in the order given: the ``context`` of the exports."""
+    present = [f for f in features if f in rows.columns and rows[f].notna().any()]
+    return rows[["unit_code", *present]].reset_index(drop=True)
 
 
 def _contributions(ranking: pd.DataFrame) -> tuple[list[str], np.ndarray]:
@@ -135,22 +189,38 @@ def new_in_top_header(frac: float = TOP_FRAC) -> str:
     return f"Nieuw in landelijke top {format_nl(100 * frac)}%"
 
 
+def _context_columns(unit_codes: pd.Series, context: pd.DataFrame | None) -> pd.DataFrame:
+    """The context features' values aligned to ``unit_codes``, under their Dutch headers (a
+    header two features share gets the feature's name added)."""
+    features = [c for c in context.columns if c != "unit_code"] if context is not None else []
+    if context is None or not features:
+        return pd.DataFrame(index=range(len(unit_codes)))
+    matrix = _values_matrix(unit_codes, context, features)
+    headers = [context_header(f) for f in features]
+    headers = [
+        f"{h} [{f}]" if headers.count(h) > 1 else h for h, f in zip(headers, features, strict=True)
+    ]
+    return pd.DataFrame(matrix, columns=headers, dtype="float64")
+
+
 def gemeente_table(
     ranking: pd.DataFrame,
     values: pd.DataFrame,
     previous: pd.DataFrame | None,
     top_frac: float = TOP_FRAC,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The rows of the per-gemeente exports, Dutch headers, in national rank order: code,
     name, gemeente, year, risk in percent, national rank and rank in gemeente, change in
-    rank (empty for new units), new in the national top, and the top 3 drivers in Dutch.
+    rank (empty for new units), new in the national top, the top 3 drivers in Dutch, and
+    then one column per context feature of ``context`` (its header: ``context_header``).
     Units without a gemeente (PC4) are included; the writer leaves them out."""
     ranking = ranking.sort_values("rank", kind="stable")
     new = new_in_top(ranking, previous, top_frac)
     flag = new.map({True: "ja", False: "nee"}).astype("string")
     if previous is None:
         flag[:] = pd.NA
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             COLUMNS_NL["unit_code"]: ranking["unit_code"].astype("string"),
             COLUMNS_NL["unit_name"]: ranking["unit_name"].astype("string"),
@@ -165,6 +235,11 @@ def gemeente_table(
             COLUMNS_NL["top_drivers"]: driver_phrases(ranking, values),
         }
     ).reset_index(drop=True)
+    extra = _context_columns(ranking["unit_code"], context)
+    clash = [c for c in extra.columns if c in table.columns]
+    if clash:
+        extra = extra.rename(columns={c: f"{c} (context)" for c in clash})
+    return pd.concat([table, extra], axis=1)
 
 
 # --- writers -------------------------------------------------------------------------------
@@ -254,11 +329,13 @@ def write_gemeente_exports(
     previous: pd.DataFrame | None,
     out: Path,
     gemeenten: Sequence[str] | None = None,
+    context: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``out/<code>.csv`` and ``.xlsx`` per gemeente (or only those in
-    ``gemeenten``), each holding that gemeente's units in national rank order. Units without
-    a gemeente go to no file. A listed gemeente the ranking does not hold is an error."""
-    table = gemeente_table(ranking, values, previous)
+    ``gemeenten``), each holding that gemeente's units in national rank order, with the
+    context features of ``context`` as the last columns. Units without a gemeente go to no
+    file. A listed gemeente the ranking does not hold is an error."""
+    table = gemeente_table(ranking, values, previous, context=context)
     code_col = COLUMNS_NL["gemeente_code"]
     present = set(table[code_col].dropna())
     wanted = sorted(present) if gemeenten is None else list(dict.fromkeys(gemeenten))

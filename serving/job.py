@@ -22,7 +22,13 @@ from features.panel import feature_columns
 from ml import registry
 from ml.drift import DRIFT_COLUMNS, drift_table
 from models.explain import ADDITIVITY_TOLERANCE, additivity_error
-from serving.exports import explanations_long, new_in_top, rank_change, write_gemeente_exports
+from serving.exports import (
+    context_values,
+    explanations_long,
+    new_in_top,
+    rank_change,
+    write_gemeente_exports,
+)
 from serving.ranking import build_ranking
 from wijkradar import catalog
 from wijkradar.catalog import RunFolder, Workspace
@@ -161,7 +167,10 @@ def _score_locked(
         gemeenten=tuple(gemeenten) if gemeenten else ALL_GEMEENTEN,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
-    run = publish_run(ws, manifest, ranking, values, drift, previous, gemeenten, progress)
+    context = context_values(rows, meta.context_features)
+    run = publish_run(
+        ws, manifest, ranking, values, drift, previous, gemeenten, progress, context=context
+    )
     return ScoreOutcome(run, True, ranking, catalog.read_manifest(run))
 
 
@@ -174,14 +183,17 @@ def publish_run(
     previous: pd.DataFrame | None,
     gemeenten: Sequence[str] | None,
     progress: Progress,
+    context: pd.DataFrame | None = None,
 ) -> RunFolder:
     """Write the run folder of ``manifest`` (its run id and as-of year) and make it the latest.
 
     ``ranking`` is the guarded ranking (``with_guards``); ``values`` holds ``unit_code`` and the
     feature values the model saw; ``drift`` is the drift table (``ml.drift``); ``previous`` is
     the ranking of the run the rank changes compare with (for the gemeente exports), or None;
-    ``gemeenten`` limits those exports. The folder is written whole to a staging sibling, with
-    the manifest and the digests of the other files last, then renamed into place.
+    ``gemeenten`` limits those exports; ``context`` (``serving.exports.context_values``) holds
+    the year's values of the panel's context features, which those exports show last. The
+    folder is written whole to a staging sibling, with the manifest and the digests of the
+    other files last, then renamed into place.
     """
     final = ws.run_dir(manifest.as_of_year, manifest.run_id)
     with catalog.staged_dir(final.path) as tmp:
@@ -191,7 +203,9 @@ def publish_run(
         explanations_long(ranking, values).to_parquet(staged.explanations, index=False)
         catalog.write_json({"features": drift.to_dict("records")}, staged.drift)
         progress("writing the exports per gemeente")
-        write_gemeente_exports(ranking, values, previous, staged.gemeenten, gemeenten)
+        write_gemeente_exports(
+            ranking, values, previous, staged.gemeenten, gemeenten, context=context
+        )
         catalog.write_manifest(staged, manifest)  # last: a run with it is whole
     catalog.point_latest(ws, manifest.as_of_year, manifest.run_id)
     progress(f"published run {manifest.run_id}")

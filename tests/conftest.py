@@ -35,7 +35,7 @@ class SourceFrames:
         """Rows of (unit_code, unit_name, year, {variable: value}); other variables are NaN."""
         records = []
         for code, name, year, values in rows:
-            unknown = set(values) - set(schema.CBS_BY_NAME)
+            unknown = set(values) - set(schema.CBS_BY_NAME) - set(schema.CBS_PC4_BY_NAME)
             assert not unknown, f"not CBS variables: {unknown}"
             record: dict[str, Any] = {
                 "unit_code": code, "unit_name": name, "level": schema.unit_level(code),
@@ -44,7 +44,8 @@ class SourceFrames:
             record.update({v.name: np.nan for v in schema.CBS_VARIABLES})
             record.update({k: float(v) for k, v in values.items()})
             records.append(record)
-        columns = ["unit_code", "unit_name", "level", "year", *schema.CBS_BY_NAME]
+        pc4_only = [v for v in schema.CBS_PC4_BY_NAME if any(v in r for r in records)]
+        columns = ["unit_code", "unit_name", "level", "year", *schema.CBS_BY_NAME, *pc4_only]
         return pd.DataFrame(records, columns=columns).astype({"year": "int64"})
 
     @staticmethod

@@ -24,11 +24,15 @@ SOURCE_OPTIONS: dict[str, frozenset[str]] = {
     "cbs_kwb_json": frozenset({"year"}),
     "lbm3_scores": frozenset(),
     "lbm2_pc4": frozenset(),
+    "lbm2_json": frozenset({"level"}),
+    "cbs_pc4_xlsx": frozenset(),
+    "boundaries": frozenset({"level", "code_field", "name_field"}),
     "investment_csv": frozenset({"names", "name_column", "years"}),
     "crosswalk": frozenset(),
 }
 SOURCE_KINDS = tuple(SOURCE_OPTIONS)
 UNIT_LEVELS = ("gemeente", "wijk", "buurt", "pc4")
+LBM2_JSON_LEVELS = ("wijk", "gemeente")
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,9 @@ class SourceConfig:
 
     Options: ``year`` (cbs_kwb_json: the period, when the file does not say); ``names`` (a
     name -> unit_code table that turns investment_csv into a name-keyed list such as the
-    Vogelaarwijken), with ``name_column`` and the programme ``years``.
+    Vogelaarwijken), with ``name_column`` and the programme ``years``; ``level`` (boundaries:
+    the units' level; lbm2_json: 'wijk' or 'gemeente'); ``code_field`` and ``name_field``
+    (boundaries: the properties holding the unit's code and, optionally, its name).
     """
 
     kind: str
@@ -46,6 +52,9 @@ class SourceConfig:
     names: Path | None = None
     name_column: str = "wijk_oorspronkelijk"
     years: tuple[int, ...] = ()
+    level: str | None = None
+    code_field: str | None = None
+    name_field: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in SOURCE_KINDS:
@@ -57,6 +66,22 @@ class SourceConfig:
             raise ConfigError(
                 f"A name-keyed investment list ({self.path}) needs 'years', the programme "
                 "years it covers. Got none."
+            )
+        self._check_level()
+
+    def _check_level(self) -> None:
+        levels = {"boundaries": UNIT_LEVELS, "lbm2_json": LBM2_JSON_LEVELS}.get(self.kind)
+        if levels is None:
+            return
+        if self.level not in levels:
+            raise ConfigError(
+                f"A {self.kind} source ({self.path}) needs 'level', one of "
+                f"{', '.join(levels)}. Got {self.level!r} instead."
+            )
+        if self.kind == "boundaries" and not self.code_field:
+            raise ConfigError(
+                f"A boundaries source ({self.path}) needs 'code_field', the property that "
+                "holds the unit code. Got none."
             )
 
 
@@ -290,6 +315,11 @@ def _source_options(table: dict[str, Any], where: str, root: Path) -> dict[str, 
         out["names"] = _path(table["names"], root)
     if "name_column" in table:
         out["name_column"] = str(table["name_column"])
+    for key in ("level", "code_field", "name_field"):
+        if key in table:
+            if not isinstance(table[key], str):
+                raise ConfigError(f"The {key!r} of {where} must be a string. Got {table[key]!r}.")
+            out[key] = table[key]
     if "years" in table:
         years = table["years"]
         if not isinstance(years, list) or not all(isinstance(y, int) for y in years):

@@ -6,19 +6,27 @@ readers a user's files go through. The Leefbarometer is then simulated measureme
 measurement: at each measurement year T the panel features are built from the sources up to T,
 the true logit gives p_decline, the decline event is drawn, and the next score is drawn
 consistently with it (a fall of at least delta if and only if the event happened).
+
+The panel of each measurement year is built with the adjacency of the synthetic wijken, as
+``features.geo.adjacency`` finds it on the boundaries file written here, so the spill-over
+between adjacent wijken (``nb_lbm_chg_prev`` in ``mechanism.DRIVERS``) acts on the features a
+model sees when the panel stage reads the same file.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.stats import truncnorm
 
 from features import panel as panel_mod
 from features import readers
+from features.geo import adjacency
 from features.harmonize import harmonize
 from features.schema import LBM_DIMENSIONS
 from features.synth import formats, mechanism, mergers, series
@@ -60,6 +68,12 @@ path = "sources/investment/investment.csv"
 [[source]]
 kind = "crosswalk"
 path = "sources/crosswalk/crosswalk.csv"
+
+[[source]]
+kind = "boundaries"
+path = "boundaries/units.geojson"
+level = "wijk"
+code_field = "unit_code"
 
 [panel]
 level = "wijk"
@@ -140,6 +154,13 @@ def _next_measurement(
     return nxt
 
 
+def wijk_adjacency(boundaries: dict[str, Any]) -> pd.DataFrame:
+    """The wijken that share a border in the generated boundaries (a GeoJSON mapping), as
+    ``features.geo.adjacency`` finds them."""
+    frame = gpd.GeoDataFrame.from_features(boundaries["features"], crs="EPSG:4326")
+    return adjacency(frame[["unit_code", "geometry"]])
+
+
 def generate(
     seed: int = 0,
     n_gemeenten: int = 342,
@@ -177,7 +198,9 @@ def generate(
         mergers.publish_codes(investment_true, merged)
     )
     files["sources/crosswalk/crosswalk.csv"] = mergers.crosswalk_csv(merged)
-    files["boundaries/units.geojson"] = json.dumps(synthetic_boundaries(units, seed))
+    boundaries = synthetic_boundaries(units, seed)
+    files["boundaries/units.geojson"] = json.dumps(boundaries)
+    neighbours = wijk_adjacency(boundaries)
     # Read back exactly what a user of these files would see, in the newest codes.
     cbs = pd.concat(
         [readers.parse_cbs_kwb_csv(text, name) for name, text in files.items() if "/cbs/" in name],
@@ -202,6 +225,7 @@ def generate(
             change_lags=CHANGE_LAGS,
             delta=DELTA,
             years=[year],
+            adjacency=neighbours,
         )
         sim_units = feats["unit_code"].map(lambda c: sim_code.get(c, c))
         current = measurements[-1].set_index("unit_code").loc[sim_units].reset_index()

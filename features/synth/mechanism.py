@@ -67,6 +67,9 @@ DRIVERS: tuple[Driver, ...] = (
     Driver("market_investment_per_dwelling", 0.4, 500.0, 200.0, "below", "market parties left"),
     Driver("gm_lbm_chg_prev", -0.35, 0.0, 0.04, "linear", "spill-over within the gemeente"),
     Driver(
+        "nb_lbm_chg_prev", -0.45, 0.0, 0.04, "linear", "spill-over from adjacent wijken"
+    ),
+    Driver(
         "programme_budget_per_dwelling",
         -0.5,
         0.0,

@@ -137,6 +137,36 @@
     return Number(value.toPrecision(3)).toString();
   }
 
+  // A number the Dutch way, as the Dutch drivers write it (serving.dutch.format_nl): about
+  // three significant digits, at most three decimals, decimal comma and thousands dot, a tie
+  // rounded to even.
+  function numberNl(value) {
+    if (value === null || value === undefined) { return fmt.DASH; }
+    if (value === 0) { return "0"; }
+    var magnitude = Math.floor(Math.log10(Math.abs(value)));
+    var decimals = Math.min(Math.max(2 - magnitude, 0), 3);
+    var text = new Intl.NumberFormat("nl-NL", {
+      maximumFractionDigits: decimals, roundingMode: "halfEven"
+    }).format(value);
+    return text === "-0" ? "0" : text;
+  }
+
+  function contextRows(context) {
+    var rows = document.createDocumentFragment();
+    context.forEach(function (c) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-feature", c.feature);
+      var label = fmt.cell(tr, c.label_nl + " (" + c.unit_nl + ")");
+      label.title = c.label;
+      fmt.cell(tr, numberNl(c.value), "num");
+      fmt.cell(tr, numberNl(c.gemeente_median), "num");
+      fmt.cell(tr, numberNl(c.national_median), "num");
+      rows.appendChild(tr);
+    });
+    $("detail-context-table").tBodies[0].replaceChildren(rows);
+    $("detail-context").hidden = context.length === 0;
+  }
+
   function setImage(figureId, src) {
     var img = $(figureId).querySelector("img");
     img.removeAttribute("src");
@@ -190,6 +220,7 @@
       rows.appendChild(tr);
     });
     $("detail-features").tBodies[0].replaceChildren(rows);
+    contextRows(u.context || []);
     var base = "/api/units/" + encodeURIComponent(u.unit_code);
     setImage("detail-waterfall", api(base + "/waterfall.svg", { as_of: state.year }));
     setImage("detail-lbm-history", api(base + "/history.svg", { as_of: state.year, kind: "lbm" }));

@@ -8,10 +8,11 @@ add up, as the packaged model returns them. Everything after it is the job's own
 writes it.
 
 Two as-of years: 2022 with one run, 2024 with two (an older and the latest, so ranks change
-and some units are new in the top 10 %). A panel with the model's features, synthetic
-boundaries, and an MLflow store with two registered versions whose training runs logged an
-evaluation table, PR curves and (v2 only) a model card. ``build_workspace`` is also used by
-``bench/api.py``.
+and some units are new in the top 10 %). A panel with the model's features and one context
+feature (``CONTEXT``: values in 2024 only, as a source that covers only recent years; listed
+in the panel meta's ``context_features``, in no model), synthetic boundaries, and an MLflow
+store with two registered versions whose training runs logged an evaluation table, PR curves
+and (v2 only) a model card. ``build_workspace`` is also used by ``bench/api.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 from features.synth.boundaries import synthetic_boundaries
 from ml.drift import DRIFT_COLUMNS
 from models.explain import SHAP_BASE, shap_column
+from serving.exports import context_values
 from serving.job import publish_run, score_rows, with_guards
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
@@ -46,6 +48,8 @@ FEATURES = (
     "crimes_per_1000",
     "gm_lbm_chg_prev",
 )
+CONTEXT = ("woz_value",)  # declared in features.schema: gemiddelde WOZ-waarde, duizend euro
+CONTEXT_YEARS = (2024,)
 PANEL_YEARS = (2016, 2018, 2020, 2022, 2024)
 HOSTILE_NAME = '<img src=x onerror="alert(1)"> & </script>'
 FORMULA_NAME = '=HYPERLINK("http://evil")'
@@ -57,15 +61,21 @@ path = "sources/cbs"
 """
 
 
-def unit_frame(n_units: int, n_gemeenten: int) -> pd.DataFrame:
-    """Unit and gemeente codes and names: WK codes when they fit (< 100 per gemeente)."""
+def unit_frame(n_units: int, n_gemeenten: int, level: str = "wijk") -> pd.DataFrame:
+    """Unit and gemeente codes and names: WK codes when they fit (< 100 per gemeente), else
+    BU codes; at level ``pc4`` 4-digit postcodes from 1011 with names such as '1011 Gemeente
+    A0'."""
     per = math.ceil(n_units / n_gemeenten)
     rows = []
     for i in range(n_units):
         g, k = divmod(i, per)
-        gm = 100 + 7 * g
-        code = f"WK{gm:04d}{k:02d}" if per <= 100 else f"BU{gm:04d}{k:04d}"
-        rows.append((code, f"Wijk {k + 1}", f"GM{gm:04d}", f"Gemeente {chr(65 + g % 26)}{g}"))
+        gm, gemeente = 100 + 7 * g, f"Gemeente {chr(65 + g % 26)}{g}"
+        if level == "pc4":
+            code, name = f"{1011 + i}", f"{1011 + i} {gemeente}"
+        else:
+            code = f"WK{gm:04d}{k:02d}" if per <= 100 else f"BU{gm:04d}{k:04d}"
+            name = f"Wijk {k + 1}"
+        rows.append((code, name, f"GM{gm:04d}", gemeente))
     return pd.DataFrame(rows, columns=["unit_code", "unit_name", "gemeente_code", "gemeente_name"])
 
 
@@ -78,13 +88,18 @@ def _panel(units: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             frame[feature] = rng.normal(size=len(units)).round(4)
         frame["lbm"] = 4.0 + rng.normal(0, 0.1, len(units))
         frame["lbm_years_since"] = 0 if year % 4 == 0 else 2
+        own = np.random.default_rng([year, 7])  # leaves the model features' draws as they were
+        for feature in CONTEXT:  # thousand euro; missing before the source's first year
+            recent = year in CONTEXT_YEARS
+            frame[feature] = (300 + 80 * own.normal(size=len(units))).round(1) if recent else np.nan
         frames.append(frame)
     panel = pd.concat(frames, ignore_index=True)
     panel.loc[panel.index[::11], "crimes_per_1000"] = np.nan
+    panel.loc[panel.index[::13], list(CONTEXT)] = np.nan
     return panel
 
 
-def _write_panel(ws: Workspace, panel: pd.DataFrame) -> None:
+def _write_panel(ws: Workspace, panel: pd.DataFrame, level: str) -> None:
     catalog.write_parquet(panel, ws.panel)
     meta = PanelMeta(
         fingerprint=FINGERPRINT,
@@ -92,10 +107,11 @@ def _write_panel(ws: Workspace, panel: pd.DataFrame) -> None:
         rows=len(panel),
         units=int(panel["unit_code"].nunique()),
         as_of_years=list(PANEL_YEARS),
-        features=list(FEATURES),
-        level="wijk",
+        features=[*FEATURES, *CONTEXT],
+        level=level,
         delta=0.05,
         built="2025-01-01T09:00:00+0000",
+        context_features=list(CONTEXT),
     )
     catalog.write_panel_meta(ws, meta)
 
@@ -151,7 +167,10 @@ def publish(
         created=created,
     )
     drift = pd.DataFrame(columns=list(DRIFT_COLUMNS))  # a model without a training profile
-    publish_run(ws, manifest, ranking, values, drift, previous, None, lambda _: None)
+    context = context_values(rows, CONTEXT)
+    publish_run(
+        ws, manifest, ranking, values, drift, previous, None, lambda _: None, context=context
+    )
     return ranking
 
 
@@ -162,16 +181,18 @@ def build_workspace(
     seed: int = 0,
     model_runs: tuple[str, str] = ("run-v1", "run-v2"),
     boundaries: bool = True,
+    level: str = "wijk",
 ) -> dict[str, Any]:
-    """Write the workspace; returns the units, the panel and the rankings by run id."""
+    """Write the workspace (of wijken, or of postcode areas with ``level="pc4"``); returns the
+    units, the panel and the rankings by run id."""
     rng = np.random.default_rng(seed)
     ws = Workspace(root)
     catalog.write_text(CONFIG, ws.config)
-    units = unit_frame(n_units, n_gemeenten)
+    units = unit_frame(n_units, n_gemeenten, level)
     units.loc[3, "unit_name"] = HOSTILE_NAME
     units.loc[5, "unit_name"] = FORMULA_NAME
     panel = _panel(units, rng)
-    _write_panel(ws, panel)
+    _write_panel(ws, panel, level)
     rankings = {}
     for run_id, year, created, version in (
         ("a2022", 2022, "2025-01-01T10:00:00+0000", "1"),

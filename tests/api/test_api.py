@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import schemathesis
-from apiworkspace import FEATURES, FORMULA_NAME, HOSTILE_NAME, TestClient, publish
+from apiworkspace import (
+    CONTEXT,
+    FEATURES,
+    FORMULA_NAME,
+    HOSTILE_NAME,
+    TestClient,
+    publish,
+)
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -210,6 +217,72 @@ def test_unit_detail_of_another_year(client: TestClient, api_workspace: Workspac
     row = api_workspace[1]["rankings"]["a2022"].iloc[0]
     body = client.get(f"/api/units/{row['unit_code']}", params={"as_of": 2022}).json()
     assert (body["as_of_year"], body["rank"], body["previous_rank"]) == (2022, 1, None)
+
+
+def test_unit_detail_shows_the_context_features_against_the_medians(
+    client: TestClient, api_workspace: Workspace
+) -> None:
+    """A context feature (in the panel meta's ``context_features``, in no model) is the unit's
+    profile against the medians of the same panel rows, and is no driver."""
+    panel = api_workspace[1]["panel"]
+    year = panel[panel["as_of_year"] == 2024]
+    [feature] = CONTEXT
+    known = year.loc[year[feature].notna(), "unit_code"]
+    missing = year.loc[year[feature].isna(), "unit_code"]
+    for code in (known.iloc[0], missing.iloc[0]):
+        body = client.get(f"/api/units/{code}").json()
+        assert feature not in {d["feature"] for d in body["drivers"]}
+        [context] = body["context"]
+        mine = year[year["unit_code"] == code].iloc[0]
+        gemeente = year[year["gemeente_code"] == mine["gemeente_code"]]
+        assert (context["feature"], context["label_nl"]) == (feature, "gemiddelde WOZ-waarde")
+        assert (context["unit"], context["unit_nl"]) == ("thousand euro", "duizend euro")
+        assert context["label"] == "average WOZ value (k EUR)"
+        assert context["national_median"] == pytest.approx(year[feature].median())
+        assert context["gemeente_median"] == pytest.approx(gemeente[feature].median())
+        if code in set(missing):
+            assert context["value"] is None
+        else:
+            assert context["value"] == pytest.approx(mine[feature])
+
+
+def test_a_year_without_the_context_source_shows_no_context(
+    client: TestClient, api_workspace: Workspace
+) -> None:
+    row = api_workspace[1]["rankings"]["a2022"].iloc[0]
+    body = client.get(f"/api/units/{row['unit_code']}", params={"as_of": 2022}).json()
+    assert body["context"] == []  # the source covers 2024 only
+    assert {d["feature"] for d in body["drivers"]} == set(FEATURES)
+
+
+def test_gemeente_exports_end_with_the_context_features(api_workspace: Workspace) -> None:
+    """The job's per-gemeente files keep their columns and add the context values last."""
+    from openpyxl import load_workbook
+
+    root, info = api_workspace
+    ws = catalog.Workspace(root)
+    panel = info["panel"]
+    values = panel[panel["as_of_year"] == 2024].set_index("unit_code")["woz_value"]
+    run = catalog.latest_run(ws, 2024)
+    assert run is not None
+    gemeente = latest(info)["gemeente_code"].iloc[0]
+    csv = pd.read_csv(
+        run.gemeenten / f"{gemeente}.csv", sep=";", decimal=",", encoding="utf-8-sig",
+        dtype={"Wijkcode": str},
+    )
+    header = "gemiddelde WOZ-waarde (duizend euro)"
+    assert csv.columns[-1] == header and csv.columns[-2] == "Belangrijkste factoren"
+    assert csv.columns[0] == "Wijkcode" and len(csv.columns) == 12
+    expected = values.reindex(csv["Wijkcode"]).to_numpy()
+    np.testing.assert_allclose(csv[header].to_numpy(), expected, atol=5e-4)  # NaN where NaN
+    sheet = load_workbook(run.gemeenten / f"{gemeente}.xlsx").active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == csv.columns.tolist()
+    assert [r[-1] for r in rows[1:]] == [None if pd.isna(v) else v for v in expected]
+    older = catalog.latest_run(ws, 2022)
+    assert older is not None
+    columns = pd.read_csv(older.gemeenten / f"{gemeente}.csv", sep=";", nrows=0).columns
+    assert columns.tolist() == csv.columns[:-1].tolist()  # 2022 lacks the source: no column
 
 
 @pytest.mark.parametrize(
@@ -422,6 +495,8 @@ def test_page_and_assets(client: TestClient) -> None:
         "view-detail",
         "detail-drivers",
         "detail-waterfall",
+        "detail-context",
+        "detail-context-table",
         "view-map",
         "map",
         "view-model",

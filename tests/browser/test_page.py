@@ -68,7 +68,7 @@ def test_ranking_filter_and_search(page: Any, ranking: pd.DataFrame, artifacts: 
 
 
 def test_detail_shows_the_ranking_files_drivers(
-    page: Any, ranking: pd.DataFrame, artifacts: Path
+    page: Any, workspace: Path, ranking: pd.DataFrame, artifacts: Path
 ) -> None:
     page.goto("/")
     page.wait_for_selector(READY)
@@ -91,6 +91,10 @@ def test_detail_shows_the_ranking_files_drivers(
         image.scroll_into_view_if_needed()
         assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0, figure
     page.screenshot(path=str(artifacts / "detail.png"), full_page=True)
+    context = json.loads((workspace / "panel" / "panel.json").read_text())["context_features"]
+    context_rows = page.locator("#detail-context-table tbody tr").count()
+    assert page.locator("#detail-context").is_visible() == bool(context_rows)
+    assert context or context_rows == 0  # no context features: no section
     page.click("#detail-back")
     page.wait_for_selector(READY)
 
@@ -232,6 +236,41 @@ def test_hostile_names_stay_text(crafted_page: Any, crafted: Any) -> None:
     page.wait_for_selector("#view-map[data-state=ready]")
     titles = page.locator("#map path.unit title").all_text_contents()
     assert any(t.startswith(hostile) for t in titles)
+
+
+def test_detail_shows_the_context_features_in_dutch(
+    crafted_page: Any, crafted: Any, artifacts: Path
+) -> None:
+    """The crafted workspace's panel has a context feature (WOZ-waarde, 2024 only): the
+    detail shows it in its own section, in Dutch words and numbers; 2022 has none."""
+    from serving.dutch import format_nl
+
+    info = crafted[1]
+    panel = info["panel"]
+    year = panel[panel["as_of_year"] == 2024]
+    code = year.loc[year["woz_value"].notna(), "unit_code"].iloc[0]
+    mine = year[year["unit_code"] == code].iloc[0]
+    gemeente = year.loc[year["gemeente_code"] == mine["gemeente_code"], "woz_value"]
+    page = crafted_page
+    page.goto(f"/#/unit/{code}")
+    page.wait_for_selector(f"#view-detail[data-state=ready][data-unit-code='{code}']")
+    section = page.locator("#detail-context")
+    assert section.is_visible()
+    assert section.locator("h3").inner_text() == "Context (niet in het model)"
+    cells = section.locator("tbody tr[data-feature=woz_value] td").all_inner_texts()
+    assert cells == [
+        "gemiddelde WOZ-waarde (duizend euro)",
+        format_nl(float(mine["woz_value"])),
+        format_nl(float(gemeente.median())),
+        format_nl(float(year["woz_value"].median())),
+    ]
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "detail-context.png"), full_page=True)
+    page.select_option("#year-select", "2022")
+    page.wait_for_selector("#view-detail[data-state=ready]")
+    page.wait_for_function("() => document.getElementById('year-label').textContent === '2022'")
+    page.wait_for_selector("#detail-context", state="hidden")
+    assert page.locator("#detail-context-table tbody tr").count() == 0
 
 
 def test_new_in_top10_marker_and_rank_change(crafted_page: Any, crafted: Any) -> None:

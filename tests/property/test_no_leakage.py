@@ -4,6 +4,10 @@ Random small sources are built, values of one year Y (CBS, Leefbarometer score o
 or investment: one value, or all of them) are changed, and the panel is rebuilt. Every feature
 of every row with as_of_year < Y must be identical, NaN equal to NaN. Labels look ahead, so
 they may change.
+
+The panel is built with a random adjacency between the units, so the neighbour features
+(``features.neighbours``) are covered: a changed value of a neighbour must not move them
+either.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from features import schema
+from features import neighbours, schema
 from features.panel import as_of_years, build_panel, feature_columns
 
 YEARS = range(2005, 2017)
@@ -39,6 +43,7 @@ class Sources:
     cbs: pd.DataFrame
     lbm: pd.DataFrame
     investment: pd.DataFrame
+    adjacency: pd.DataFrame
 
 
 @st.composite
@@ -70,6 +75,8 @@ def sources(draw: st.DrawFn) -> Sources:
             row = {"unit_code": code, "year": year}
             row.update({v: draw(values) for v in INV_VARS})
             inv_rows.append(row)
+    candidates = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1 :]]
+    borders = [pair for pair in candidates if draw(st.booleans())]
     if not lbm_rows:  # the panel needs at least one measurement
         year = draw(st.sampled_from(cbs_years))
         lbm_rows.append({
@@ -84,12 +91,14 @@ def sources(draw: st.DrawFn) -> Sources:
         investment=pd.DataFrame(inv_rows, columns=["unit_code", "year", *INV_VARS]).astype(
             {"year": "int64"}
         ),
+        adjacency=pd.DataFrame(borders, columns=["unit_code", "neighbour_code"], dtype=str),
     )
 
 
 def build(src: Sources) -> pd.DataFrame:
     return build_panel(
-        src.cbs, src.lbm, src.investment, level="wijk", change_lags=LAGS, delta=0.05
+        src.cbs, src.lbm, src.investment, level="wijk", change_lags=LAGS, delta=0.05,
+        adjacency=src.adjacency,
     )
 
 
@@ -145,7 +154,7 @@ def changed_sources(draw: st.DrawFn) -> tuple[Sources, Sources, int, str]:
         new = new_value_for(draw, which, column, old)
         frame.iloc[i, frame.columns.get_loc(column)] = new
         what.append(f"{which}[{frame.iloc[i]['unit_code']}, {year}].{column}: {old} -> {new}")
-    return src, Sources(**changed), year, "\n".join(what)
+    return src, Sources(**changed, adjacency=src.adjacency), year, "\n".join(what)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,6 +172,7 @@ def test_changing_a_value_of_year_y_leaves_earlier_features_alone(
     )
     features = feature_columns(before)
     assert features == feature_columns(after)
+    assert set(neighbours.NEIGHBOUR_FEATURES) <= set(features)
     earlier = (before["as_of_year"] < year).to_numpy()
     pd.testing.assert_frame_equal(
         before.loc[earlier, features], after.loc[earlier, features], check_exact=True
@@ -170,6 +180,7 @@ def test_changing_a_value_of_year_y_leaves_earlier_features_alone(
 
 
 def _fixed_sources() -> Sources:
+    """WK000101 (A) as the unit looked at; WK000102 (B), its neighbour, measured 4.5 always."""
     cbs = pd.DataFrame(
         [
             {"unit_code": "WK000101", "unit_name": "A", "level": "wijk", "year": y,
@@ -178,14 +189,16 @@ def _fixed_sources() -> Sources:
         ],
     )
     lbm = pd.DataFrame([
-        {"unit_code": "WK000101", "unit_name": "A", "level": "wijk", "year": y, "lbm": 4.0,
+        {"unit_code": code, "unit_name": code, "level": "wijk", "year": y, "lbm": score,
          **dict.fromkeys(("afw", *schema.LBM_DIMENSIONS), np.nan)}
+        for code, score in (("WK000101", 4.0), ("WK000102", 4.5))
         for y in (2010, 2012, 2014)
     ])
     investment = pd.DataFrame(
         [{"unit_code": "WK000101", "year": 2012, **dict.fromkeys(INV_VARS, 1.0)}]
     )
-    return Sources(cbs=cbs, lbm=lbm, investment=investment)
+    adjacency = pd.DataFrame({"unit_code": ["WK000101"], "neighbour_code": ["WK000102"]})
+    return Sources(cbs=cbs, lbm=lbm, investment=investment, adjacency=adjacency)
 
 
 def test_the_comparison_does_see_changes_at_and_after_year_y() -> None:
@@ -194,10 +207,13 @@ def test_the_comparison_does_see_changes_at_and_after_year_y() -> None:
     cbs = src.cbs.copy()
     cbs.loc[cbs["year"] == 2012, "inhabitants"] = 5.0
     lbm = src.lbm.copy()
-    lbm.loc[lbm["year"] == 2012, "lbm"] = 3.0
+    lbm.loc[lbm["year"] == 2012, "lbm"] = 3.0  # both units
     before = build(src).set_index("as_of_year")
-    after = build(Sources(cbs=cbs, lbm=lbm, investment=src.investment)).set_index("as_of_year")
-    assert sorted(before.index) == [2010, 2012, 2014]
+    after = build(Sources(cbs=cbs, lbm=lbm, investment=src.investment, adjacency=src.adjacency))
+    after = after.set_index("as_of_year")
+    assert sorted(before.index) == [2010, 2012, 2014]  # A only: B has no CBS rows
+    assert before.loc[2012, "nb_lbm"] == 4.5 and after.loc[2012, "nb_lbm"] == 3.0
+    assert before.loc[2014, "nb_lbm_chg_prev"] == 0.0 and after.loc[2014, "nb_lbm_chg_prev"] == 1.5
     assert before.loc[2012, "inhabitants"] == 2112.0 and after.loc[2012, "inhabitants"] == 5.0
     assert before.loc[2014, "lbm_chg_prev"] == 0.0 and after.loc[2014, "lbm_chg_prev"] == 1.0
     assert after.loc[2012, "lbm"] == 3.0

@@ -228,3 +228,65 @@ def test_config_objects_are_frozen() -> None:
     cfg = parse_config({"source": [SOURCE]}, Path("/r"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.label.delta = 0.5  # type: ignore[misc]
+
+
+# --- The national real-data source kinds (issue 10) -----------------------------------------
+
+
+def test_new_source_kinds_and_their_options_are_read() -> None:
+    cfg = parse_config(
+        {"source": [
+            {"kind": "cbs_pc4_xlsx", "path": "cbs_pc4"},
+            {"kind": "boundaries", "path": "pc4.topojson.json", "level": "pc4",
+             "code_field": "postcode"},
+            {"kind": "boundaries", "path": "gm.geojson", "level": "gemeente",
+             "code_field": "gemeentecode", "name_field": "gemeentenaam"},
+            {"kind": "lbm2_json", "path": "wijk.json", "level": "wijk"},
+        ]},
+        Path("/r"),
+    )
+    assert cfg.sources == (
+        SourceConfig("cbs_pc4_xlsx", Path("/r/cbs_pc4")),
+        SourceConfig("boundaries", Path("/r/pc4.topojson.json"), level="pc4",
+                     code_field="postcode"),
+        SourceConfig("boundaries", Path("/r/gm.geojson"), level="gemeente",
+                     code_field="gemeentecode", name_field="gemeentenaam"),
+        SourceConfig("lbm2_json", Path("/r/wijk.json"), level="wijk"),
+    )
+    assert cfg.sources[1].name_field is None
+
+
+BOUNDARIES = {"kind": "boundaries", "path": "b.geojson", "level": "pc4", "code_field": "pc4"}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param({**BOUNDARIES, "code_feild": "x"}, ["Unknown key", "'code_feild'",
+                     "[[source]] #1", "(boundaries)"], id="boundaries typo"),
+        pytest.param({**BOUNDARIES, "level": "straat"}, ["boundaries", "'level'", "'straat'",
+                     "gemeente, wijk, buurt, pc4"], id="boundaries level"),
+        pytest.param({k: v for k, v in BOUNDARIES.items() if k != "level"},
+                     ["boundaries", "'level'", "None"], id="boundaries without level"),
+        pytest.param({k: v for k, v in BOUNDARIES.items() if k != "code_field"},
+                     ["'code_field'", "b.geojson"], id="boundaries without code field"),
+        pytest.param({**BOUNDARIES, "code_field": 4}, ["'code_field'", "string", "4"],
+                     id="code field not a string"),
+        pytest.param({**BOUNDARIES, "name_field": ["a"]}, ["'name_field'", "['a']"],
+                     id="name field not a string"),
+        pytest.param({"kind": "lbm2_json", "path": "w.json", "level": "buurt"},
+                     ["lbm2_json", "'level'", "wijk, gemeente", "'buurt'"], id="lbm2_json level"),
+        pytest.param({"kind": "lbm2_json", "path": "w.json"}, ["lbm2_json", "'level'"],
+                     id="lbm2_json without level"),
+        pytest.param({"kind": "cbs_pc4_xlsx", "path": "c", "level": "pc4"},
+                     ["Unknown key", "'level'", "(cbs_pc4_xlsx)"], id="cbs_pc4_xlsx no level"),
+        pytest.param({"kind": "lbm3_scores", "path": "l", "code_field": "PC4"},
+                     ["Unknown key", "'code_field'", "(lbm3_scores)"], id="another kind's option"),
+    ],
+)
+def test_bad_new_source_options_are_named(source: dict[str, Any], expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({"source": [source]}, Path("/r"), name="my.toml")
+    message = str(err.value)
+    for text in expected:
+        assert text in message, f"{text!r} not in {message!r}"

@@ -12,13 +12,19 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from features.vocabulary import Unit
 from serving.drivers import driver_phrase_nl
 from serving.dutch import COLUMNS_NL
 from serving.exports import (
+    UNITS_NL,
+    context_header,
+    context_values,
     explanations_long,
+    feature_label_nl,
     gemeente_table,
     new_in_top,
     rank_change,
+    unit_nl,
     write_gemeente_exports,
     write_xlsx,
 )
@@ -232,6 +238,76 @@ def test_only_the_listed_gemeenten_are_written_and_unknown_ones_are_refused(tmp_
     assert csv["Verandering in rang"].isna().all()  # no previous run
     with pytest.raises(ConfigError, match="GM9999"):
         write_gemeente_exports(ranking, values, None, tmp_path / "gemeenten", gemeenten=["GM9999"])
+
+
+# --- context features -----------------------------------------------------------------------
+
+CONTEXT = ["woz_value", "low_income_hh_pct_chg3"]  # context here: a recent source's columns
+
+
+def _context(ranking: pd.DataFrame, seed: int = 5) -> pd.DataFrame:
+    """Context values of every ranked unit, in another row order than the ranking."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"unit_code": ranking["unit_code"].to_numpy()[::-1]})
+    frame["woz_value"] = (300 + 50 * rng.normal(size=len(frame))).round(1)
+    frame["low_income_hh_pct_chg3"] = rng.normal(size=len(frame)).round(2)
+    frame.loc[::7, "woz_value"] = np.nan
+    return frame
+
+
+def test_context_headers_are_dutch_label_and_unit():
+    assert set(UNITS_NL) == set(Unit)  # every unit of the vocabulary has its Dutch word
+    assert context_header("woz_value") == "gemiddelde WOZ-waarde (duizend euro)"
+    assert unit_nl("low_income_hh_pct") == "%"
+    assert unit_nl("low_income_hh_pct_chg3") == "procentpunt"  # a change of a share
+    assert feature_label_nl("low_income_hh_pct_chg3").endswith(", verandering in 3 jaar")
+    assert feature_label_nl("lbm_chg_prev").endswith(", verandering sinds de vorige meting")
+    assert feature_label_nl("gm_lbm_chg_prev").startswith("in de rest van de gemeente: ")
+
+
+def test_context_features_come_after_the_existing_columns_aligned_by_unit():
+    ranking, values = _ranking_and_values()
+    plain = gemeente_table(ranking, values, None)
+    context = _context(ranking)
+    table = gemeente_table(ranking, values, None, context=context)
+    headers = [context_header(f) for f in CONTEXT]
+    assert list(table.columns) == [*plain.columns, *headers]
+    pd.testing.assert_frame_equal(table[plain.columns], plain)  # the rest is unchanged
+    by_unit = context.set_index("unit_code")
+    for feature, header in zip(CONTEXT, headers, strict=True):
+        expected = by_unit[feature].reindex(table["Wijkcode"]).to_numpy()
+        np.testing.assert_array_equal(table[header].to_numpy(), expected)  # NaN stays NaN
+    assert table[headers[0]].isna().sum() == context["woz_value"].isna().sum()
+
+
+def test_context_values_keep_only_what_the_year_holds():
+    rows = pd.DataFrame(
+        {"unit_code": ["1011", "1012"], "woz_value": [np.nan, np.nan], "crimes_per_1000": [1.0, 2]}
+    )
+    chosen = context_values(rows, ["woz_value", "crimes_per_1000", "not_in_the_panel"])
+    assert chosen.columns.tolist() == ["unit_code", "crimes_per_1000"]
+    assert context_values(rows, []).columns.tolist() == ["unit_code"]
+
+
+def test_gemeente_files_end_with_the_context_features(tmp_path):
+    ranking, values = _ranking_and_values()
+    context = _context(ranking)
+    written = write_gemeente_exports(
+        ranking, values, None, tmp_path, gemeenten=["GM0363"], context=context
+    )
+    header = context_header("woz_value")
+    national = ranking[ranking["gemeente_code"] == "GM0363"]
+    expected = context.set_index("unit_code")["woz_value"].reindex(national["unit_code"])
+    csv = pd.read_csv(written[0], sep=";", decimal=",", encoding="utf-8-sig")
+    assert csv.columns[-2:].tolist() == [header, context_header("low_income_hh_pct_chg3")]
+    assert csv.columns[:11].tolist() == gemeente_table(ranking, values, None).columns.tolist()
+    np.testing.assert_allclose(csv[header], expected, atol=5e-4)
+    ws = openpyxl.load_workbook(written[1]).active
+    rows = list(ws.iter_rows(values_only=True))
+    column = rows[0].index(header)
+    got = [r[column] for r in rows[1:]]
+    assert got == [None if np.isnan(v) else v for v in expected]
+    assert all(isinstance(v, int | float) for v in got if v is not None)  # numbers, not text
 
 
 # --- the general Excel writer ---------------------------------------------------------------

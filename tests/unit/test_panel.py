@@ -390,3 +390,45 @@ def test_panel_with_other_change_lags(
     # The 3-year gemeente context exists exactly when lag 3 does.
     assert ("gm_low_income_hh_pct_chg3" in panel.columns) == (3 in lags)
     assert r["lbm"] == 4.0 and r["gm_lbm_chg_prev"] == 0.25
+
+
+PLACES = pd.DataFrame({
+    "unit_code": ["1011", "1012", "WK000101"],
+    "gemeente_code": ["GM0363", "GM0363", "GM0999"],
+    "gemeente_name": ["Amsterdam", "Amsterdam", "Elders"],
+})
+
+
+def test_places_give_pc4_areas_their_gemeente_and_a_readable_name(
+    source_frames: SourceFrames,
+) -> None:
+    lbm = source_frames.lbm([
+        ("1011", 2012, 4.0, {}), ("1011", 2014, 3.5, {}), ("1012", 2012, 4.0, {}),
+        ("1012", 2014, 4.25, {}), ("9999", 2014, 4.0, {}),
+    ])
+    # CBS per postcode: inhabitants, so the gemeente context can be formed once placed.
+    cbs = source_frames.cbs(
+        (code, code, year, {"inhabitants": 1000})
+        for code in ("1011", "1012", "9999") for year in (2012, 2014)
+    )
+    panel = build_panel(cbs, lbm, None, level="pc4", change_lags=(1,), delta=DELTA, places=PLACES)
+    r = row(panel, "1011", 2014)
+    assert (r["unit_name"], r["gemeente_code"], r["gemeente_name"]) == (
+        "1011 Amsterdam", "GM0363", "Amsterdam"
+    )
+    # 9999 has no place: no gemeente, and its name stays its code.
+    unplaced = row(panel, "9999", 2014)
+    assert unplaced["unit_name"] == "9999" and is_missing(unplaced["gemeente_code"])
+    # The rest of the gemeente around 1011 in 2014 is 1012, which rose 0.25.
+    assert r["gm_lbm_chg_prev"] == 0.25 and row(panel, "1012", 2014)["gm_lbm_chg_prev"] == -0.5
+    assert is_missing(unplaced["gm_lbm_chg_prev"])
+
+
+def test_places_do_not_override_what_wijk_codes_and_sources_say(
+    sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    panel: pd.DataFrame,
+) -> None:
+    cbs, lbm, inv = sources
+    placed = build_panel(cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=DELTA,
+                         places=PLACES)
+    pd.testing.assert_frame_equal(placed, panel)

@@ -9,14 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from features import schema
-from features.lbm2 import DEVELOPMENT_COLUMNS, SCORE_COLUMNS, Lbm2, parse_lbm2_pc4
+from features.boundaries import BoundaryTable, parse_boundaries
+from features.cbs_pc4 import COLUMNS as CBS_PC4_COLUMNS
+from features.cbs_pc4 import CbsPc4Table, parse_cbs_pc4_xlsx
+from features.lbm2 import DEVELOPMENT_COLUMNS, SCORE_COLUMNS, Lbm2, parse_lbm2_json, parse_lbm2_pc4
 from features.namelist import join_name_keyed, parse_name_table
 from features.odata import ODATA_NAMES, parse_cbs_kwb_json
 from features.readers import decode, parse_cbs_kwb_csv, parse_lbm3_scores
@@ -30,19 +35,19 @@ VOGELAAR = Path("vogelaarwijken_bcfv") / "vogelaarwijken_bcfv_bijlage.csv"
 AMSTELVEEN = Path("lbm_amstelveen_wijk") / "AmstelveenDataWithDimensions.csv"
 SES_WOA = Path("cbs_ses_woa") / "SES_WOA_scores_per_wijk_en_buurt_25042023_160857.csv"
 UTRECHT = Path("utrecht_buurten_lbm") / "buurten.csv"
-COVERED = {KWB_JSON, TABLE_INFOS, DIMENSIE, LBR, VOGELAAR, AMSTELVEEN, SES_WOA, UTRECHT}
-# Files in the folder that no reader reads yet: their readers are issue 10 ("Real national
-# data first-class"; PROVENANCE.md sections 8-11). Each leaves this set when its reader and
-# test come; any other file without a test fails test_every_real_file_has_a_test.
-NOT_YET_READ = {
-    Path("lbm3_pc4") / "scores_pc4.csv",  # lbm3_scores at PC4 level
-    Path("cbs_pc4") / "pc4_2020_v1.xlsx",  # the cbs_pc4_xlsx source kind
-    Path("cbs_pc4") / "pc4_2023_v2.xlsx",
-    Path("cbs_pc4") / "pc4_2024_v1.xlsx",
-    Path("boundaries") / "pc4_grenzen.topojson.json",  # boundaries as a source
-    Path("boundaries") / "gemeenten_2024.geojson",
-    Path("lbm2_wijk") / "wijk.json",  # Leefbarometer 2.0 classes per wijk
-    Path("lbm2_wijk") / "gemeente.json",
+LBM3_PC4 = Path("lbm3_pc4") / "scores_pc4.csv"
+CBS_PC4 = {
+    2020: Path("cbs_pc4") / "pc4_2020_v1.xlsx",
+    2023: Path("cbs_pc4") / "pc4_2023_v2.xlsx",
+    2024: Path("cbs_pc4") / "pc4_2024_v1.xlsx",
+}
+PC4_TOPOJSON = Path("boundaries") / "pc4_grenzen.topojson.json"
+GEMEENTEN = Path("boundaries") / "gemeenten_2024.geojson"
+LBM2_WIJK = Path("lbm2_wijk") / "wijk.json"
+LBM2_GEMEENTE = Path("lbm2_wijk") / "gemeente.json"
+COVERED = {
+    KWB_JSON, TABLE_INFOS, DIMENSIE, LBR, VOGELAAR, AMSTELVEEN, SES_WOA, UTRECHT,
+    LBM3_PC4, *CBS_PC4.values(), PC4_TOPOJSON, GEMEENTEN, LBM2_WIJK, LBM2_GEMEENTE,
 }
 
 CBS_COLUMNS = ["unit_code", "unit_name", "level", "year", *schema.CBS_BY_NAME]
@@ -64,9 +69,7 @@ def test_every_real_file_has_a_test(shared_real_dir: Path) -> None:
         for p in shared_real_dir.rglob("*")
         if p.is_file() and p.name != "PROVENANCE.md"
     }
-    assert not COVERED & NOT_YET_READ
-    assert present - NOT_YET_READ == COVERED, "a real file without a reader test"
-    assert present >= NOT_YET_READ, "a file listed as not yet read has gone"
+    assert present == COVERED, "a real file without a reader test, or a tested file gone"
 
 
 # --- CBS KWB 2024 as JSON --------------------------------------------------------------------
@@ -378,3 +381,198 @@ def test_utrecht_buurten_is_no_reader_format_but_loads_as_lbm3(shared_real_dir: 
     assert len(df) == 714 and set(df["level"]) == {"buurt"}
     assert df["unit_code"].map(schema.gemeente_of).nunique() <= 26
     assert df.loc[df["unit_code"] == "BU03070100", "lbm"].tolist() == [4.22]  # first data row
+
+
+# --- Leefbarometer 3.0 per PC4 (PROVENANCE section 8) ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lbm3_pc4(shared_real_dir: Path) -> tuple[pd.DataFrame, list[list[str]]]:
+    path = shared_real_dir / LBM3_PC4
+    return parse_lbm3_scores(_text(path), str(path)), _csv_rows(path)
+
+
+def test_lbm3_pc4_long_form(lbm3_pc4: tuple[pd.DataFrame, list[list[str]]]) -> None:
+    df, rows = lbm3_pc4
+    assert rows[0] == ["PC4", "jaar", "lbm", "afw", "fys", "onv", "soc", "vrz", "won"]
+    assert list(df.columns) == ["unit_code", "unit_name", "level", "year",
+                                *schema.LBM_SCORE_COLUMNS]
+    assert len(df) == 28243 == len(rows) - 1  # every row kept
+    assert set(df["level"]) == {"pc4"} and (df["unit_name"] == df["unit_code"]).all()
+    assert df["unit_code"].str.fullmatch(schema.UNIT_CODE_PATTERNS["pc4"]).all()
+    per_year = df.groupby("year").size()
+    assert per_year.index.tolist() == [2002, 2008, 2012, 2014, 2016, 2018, 2020]
+    assert per_year.between(4000, 4100).all()  # "about 4,050 PC4 per year"
+    assert df["unit_code"].nunique() == 4054
+    assert df["lbm"].notna().all() and df["afw"].notna().all()
+    # NA is missing: the dimensions exist from 2014 on (in this copy 2014, 2018 and 2020).
+    assert set(df.loc[df["fys"].notna(), "year"]) == {2014, 2018, 2020}
+    assert df.loc[df["year"] < 2014, list(schema.LBM_DIMENSIONS)].isna().all().all()
+    mean = df.groupby("year")["lbm"].mean()
+    assert mean[2002] == pytest.approx(4.10, abs=0.01)
+    assert mean[2020] == pytest.approx(4.15, abs=0.01)
+    # afw is the deviation from the national mean of its year.
+    assert (df["lbm"] - df["afw"]).groupby(df["year"]).std().max() < 1e-9
+
+
+def test_lbm3_pc4_values_as_in_the_file(lbm3_pc4: tuple[pd.DataFrame, list[list[str]]]) -> None:
+    df, rows = lbm3_pc4
+    row = next(r for r in rows if r[:2] == ["1011", "2014"])
+    got = df.set_index(["unit_code", "year"]).loc[("1011", 2014)]
+    assert got[list(schema.LBM_SCORE_COLUMNS)].tolist() == [float(v) for v in row[2:]]
+
+
+# --- CBS Statistiek per postcode (PROVENANCE section 9) --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cbs_pc4(shared_real_dir: Path) -> dict[int, tuple[CbsPc4Table, list[tuple[Any, ...]]]]:
+    out = {}
+    for year, rel in CBS_PC4.items():
+        path = shared_real_dir / rel
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = [tuple(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        book.close()
+        out[year] = (parse_cbs_pc4_xlsx(path.read_bytes(), str(path)), rows)
+    return out
+
+
+SHARED_PC4_VARIABLES = {
+    "inhabitants", "age_0_14_pct", "age_15_24_pct", "age_25_44_pct", "age_45_64_pct",
+    "age_65plus_pct", "households", "single_person_hh_pct", "single_parent_hh_pct",
+    "household_size", "dwellings", "owner_occupied_pct", "rental_pct", "corporation_rent_pct",
+    "multifamily_pct", "uninhabited_dwellings_pct", "built_pre1945_pct", "built_2015plus_pct",
+    "benefits_per_1000", "address_density", "urbanity",
+}
+
+
+@pytest.mark.parametrize(
+    ("year", "columns", "data_rows", "published", "has_codes"),
+    [
+        (2020, 36, 4068, date(2021, 2, 17), True),
+        (2023, 133, 4070, date(2025, 5, 14), False),
+        (2024, 37, 4072, date(2025, 5, 14), False),
+    ],
+)
+def test_cbs_pc4_versions(
+    cbs_pc4: dict[int, tuple[CbsPc4Table, list[tuple[Any, ...]]]],
+    year: int, columns: int, data_rows: int, published: date, has_codes: bool,
+) -> None:
+    table, rows = cbs_pc4[year]
+    assert max(len(r) for r in rows) == columns
+    assert any(r[0] == "PC4" and r[1] == "INWONER" for r in rows[:12]) == has_codes
+    df, info = table.frame, table.info
+    assert list(df.columns) == list(CBS_PC4_COLUMNS)
+    assert len(df) == data_rows and not df["unit_code"].duplicated().any()
+    assert set(df["level"]) == {"pc4"} and set(df["year"]) == {year}
+    assert (info.reference_date, info.published) == (date(year, 1, 1), published)
+    cells = [c for r in rows for c in r]
+    assert 0 < info.secret <= cells.count(-99997)  # counted in the kept columns
+    assert info.unavailable == cells.count(-99995) == 0
+    assert set(info.variables) >= SHARED_PC4_VARIABLES
+    assert (df[list(SHARED_PC4_VARIABLES)].notna().mean() > 0.6).all()
+    assert 16.8e6 < df["inhabitants"].sum() < 18.2e6  # the Netherlands, less secret areas
+    shares = [c for c in CBS_PC4_COLUMNS if c.endswith("_pct")]
+    assert ((df[shares] >= 0) & (df[shares] <= 100) | df[shares].isna()).all().all()
+
+
+def test_cbs_pc4_version_specific_columns(
+    cbs_pc4: dict[int, tuple[CbsPc4Table, list[tuple[Any, ...]]]],
+) -> None:
+    filled = {y: set(t.info.variables) for y, (t, _) in cbs_pc4.items()}
+    assert "woz_value" in filled[2020] & filled[2023] and "woz_value" not in filled[2024]
+    assert "nonwestern_pct" in filled[2020] - filled[2023] - filled[2024]
+    origin = {"born_nl_origin_outside_europe_pct", "born_abroad_origin_outside_europe_pct"}
+    assert origin <= filled[2023] & filled[2024] and not origin & filled[2020]
+
+
+def test_cbs_pc4_values_checked_by_hand(
+    cbs_pc4: dict[int, tuple[CbsPc4Table, list[tuple[Any, ...]]]],
+) -> None:
+    by_year = {y: t.frame.set_index("unit_code") for y, (t, _) in cbs_pc4.items()}
+    # 2020 row 11: 1011, INWONER 9705, INW_014 760, AANTAL_HH 6405, TOTHH_EENP 4165,
+    # WONING 6220, P_KOOPWON 30, WON_HCORP 2460, WOZWONING 497, OAD 7039, STED 1.
+    a = by_year[2020].loc["1011"]
+    assert a[["inhabitants", "households", "dwellings", "owner_occupied_pct"]].tolist() == [
+        9705, 6405, 6220, 30
+    ]
+    assert a["age_0_14_pct"] == pytest.approx(100 * 760 / 9705)
+    assert a["single_person_hh_pct"] == pytest.approx(100 * 4165 / 6405)
+    assert a["corporation_rent_pct"] == pytest.approx(100 * 2460 / 6220)
+    assert a[["woz_value", "address_density", "urbanity"]].tolist() == [497, 7039, 1]
+    # 2020 row 14: 1014 has WON_0514 = -99997 (secret): missing, not -99997.
+    assert by_year[2020].loc["1014", "dwellings"] == 1190
+    # 2023: PC4 codes are text in the file; 1011 has WOZ 588, 2024 row 10 1011 has 10,010.
+    assert by_year[2023].loc["1011", ["inhabitants", "woz_value"]].tolist() == [9910, 588]
+    assert by_year[2024].loc["1011", "inhabitants"] == 10010
+    # The same areas across versions: inhabitants line up.
+    both = by_year[2020]["inhabitants"].to_frame("a").join(by_year[2024]["inhabitants"])
+    assert both.dropna().corr().iloc[0, 1] > 0.99
+
+
+# --- Boundaries (PROVENANCE section 10) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pc4_boundaries(shared_real_dir: Path) -> BoundaryTable:
+    path = shared_real_dir / PC4_TOPOJSON
+    return parse_boundaries(path.read_bytes(), str(path), "pc4", "postcode")
+
+
+def test_pc4_topojson(
+    pc4_boundaries: BoundaryTable, lbm3_pc4: tuple[pd.DataFrame, list[list[str]]],
+    shared_real_dir: Path,
+) -> None:
+    topo = json.loads((shared_real_dir / PC4_TOPOJSON).read_text(encoding="utf-8"))
+    geometries = topo["objects"]["data"]["geometries"]
+    frame = pc4_boundaries.frame
+    assert len(frame) == 4068 == len(geometries)
+    assert frame["unit_code"].tolist() == [g["properties"]["postcode"] for g in geometries]
+    assert frame.crs == "EPSG:4326" and pc4_boundaries.crs_assumed  # TopoJSON has no CRS
+    assert frame.is_valid.all() and set(frame.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert pc4_boundaries.repaired == 1548  # quantised rings that touch themselves
+    minx, miny, maxx, maxy = frame.total_bounds
+    assert 3.3 < minx < maxx < 7.3 and 50.7 < miny < maxy < 53.6  # the Netherlands
+    # It covers every PC4 area of the Leefbarometer 3.0 file.
+    assert set(lbm3_pc4[0]["unit_code"]) <= set(frame["unit_code"])
+
+
+def test_gemeenten_geojson(shared_real_dir: Path) -> None:
+    path = shared_real_dir / GEMEENTEN
+    table = parse_boundaries(path.read_bytes(), str(path), "gemeente", "gemeentecode",
+                             "gemeentenaam")
+    frame = table.frame.set_index("unit_code")
+    assert len(frame) == 343 and not table.crs_assumed
+    assert frame.loc["GM0998", "unit_name"] == "Buitenland"  # kept; the panel ignores it
+    assert frame.loc["GM0363", "unit_name"] == "Amsterdam"
+    assert table.repaired == 8 and frame.is_valid.all()
+    # Amsterdam's polygon holds the Dam.
+    from shapely.geometry import Point
+
+    assert frame.loc["GM0363", "geometry"].contains(Point(4.8924, 52.3731))
+
+
+# --- Leefbarometer 2.0 classes per wijk and gemeente (PROVENANCE section 11) -----------------
+
+
+@pytest.mark.parametrize(("rel", "level", "units"), [(LBM2_WIJK, "wijk", 2981),
+                                                     (LBM2_GEMEENTE, "gemeente", 390)])
+def test_lbm2_json(shared_real_dir: Path, rel: Path, level: str, units: int) -> None:
+    path = shared_real_dir / rel
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    result = parse_lbm2_json(_text(path), str(path), level)
+    scores = result.scores
+    assert len(raw) == units and set(scores["unit_code"]) <= set(raw)
+    assert set(scores["level"]) == {level}
+    assert set(scores["year"]) == {2002, 2008, 2012, 2014, 2016}
+    assert scores["lbm"].isna().all() and scores["lbm_class"].between(1, 9).all()
+    lacking = units - scores.groupby("year").size()
+    if level == "wijk":
+        assert lacking.between(135, 197).all()  # "135-197 wijken lack a class in a year"
+    else:
+        assert (lacking == 0).all()
+    dev = result.development
+    assert dev["development_class"].between(1, 7).all()
+    first = next(iter(raw))
+    got = scores[(scores["unit_code"] == first) & (scores["year"] == 2016)]["lbm_class"]
+    assert got.tolist() == [float(raw[first]["KL16"])]

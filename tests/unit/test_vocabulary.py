@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features import derived, describe, panel, schema
+from features import derived, describe, neighbours, panel, schema
 from features.lbm2 import parse_lbm2_pc4
 from features.vocabulary import (
     FeatureName,
@@ -40,17 +40,30 @@ def _wijk_panel(frames: SourceFrames) -> pd.DataFrame:
         for code in UNITS
         for year in YEARS
     )
-    return panel.build_panel(cbs, lbm, investment, level="wijk", change_lags=(1, 3), delta=0.1)
+    adjacency = pd.DataFrame({"unit_code": ["WK000101"], "neighbour_code": ["WK000102"]})
+    return panel.build_panel(
+        cbs, lbm, investment, level="wijk", change_lags=(1, 3), delta=0.1, adjacency=adjacency
+    )
 
 
 def _pc4_panel(frames: SourceFrames) -> pd.DataFrame:
-    """A Leefbarometer 2.0 release: classes and development classes, no CBS data."""
+    """A Leefbarometer 2.0 release: classes and development classes, no CBS data; placed in
+    a gemeente, with neighbours."""
     dims = "GBD,RLBRMTR14,RLBRMTR16,RLBRMTR18\n1011,0.1,0.2,0.1\n1012,0.0,-0.1,-0.2\n"
     classes = "CODE,KL14,KL16,KL18,VKL1416,VKL1618\n1011,5,6,5,5,3\n1012,4,4,3,4,2\n"
     release = parse_lbm2_pc4(dims, classes)
+    places = pd.DataFrame(
+        {"unit_code": ["1011", "1012"], "gemeente_code": "GM0363", "gemeente_name": "Amsterdam"}
+    )
+    adjacency = pd.DataFrame({"unit_code": ["1011"], "neighbour_code": ["1012"]})
+    pc4_cbs = frames.cbs(
+        (code, code, year, {v.name: 1.0 for v in schema.CBS_PC4_VARIABLES})
+        for code in ("1011", "1012")
+        for year in (2016, 2018)
+    )
     return panel.build_panel(
-        frames.cbs([]), release.scores, None, level="pc4", change_lags=(1, 3), delta=0.1,
-        development=release.development,
+        pc4_cbs, release.scores, None, level="pc4", change_lags=(1, 3), delta=0.1,
+        development=release.development, places=places, adjacency=adjacency,
     )
 
 
@@ -75,6 +88,7 @@ def test_every_produced_feature_has_both_labels_and_a_unit(produced: list[str]) 
             "gemeente: " if feature.startswith("gm_") else term.label
         )
     assert "lbm_class" in produced and "lbm_development_class_prev" in produced
+    assert set(neighbours.NEIGHBOUR_FEATURES) <= set(produced)
 
 
 def test_every_declared_feature_is_produced(produced: list[str]) -> None:
@@ -86,8 +100,10 @@ def test_every_declared_feature_is_produced(produced: list[str]) -> None:
 def test_each_feature_is_declared_once() -> None:
     declared = [
         *(v.name for v in schema.CBS_VARIABLES),
+        *(v.name for v in schema.CBS_PC4_VARIABLES),
         *(v.name for v in schema.INVESTMENT_VARIABLES),
         *(t.name for t in panel.LBM_TERMS),
+        *(t.name for t in neighbours.NEIGHBOUR_TERMS),
     ]
     assert len(declared) == len(set(declared)) == len(describe.TERMS)
     labels = [t.label for t in describe.TERMS.values()]

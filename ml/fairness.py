@@ -132,6 +132,8 @@ def bias_audit(
     flagged[np.argsort(-s, kind="stable")[:k]] = True
     frames = []
     for attribute in groups.columns:
+        if _ordered_groups(groups[attribute])[1] == [UNKNOWN]:
+            continue  # not measurable on this panel (an urbanity proxy without CBS data, say)
         ref = reference.get(attribute) if isinstance(reference, Mapping) else None
         frames.append(
             _audit_attribute(str(attribute), groups[attribute], y, flagged, ref, min_group_size)

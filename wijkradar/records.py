@@ -43,6 +43,26 @@ class PlaceNote:
 
 
 @dataclass(frozen=True)
+class SourceUse:
+    """One source as a row's features know it: the newest reference year used and the date it
+    was published (ISO)."""
+
+    source: str  # for people: "Leefbarometer", "CBS", "CBS income", "investment", ...
+    reference_year: int
+    published: str
+
+
+@dataclass(frozen=True)
+class KnowledgeNote:
+    """What the rows of one as-of year knew: their knowledge date (ISO) and, per source, the
+    newest reference year they use and its publication date."""
+
+    as_of_year: int
+    knowledge_date: str
+    sources: tuple[SourceUse, ...] = ()
+
+
+@dataclass(frozen=True)
 class PanelMeta:
     """What ``panel/panel.json`` says of the panel beside it.
 
@@ -63,6 +83,7 @@ class PanelMeta:
     context_features: list[str] = field(default_factory=list)
     source_files: tuple[SourceFileNote, ...] = ()
     places: PlaceNote | None = None
+    knowledge: tuple[KnowledgeNote, ...] = ()
 
     @property
     def model_features(self) -> list[str]:
@@ -87,6 +108,14 @@ class PanelMeta:
         )
         if values.get("places") is not None:
             values["places"] = PlaceNote(**values["places"])
+        values["knowledge"] = tuple(
+            KnowledgeNote(
+                as_of_year=note["as_of_year"],
+                knowledge_date=note["knowledge_date"],
+                sources=tuple(SourceUse(**use) for use in note.get("sources", ())),
+            )
+            for note in values.get("knowledge", ())
+        )
         return cls(**values)
 
 
@@ -108,11 +137,13 @@ class Manifest:
     units_flagged_missing: int
     gemeenten: tuple[str, ...] | str  # the exported gemeenten, or ALL_GEMEENTEN
     created: str  # local time, ISO
+    knowledge_date: str | None = None  # what the scored rows knew (ISO); None: no calendar
+    sources: tuple[SourceUse, ...] = ()  # per source: newest reference year and its date
     files: dict[str, str] = field(default_factory=dict)  # relative path -> SHA-256
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
-        required = {f.name for f in fields(cls)} - {"files"}
+        required = {f.name for f in fields(cls)} - {"files", "knowledge_date", "sources"}
         missing = sorted(required - set(data))
         if missing:
             raise WijkradarError(
@@ -125,13 +156,15 @@ class Manifest:
             features=tuple(data["features"]),
             drift_flagged=tuple(data["drift_flagged"]),
             gemeenten=gemeenten if isinstance(gemeenten, str) else tuple(gemeenten),
+            knowledge_date=data.get("knowledge_date"),
+            sources=tuple(SourceUse(**use) for use in data.get("sources", ())),
             files=dict(data.get("files", {})),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: the same keys, lists for the tuples."""
         out = asdict(self)
-        for key in ("features", "drift_flagged", "gemeenten"):
+        for key in ("features", "drift_flagged", "gemeenten", "sources"):
             if isinstance(out[key], tuple):
                 out[key] = list(out[key])
         return out

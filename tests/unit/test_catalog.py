@@ -100,7 +100,8 @@ def test_manifest_is_written_last_with_the_digests_and_read_back(tmp_path):
     assert set(on_disk) == {  # the output contract: exactly these keys
         "run_id", "as_of_year", "model_name", "model_version", "model_run_id",
         "panel_fingerprint", "row_count", "features", "additivity_max_error", "previous_run",
-        "drift_flagged", "units_flagged_missing", "gemeenten", "created", "files",
+        "drift_flagged", "units_flagged_missing", "gemeenten", "created", "knowledge_date",
+        "sources", "files",
     }
     assert on_disk["features"] == ["lbm", "crimes_per_1000"]
     assert on_disk["gemeenten"] == ["GM0001"] and on_disk["previous_run"] is None

@@ -18,7 +18,7 @@ from models.explain import SHAP_BASE, shap_column, shap_features, top_contributi
 from serving import apimodels as m
 from serving import charts
 from serving.apistore import NotFound, PanelYear, RankingView, Store
-from serving.exports import feature_label_nl, unit_nl
+from serving.dutch import feature_label_nl, unit_nl
 from serving.report import validation_headers, validation_rows
 from wijkradar.catalog import plain
 

@@ -10,23 +10,8 @@ from __future__ import annotations
 import math
 
 from features.describe import describe, format_value, label_nl, scope, unit
-from features.vocabulary import Scope, Unit, parse
-from serving.dutch import format_nl
-
-# Per unit: what follows a level ('is 12,3%') and the word for a change ('steeg 4,1
-# procentpunt'); no word: 'steeg met 12'.
-_UNIT_WORDS_NL: dict[Unit, tuple[str, str]] = {
-    Unit.COUNT: ("", ""),
-    Unit.PER_1000: ("", ""),
-    Unit.PERCENT: ("%", "procentpunt"),
-    Unit.THOUSAND_EUR: (" duizend euro", "duizend euro"),
-    Unit.EUR: (" euro", "euro"),
-    Unit.SCORE: ("", "punt"),
-    Unit.CLASS: ("", "punt"),
-    Unit.YEARS: (" jaar", "jaar"),
-    Unit.FLAG: ("", ""),
-}
-_WHERE_NL = {Scope.GEMEENTE: "in de gemeente", Scope.REST_OF_GEMEENTE: "in de rest van de gemeente"}
+from features.vocabulary import Unit, parse
+from serving.dutch import SCOPE_NL, UNIT_WORDS_NL, format_nl
 
 
 def driver_text(
@@ -44,7 +29,7 @@ def _level_nl(base: str, value: float) -> str:
         return f"{label} onbekend"
     if unit(base) is Unit.FLAG:
         return f"{label}: {'ja' if value >= 0.5 else 'nee'}"
-    return f"{label} is {format_nl(value)}{_UNIT_WORDS_NL[unit(base)][0]}"
+    return f"{label} is {format_nl(value)}{UNIT_WORDS_NL[unit(base)].after_level}"
 
 
 def _change_nl(base: str, value: float, period: str) -> str:
@@ -62,7 +47,7 @@ def _change_nl(base: str, value: float, period: str) -> str:
     if shown == "0":
         return f"{label} bleef gelijk {period}"
     verb = "steeg" if value > 0 else "daalde"
-    word = _UNIT_WORDS_NL[unit(base)][1]
+    word = UNIT_WORDS_NL[unit(base)].change
     amount = f"{shown} {word}" if word else f"met {shown}"
     return f"{label} {verb} {amount} {period}"
 
@@ -79,4 +64,4 @@ def driver_phrase_nl(feature: str, value: float) -> str:
         phrase = _change_nl(name.base, value, f"in {name.years} jaar")
     else:
         phrase = _level_nl(name.base, value)
-    return f"{_WHERE_NL[scope(feature)]}: {phrase}" if name.gemeente else phrase
+    return f"{SCOPE_NL[scope(feature)]}: {phrase}" if name.gemeente else phrase

@@ -2,12 +2,18 @@
 comma, thousands dot: ``1.250``, ``4,1``).
 
 Dutch feature labels are declared with the features (``features.describe.label_nl`` looks
-them up); drivers become Dutch phrases in ``serving.drivers``.
+them up); here they become names of levels, changes and gemeente context, with the Dutch
+words of each unit (one table for headers, levels and changes). Drivers become Dutch phrases
+in ``serving.drivers``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+from features.describe import label_nl, scope, unit
+from features.vocabulary import Scope, Unit, parse
 
 COLUMNS_NL: dict[str, str] = {
     "unit_code": "Wijkcode",
@@ -46,3 +52,47 @@ def format_nl(value: float, digits: int = 3, max_decimals: int = 3) -> str:
     if text in ("-0", "0"):
         return "0"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+@dataclass(frozen=True)
+class UnitWords:
+    """A unit in Dutch: in a header ('duizend euro'), after a level ('is 12,3%'), and for a
+    change ('steeg 4,1 procentpunt'; empty: 'steeg met 12')."""
+
+    header: str
+    after_level: str
+    change: str
+
+
+UNIT_WORDS_NL: dict[Unit, UnitWords] = {
+    Unit.COUNT: UnitWords("aantal", "", ""),
+    Unit.PER_1000: UnitWords("per 1.000 inwoners", "", ""),
+    Unit.PERCENT: UnitWords("%", "%", "procentpunt"),
+    Unit.THOUSAND_EUR: UnitWords("duizend euro", " duizend euro", "duizend euro"),
+    Unit.EUR: UnitWords("euro", " euro", "euro"),
+    Unit.SCORE: UnitWords("score", "", "punt"),
+    Unit.CLASS: UnitWords("klasse", "", "punt"),
+    Unit.YEARS: UnitWords("jaar", " jaar", "jaar"),
+    Unit.FLAG: UnitWords("ja/nee", "", ""),
+}
+SCOPE_NL = {Scope.GEMEENTE: "in de gemeente", Scope.REST_OF_GEMEENTE: "in de rest van de gemeente"}
+
+
+def feature_label_nl(feature: str) -> str:
+    """A feature in Dutch words, changes and ``gm_`` included: 'gemiddelde WOZ-waarde',
+    'gemiddelde WOZ-waarde, verandering in 3 jaar', 'in de gemeente: Leefbarometerscore'."""
+    name = parse(feature)
+    text = label_nl(name.base)
+    if name.since_previous:
+        text = f"{text}, verandering sinds de vorige meting"
+    elif name.years is not None:
+        text = f"{text}, verandering in {name.years} jaar"
+    return f"{SCOPE_NL[scope(feature)]}: {text}" if name.gemeente else text
+
+
+def unit_nl(feature: str) -> str:
+    """The unit of a feature's number in Dutch; a change of a percentage is in
+    'procentpunt'."""
+    name = parse(feature)
+    words = UNIT_WORDS_NL[unit(name.base)]
+    return words.change if name.is_change and unit(name.base) is Unit.PERCENT else words.header

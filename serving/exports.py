@@ -31,12 +31,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from features.describe import label_nl, scope, unit
-from features.vocabulary import Scope, Unit, parse
 from ml.metrics import top_count
 from models.explain import shap_column, shap_features, top_contributions
 from serving.drivers import driver_phrase_nl
-from serving.dutch import COLUMNS_NL, format_nl
+from serving.dutch import COLUMNS_NL, feature_label_nl, format_nl, unit_nl
 from wijkradar.errors import ConfigError
 
 N_DRIVERS = 3
@@ -45,43 +43,9 @@ RISK_NL = COLUMNS_NL["risk"]
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 90
-UNITS_NL: dict[Unit, str] = {  # a level's unit in Dutch, as a header says it
-    Unit.COUNT: "aantal",
-    Unit.PERCENT: "%",
-    Unit.PER_1000: "per 1.000 inwoners",
-    Unit.THOUSAND_EUR: "duizend euro",
-    Unit.EUR: "euro",
-    Unit.SCORE: "score",
-    Unit.CLASS: "klasse",
-    Unit.YEARS: "jaar",
-    Unit.FLAG: "ja/nee",
-}
-_SCOPE_NL = {Scope.GEMEENTE: "in de gemeente", Scope.REST_OF_GEMEENTE: "in de rest van de gemeente"}
 
 
 # --- context features in Dutch --------------------------------------------------------------
-
-
-def feature_label_nl(feature: str) -> str:
-    """A feature in Dutch words, changes and ``gm_`` included: 'gemiddelde WOZ-waarde',
-    'gemiddelde WOZ-waarde, verandering in 3 jaar', 'in de gemeente: Leefbarometerscore'."""
-    name = parse(feature)
-    text = label_nl(name.base)
-    if name.since_previous:
-        text = f"{text}, verandering sinds de vorige meting"
-    elif name.years is not None:
-        text = f"{text}, verandering in {name.years} jaar"
-    return f"{_SCOPE_NL[scope(feature)]}: {text}" if name.gemeente else text
-
-
-def unit_nl(feature: str) -> str:
-    """The unit of a feature's number in Dutch; a change of a percentage is in
-    'procentpunt'."""
-    name = parse(feature)
-    kind = unit(name.base)
-    if kind is Unit.PERCENT and name.is_change:
-        return "procentpunt"
-    return UNITS_NL.get(kind, kind.value)
 
 
 def context_header(feature: str) -> str:

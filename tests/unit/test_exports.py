@@ -14,17 +14,14 @@ import pytest
 
 from features.vocabulary import Unit
 from serving.drivers import driver_phrase_nl
-from serving.dutch import COLUMNS_NL
+from serving.dutch import COLUMNS_NL, UNIT_WORDS_NL, feature_label_nl, unit_nl
 from serving.exports import (
-    UNITS_NL,
     context_header,
     context_values,
     explanations_long,
-    feature_label_nl,
     gemeente_table,
     new_in_top,
     rank_change,
-    unit_nl,
     write_gemeente_exports,
     write_xlsx,
 )
@@ -256,7 +253,7 @@ def _context(ranking: pd.DataFrame, seed: int = 5) -> pd.DataFrame:
 
 
 def test_context_headers_are_dutch_label_and_unit():
-    assert set(UNITS_NL) == set(Unit)  # every unit of the vocabulary has its Dutch word
+    assert set(UNIT_WORDS_NL) == set(Unit)  # every unit of the vocabulary has its Dutch words
     assert context_header("woz_value") == "gemiddelde WOZ-waarde (duizend euro)"
     assert unit_nl("low_income_hh_pct") == "%"
     assert unit_nl("low_income_hh_pct_chg3") == "procentpunt"  # a change of a share

@@ -11,6 +11,9 @@ by the grammar of ``features.vocabulary``. Driver sentences are rendered in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
 from features import derived, neighbours, panel, schema
 from features.vocabulary import Scope, Term, Unit, parse
 
@@ -67,15 +70,40 @@ def scope(feature: str) -> Scope:
     return CONTEXT_SCOPES.get(feature, Scope.GEMEENTE)
 
 
+@dataclass(frozen=True)
+class Words:
+    """How one language names a feature: the base label, the words for a change since the
+    previous measurement and over k years, and the prefix of each gemeente scope."""
+
+    label: Callable[[str], str]
+    since_previous: str
+    over_years: Callable[[int], str]
+    scopes: Mapping[Scope, str]
+
+
+ENGLISH = Words(
+    label=label,
+    since_previous="change since previous measurement",
+    over_years=lambda k: f"change over {k} year{'s' if k > 1 else ''}",
+    scopes={Scope.GEMEENTE: "gemeente", Scope.REST_OF_GEMEENTE: "gemeente"},
+)
+
+
+def in_words(feature: str, words: Words = ENGLISH) -> str:
+    """A feature named by the grammar in ``words``' language: its base label, then the kind
+    of change, behind the gemeente scope for a ``gm_`` feature."""
+    name = parse(feature)
+    text = words.label(name.base)
+    if name.since_previous:
+        text = f"{text}, {words.since_previous}"
+    elif name.years is not None:
+        text = f"{text}, {words.over_years(name.years)}"
+    return f"{words.scopes[scope(feature)]}: {text}" if name.gemeente else text
+
+
 def describe(feature: str) -> str:
     """'low_income_hh_pct_chg3' -> 'low-income households (%), change over 3 years'."""
-    name = parse(feature)
-    text = label(name.base)
-    if name.since_previous:
-        text = f"{text}, change since previous measurement"
-    elif name.years is not None:
-        text = f"{text}, change over {name.years} year{'s' if name.years > 1 else ''}"
-    return f"gemeente: {text}" if name.gemeente else text
+    return in_words(feature, ENGLISH)
 
 
 def format_value(value: float, signed: bool = False) -> str:

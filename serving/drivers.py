@@ -11,7 +11,7 @@ import math
 
 from features.describe import describe, format_value, label_nl, scope, unit
 from features.vocabulary import Unit, parse
-from serving.dutch import SCOPE_NL, UNIT_WORDS_NL, format_nl
+from serving.dutch import DUTCH, UNIT_WORDS_NL, format_nl
 
 
 def driver_text(
@@ -64,4 +64,4 @@ def driver_phrase_nl(feature: str, value: float) -> str:
         phrase = _change_nl(name.base, value, f"in {name.years} jaar")
     else:
         phrase = _level_nl(name.base, value)
-    return f"{SCOPE_NL[scope(feature)]}: {phrase}" if name.gemeente else phrase
+    return f"{DUTCH.scopes[scope(feature)]}: {phrase}" if name.gemeente else phrase

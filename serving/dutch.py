@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from features.describe import label_nl, scope, unit
+from features.describe import Words, in_words, label_nl, unit
 from features.vocabulary import Scope, Unit, parse
 
 COLUMNS_NL: dict[str, str] = {
@@ -75,19 +75,18 @@ UNIT_WORDS_NL: dict[Unit, UnitWords] = {
     Unit.YEARS: UnitWords("jaar", " jaar", "jaar"),
     Unit.FLAG: UnitWords("ja/nee", "", ""),
 }
-SCOPE_NL = {Scope.GEMEENTE: "in de gemeente", Scope.REST_OF_GEMEENTE: "in de rest van de gemeente"}
+DUTCH = Words(
+    label=label_nl,
+    since_previous="verandering sinds de vorige meting",
+    over_years=lambda k: f"verandering in {k} jaar",
+    scopes={Scope.GEMEENTE: "in de gemeente", Scope.REST_OF_GEMEENTE: "in de rest van de gemeente"},
+)
 
 
 def feature_label_nl(feature: str) -> str:
     """A feature in Dutch words, changes and ``gm_`` included: 'gemiddelde WOZ-waarde',
     'gemiddelde WOZ-waarde, verandering in 3 jaar', 'in de gemeente: Leefbarometerscore'."""
-    name = parse(feature)
-    text = label_nl(name.base)
-    if name.since_previous:
-        text = f"{text}, verandering sinds de vorige meting"
-    elif name.years is not None:
-        text = f"{text}, verandering in {name.years} jaar"
-    return f"{SCOPE_NL[scope(feature)]}: {text}" if name.gemeente else text
+    return in_words(feature, DUTCH)
 
 
 def unit_nl(feature: str) -> str:

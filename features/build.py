@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 import wijkradar
-from features import sources
+from features import schema, sources
+from features.calendar import knowledge_notes, publication_table
 from features.harmonize import harmonize
-from features.panel import build_panel, feature_columns
+from features.panel import KNOWLEDGE_DATE, build_panel, cbs_variables, feature_columns
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ConfigError
-from wijkradar.records import PanelMeta, SourceFileNote
+from wijkradar.records import KnowledgeNote, PanelMeta, SourceFileNote
 
 if TYPE_CHECKING:
     from features.places import Places
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
 def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
     """SHA-256 of the source files' fingerprint, the panel and label settings and the code
     version: equal fingerprints mean an equal panel."""
+    calendars = [asdict(s.calendar) if s.calendar else None for s in cfg.sources]
     settings = json.dumps(
-        {"panel": asdict(cfg.panel), "label": asdict(cfg.label), "code": wijkradar.__version__},
+        {"panel": asdict(cfg.panel), "label": asdict(cfg.label), "code": wijkradar.__version__,
+         "calendars": calendars},
         sort_keys=True,
     )
     return hashlib.sha256(f"{sources_fingerprint}\0{settings}".encode()).hexdigest()
@@ -58,6 +61,7 @@ def ensure_panel(
     src = sources.read_sources(cfg)
     cbs, lbm, investment = harmonize(src.cbs, src.lbm, src.investment, src.crosswalk)
     where = places_of(src.boundaries, cfg.panel.level)
+    published = publication_table(src.frames)
     try:
         panel = build_panel(
             cbs,
@@ -71,10 +75,12 @@ def ensure_panel(
             development=src.development,
             places=where.gemeenten if where else None,
             adjacency=where.adjacency if where else None,
+            published=published,
+            knowledge=cfg.panel.knowledge,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    meta = panel_meta(fingerprint, cfg, src, panel, where)
+    meta = panel_meta(fingerprint, cfg, src, panel, where, published)
     catalog.write_parquet(panel, ws.panel)
     if where is not None and not _is_source(ws.boundaries, cfg):
         ids = panel[["unit_code", "unit_name", "gemeente_code", "gemeente_name"]]
@@ -83,8 +89,26 @@ def ensure_panel(
     return panel, meta
 
 
+def panel_knowledge(
+    panel: pd.DataFrame, published: pd.DataFrame, level: str
+) -> tuple[KnowledgeNote, ...]:
+    """Per as-of year of ``panel``: its knowledge date and, per source, the newest reference
+    year its features use and when that was published."""
+    if KNOWLEDGE_DATE not in panel.columns or panel.empty:
+        return ()
+    dates = panel.groupby("as_of_year")[KNOWLEDGE_DATE].first().sort_index()
+    columns = set(panel.columns)
+    used = {
+        "cbs": [v for v in cbs_variables(panel) if v in columns],
+        "lbm": ["lbm"] if "lbm" in columns else [],
+        "investment": [v.name for v in schema.INVESTMENT_VARIABLES if v.name in columns],
+    }
+    return knowledge_notes(published, level, dates, used)
+
+
 def panel_meta(
-    fingerprint: str, cfg: Config, src: sources.Sources, panel: pd.DataFrame, where: Places | None
+    fingerprint: str, cfg: Config, src: sources.Sources, panel: pd.DataFrame,
+    where: Places | None, published: pd.DataFrame | None = None,
 ) -> PanelMeta:
     """The typed meta of a freshly built panel."""
     from features.places import place_note
@@ -111,6 +135,9 @@ def panel_meta(
             for info in src.cbs_files
         ),
         places=place_note(where, cfg.panel.level, panel["unit_code"]) if where else None,
+        knowledge=(
+            panel_knowledge(panel, published, cfg.panel.level) if published is not None else ()
+        ),
     )
 
 

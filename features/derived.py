@@ -1,7 +1,9 @@
 """Derived features, hamilton style: each function is named after the column it produces,
 and its parameters name the panel columns it reads. ``compute`` runs them in order.
 
-They are pure: Series in, Series out, aligned on the panel's index. The gemeente context
+They are pure: Series in, Series out, aligned on the panel's index. They group by gemeente and
+as-of year, and every row of an as-of year has the same knowledge date, so a context feature
+is made of values its row knew (``features.panel.build_panel``). The gemeente context
 features are declared in ``CONTEXT_FEATURES``: a name of the grammar ``gm_<feature>``
 (``features.vocabulary``), whose labels and unit are those of ``<feature>``, and the part of
 the gemeente it summarises.

@@ -3,7 +3,9 @@ with (``features.geo.adjacency``).
 
 They are point in time by construction: the feature of row (unit, T) is a mean over the
 neighbours' own Leefbarometer features as of the same T (their last measurement at or before
-T), so no value of a year after T enters.
+T; with knowledge dates, the last one published by T's knowledge date, which every row of T
+shares), so no value of a year after T, nor one published after the row's knowledge date,
+enters.
 
 Worked example (T = 2014; A borders B and C; B measured 3.9 in 2012 and 3.8 in 2014, C 4.1
 in 2012 and not since; A scores 4.0)::

@@ -1,7 +1,10 @@
 """The unit x as_of_year panel: point-in-time features and the decline label.
 
 Every feature of row (unit, T) uses source values of years <= T only; the label looks ahead to
-the next Leefbarometer measurement. Feature names do not depend on calendar years, so a model
+the next Leefbarometer measurement. With a publication table (``features.calendar``) the row
+also has a ``knowledge_date`` and uses only values published by then: per variable the newest
+such reference year R <= T, changes value(R) - value(R - k) (see ``features.calendar`` for a
+worked example). Feature names do not depend on calendar years, so a model
 trained on one period applies to the next.
 
 Worked example (lags (1, 3), measurements 2012, 2014, 2016, T = 2014)::
@@ -16,19 +19,21 @@ Worked example (lags (1, 3), measurements 2012, 2014, 2016, T = 2014)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from features import derived, neighbours, schema
+from features import calendar, derived, labels, neighbours, schema
 from features.vocabulary import Term, Unit, change, change_since_previous
+from wijkradar.calendar import Calendar
 
 ID_COLUMNS = ("unit_code", "unit_name", "level", "gemeente_code", "gemeente_name", "as_of_year")
+# With a publication table: the day the row's values were known (an id, never a feature).
+KNOWLEDGE_DATE = "knowledge_date"
 LABEL_COLUMNS = ("label_outcome_year", "label_lbm_change", "label")
 # Scores are published as decimals: a drop of exactly delta must count, whatever binary
 # floating point makes of the difference.
-LABEL_TOLERANCE = 1e-9
 LBM_FEATURE_SOURCES = ("lbm", *schema.LBM_DIMENSIONS)
 # The Leefbarometer features ``lbm_features`` makes; each also has its ``_chg_prev`` change.
 LBM_TERMS: tuple[Term, ...] = (
@@ -65,7 +70,7 @@ LBM_TERMS: tuple[Term, ...] = (
 
 def feature_columns(panel: pd.DataFrame) -> list[str]:
     """The panel's feature columns, in panel order."""
-    skip = set(ID_COLUMNS) | set(LABEL_COLUMNS)
+    skip = set(ID_COLUMNS) | set(LABEL_COLUMNS) | {KNOWLEDGE_DATE}
     return [c for c in panel.columns if c not in skip]
 
 
@@ -154,20 +159,32 @@ def names(
 
 
 def yearly_features(
-    frame: pd.DataFrame, keys: pd.DataFrame, variables: Sequence[str], lags: Sequence[int]
+    frame: pd.DataFrame, keys: pd.DataFrame, variables: Sequence[str], lags: Sequence[int],
+    reference: pd.DataFrame | None = None, known: calendar.KnownCheck | None = None,
 ) -> pd.DataFrame:
-    """Levels at T and changes over each lag k (value(T) - value(T - k)) of yearly sources."""
+    """Levels at T and changes over each lag k (value(T) - value(T - k)) of yearly sources.
+
+    With ``reference`` (per row, aligned with ``keys``, and variable: the newest reference
+    year R known; NaN: none) the level is value(R) and the change value(R) - value(R - k);
+    ``known(variable, years)`` then says which values of R - k were known, the others count
+    as missing."""
     indexed = frame.set_index(["unit_code", "year"])[list(variables)]
-    out = {}
-    now = indexed.reindex(pd.MultiIndex.from_arrays([keys["unit_code"], keys["as_of_year"]]))
-    for v in variables:
-        out[v] = now[v].to_numpy()
+    if reference is None:
+        ref = pd.DataFrame({v: keys["as_of_year"] for v in variables}, index=keys.index)
+    else:
+        ref = reference[list(variables)].fillna(-1).astype("int64")
+
+    def at(v: str, years: pd.Series) -> np.ndarray:
+        where = pd.MultiIndex.from_arrays([keys["unit_code"], years])
+        return indexed[v].reindex(where).to_numpy()
+
+    out = {v: at(v, ref[v]) for v in variables}
     for k in lags:
-        before = indexed.reindex(
-            pd.MultiIndex.from_arrays([keys["unit_code"], keys["as_of_year"] - k])
-        )
         for v in variables:
-            out[change(v, k)] = now[v].to_numpy() - before[v].to_numpy()
+            before = at(v, ref[v] - k)
+            if known is not None:
+                before = np.where(known(v, ref[v] - k), before, np.nan)
+            out[change(v, k)] = out[v] - before
     return pd.DataFrame(out, index=keys.index)
 
 
@@ -181,12 +198,14 @@ def _measurements(lbm: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
 
 
 def lbm_features(
-    lbm: pd.DataFrame, keys: pd.DataFrame, development: pd.DataFrame | None = None
+    lbm: pd.DataFrame, keys: pd.DataFrame, development: pd.DataFrame | None = None,
+    sources: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """From the last measurement at or before T: score, dimensions, change since the
     measurement before it, years since it and years between the two; with a release's
-    development classes, the official class of that last period too (known at T)."""
-    sources = lbm_sources(lbm)
+    development classes, the official class of that last period too (known at T).
+    ``sources``: the Leefbarometer columns (default ``lbm_sources(lbm)``)."""
+    sources = lbm_sources(lbm) if sources is None else sources
     m = _measurements(lbm, sources).rename(columns={"year": "m_year"})
     left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
     right = m.sort_values("m_year")
@@ -221,92 +240,41 @@ def lbm_features(
     return out
 
 
+def known_lbm_features(
+    lbm: pd.DataFrame, keys: pd.DataFrame, known: Mapping[int, Sequence[int]],
+    development: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``lbm_features`` where the rows of as-of year T see only the measurement years
+    ``known[T]`` (those published by T's knowledge date)."""
+    sources = lbm_sources(lbm)
+    pieces = []
+    for t, years in known.items():
+        rows = keys[keys["as_of_year"] == t]
+        if not rows.empty:
+            seen = lbm[lbm["year"].isin(list(years))]
+            pieces.append(lbm_features(seen, rows, development, sources))
+    if not pieces:
+        return lbm_features(lbm.iloc[:0], keys, development, sources)
+    return pd.concat(pieces).reindex(keys.index)
+
+
 def neighbour_lbm_features(
-    lbm: pd.DataFrame, keys: pd.DataFrame, years: Sequence[int], adjacency: pd.DataFrame
+    lbm: pd.DataFrame, keys: pd.DataFrame, years: Sequence[int], adjacency: pd.DataFrame,
+    known: Mapping[int, Sequence[int]] | None = None,
 ) -> pd.DataFrame:
     """The neighbour features of the rows ``keys``: the Leefbarometer features of every unit
-    and neighbour as of each year T (a neighbour need not be a panel row), averaged over the
-    neighbours by ``features.neighbours.neighbour_features``."""
+    and neighbour as of each year T (a neighbour need not be a panel row; with ``known``,
+    the measurements known at T only), averaged over the neighbours by
+    ``features.neighbours.neighbour_features``."""
     pairs = neighbours.check_adjacency(adjacency)
     measured = set(lbm["unit_code"].astype(str))
     codes = sorted((set(keys["unit_code"]) | set(pairs["neighbour_code"])) & measured)
     at = pd.DataFrame(
         [(code, int(t)) for t in years for code in codes], columns=["unit_code", "as_of_year"]
     ).astype({"unit_code": lbm["unit_code"].dtype, "as_of_year": "int64"})
-    at = pd.concat([at, lbm_features(lbm, at)], axis=1)
+    found = lbm_features(lbm, at) if known is None else known_lbm_features(lbm, at, known)
+    at = pd.concat([at, found], axis=1)
     return neighbours.neighbour_features(keys, at, pairs)
-
-
-def _last_and_next(
-    lbm: pd.DataFrame, keys: pd.DataFrame, value: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per row: the unit's last measurement at or before T, and its measurement in the
-    release's next measurement year after T (missing if the unit was not measured then).
-
-    The horizon is the release's calendar, not the unit's: a unit skipped in one edition
-    has no label for that period rather than a label over a longer one.
-    """
-    m = lbm[["unit_code", "year", value]].rename(columns={"year": "m_year"})
-    m = m[m[value].notna()].sort_values("m_year")
-    left = keys[["unit_code", "as_of_year"]].reset_index().sort_values("as_of_year")
-    last = pd.merge_asof(
-        left, m, left_on="as_of_year", right_on="m_year", by="unit_code", direction="backward"
-    ).set_index("index").reindex(keys.index)
-    calendar = np.sort(m["m_year"].unique())
-    pos = np.searchsorted(calendar, keys["as_of_year"].to_numpy(), side="right")
-    if len(calendar) == 0:  # a release without this value (classes only): no next year
-        next_year = np.full(len(keys), -1)
-    else:
-        next_year = np.where(
-            pos < len(calendar), calendar[np.minimum(pos, len(calendar) - 1)], -1
-        )
-    wanted = pd.DataFrame(
-        {"unit_code": keys["unit_code"].to_numpy(), "m_year": next_year}, index=keys.index
-    )
-    nxt = wanted.reset_index().merge(m, on=["unit_code", "m_year"], how="left")
-    nxt = nxt.set_index("index").reindex(keys.index)
-    nxt["m_year"] = nxt["m_year"].where(nxt[value].notna())
-    return last, nxt
-
-
-def labels(lbm: pd.DataFrame, keys: pd.DataFrame, delta: float) -> pd.DataFrame:
-    """``label`` = 1 when lbm(next measurement after T) - lbm(last at or before T) <= -delta;
-    missing when either measurement is missing."""
-    last, nxt = _last_and_next(lbm, keys, "lbm")
-    change = nxt["lbm"] - last["lbm"]
-    out = pd.DataFrame(index=keys.index)
-    out["label_outcome_year"] = nxt["m_year"].where(change.notna()).astype("Int64")
-    out["label_lbm_change"] = change.astype("float64")
-    declined = change <= -delta + LABEL_TOLERANCE
-    out["label"] = pd.array(np.where(change.isna(), pd.NA, declined), dtype="Int8")
-    return out
-
-
-def development_labels(
-    development: pd.DataFrame, lbm: pd.DataFrame, keys: pd.DataFrame, max_class: int
-) -> pd.DataFrame:
-    """``label`` = 1 when the official development class between the last measurement at or
-    before T and the next measurement is <= ``max_class``; missing where the release has none."""
-    value = "lbm_class" if "lbm_class" in lbm.columns else "lbm"
-    last, nxt = _last_and_next(lbm, keys, value)
-    pairs = pd.DataFrame(
-        {"unit_code": keys["unit_code"], "from_year": last["m_year"], "to_year": nxt["m_year"]},
-        index=keys.index,
-    )
-    dev = development.astype({"from_year": "float64", "to_year": "float64"})
-    joined = (
-        pairs.reset_index()
-        .merge(dev, on=["unit_code", "from_year", "to_year"], how="left")
-        .set_index("index")
-        .reindex(keys.index)
-    )
-    cls = joined["development_class"]
-    score_last, score_next = _last_and_next(lbm, keys, "lbm")
-    out = pd.DataFrame(index=keys.index)
-    out["label_outcome_year"] = nxt["m_year"].where(cls.notna()).astype("Int64")
-    out["label_lbm_change"] = (score_next["lbm"] - score_last["lbm"]).astype("float64")
-    out["label"] = pd.array(np.where(cls.isna(), pd.NA, cls <= max_class), dtype="Int8")
-    return out
 
 
 def plain_codes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -314,6 +282,18 @@ def plain_codes(frame: pd.DataFrame) -> pd.DataFrame:
     hand over pandas' ``str`` dtype, which does not merge with object keys."""
     cols = [c for c in ("unit_code", "gemeente_code", "neighbour_code") if c in frame.columns]
     return frame.astype(dict.fromkeys(cols, object)) if cols else frame
+
+
+def _yearly(
+    frame: pd.DataFrame, keys: pd.DataFrame, variables: Sequence[str], lags: Sequence[int],
+    part: str, known: calendar.Knowledge | None,
+) -> pd.DataFrame:
+    if known is None:
+        return yearly_features(frame, keys, variables, lags)
+    return yearly_features(
+        frame, keys, variables, lags, known.reference(part, keys, variables),
+        known.check(part, keys),
+    )
 
 
 def build_panel(
@@ -330,6 +310,8 @@ def build_panel(
     development: pd.DataFrame | None = None,
     places: pd.DataFrame | None = None,
     adjacency: pd.DataFrame | None = None,
+    published: pd.DataFrame | None = None,
+    knowledge: str | Calendar | None = None,
 ) -> pd.DataFrame:
     """One row per (unit_code, as_of_year): ids, features, label.
 
@@ -337,38 +319,53 @@ def build_panel(
     ``places`` (unit_code, gemeente_code, gemeente_name) fills the gemeente where the codes do
     not give it (see ``names``); with an ``adjacency`` (unit_code, neighbour_code; see
     ``features.geo.adjacency``) the neighbour features of ``features.neighbours`` are added.
+
+    With ``published`` (``features.calendar.publication_table``) every row gets a
+    ``knowledge_date`` (``features.calendar.knowledge_dates`` with ``knowledge``, default
+    'lbm_published') and its features use only values published on or before it: per
+    variable the newest known reference year <= T, the changes against k years before that,
+    the Leefbarometer measurements published by then, and the context and neighbour features
+    made of those. Without it, a row of T uses every value of years <= T.
     """
     cbs, lbm = plain_codes(cbs), plain_codes(lbm)
     investment = plain_codes(investment) if investment is not None else None
     development = plain_codes(development) if development is not None else None
     years = list(years) if years is not None else as_of_years(cbs, lbm)
+    known = None
+    if published is not None:
+        dates = calendar.knowledge_dates(years, published, level, knowledge)
+        known = calendar.Knowledge(published, level, dates)
     lbm_l = lbm[lbm["level"] == level]
     keys = unit_years(cbs, lbm, level, years)
     parts = [keys, names(cbs, lbm, keys, places)]
+    if known is not None:
+        parts.append(pd.DataFrame({KNOWLEDGE_DATE: known.row_dates(keys)}, index=keys.index))
     cbs_l = cbs[cbs["level"] == level]
     if not cbs_l.empty:
-        cbs_vars = [
-            v.name for v in (*schema.CBS_VARIABLES, *schema.CBS_PC4_VARIABLES)
-            if v.name in cbs_l.columns
-        ]
-        parts.append(yearly_features(cbs_l, keys, cbs_vars, change_lags))
-    parts.append(lbm_features(lbm_l, keys, development))
+        parts.append(_yearly(cbs_l, keys, cbs_variables(cbs_l), change_lags, "cbs", known))
+    measured = known.measurements() if known is not None else None
+    if measured is None:
+        parts.append(lbm_features(lbm_l, keys, development))
+    else:
+        parts.append(known_lbm_features(lbm_l, keys, measured, development))
     if adjacency is not None:
-        parts.append(neighbour_lbm_features(lbm_l, keys, years, adjacency))
+        parts.append(neighbour_lbm_features(lbm_l, keys, years, adjacency, measured))
     if investment is not None:
         inv_vars = [c for c in investment.columns if c not in ("unit_code", "year")]
-        parts.append(yearly_features(investment, keys, inv_vars, (max(change_lags),)))
+        lag = (max(change_lags),)
+        parts.append(_yearly(investment, keys, inv_vars, lag, "investment", known))
     panel = pd.concat(parts, axis=1)
     panel = derived.compute(panel, derived.available(panel, derived.GEMEENTE_CONTEXT))
-    if label_kind == "development_class":
-        if development is None:
-            raise ValueError(
-                "The 'development_class' label needs a release with development classes "
-                "(lbm2_pc4). Got none."
-            )
-        label = development_labels(development, lbm_l, keys, max_class)
-    else:
-        label = labels(lbm_l, keys, delta)
+    label = labels.panel_labels(lbm_l, keys, label_kind, delta, max_class, development)
     panel = pd.concat([panel, label], axis=1)
-    ordered = [*ID_COLUMNS, *feature_columns(panel), *LABEL_COLUMNS]
+    ids = [*ID_COLUMNS, *([KNOWLEDGE_DATE] if known is not None else [])]
+    ordered = [*ids, *feature_columns(panel), *LABEL_COLUMNS]
     return panel[ordered]
+
+
+def cbs_variables(cbs: pd.DataFrame) -> list[str]:
+    """The CBS variables of the frame, in the schema's order."""
+    return [
+        v.name for v in (*schema.CBS_VARIABLES, *schema.CBS_PC4_VARIABLES)
+        if v.name in cbs.columns
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import pandas as pd
 
 from features import schema
 from features.readers import CROSSWALK_COLUMNS, PARSERS, decode
+from wijkradar.calendar import Calendar
 from wijkradar.config import Config, SourceConfig
 from wijkradar.errors import InputError
 
@@ -24,6 +26,22 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from features.cbs_pc4 import CbsFileInfo
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    """What one file (or lbm2_pc4 folder) gave one part: the part ('cbs', 'lbm',
+    'investment'), the source's kind and calendar (None: the kind's default), the variables
+    its frame has, the (level, reference year) pairs it covers, and the publication date the
+    file states about itself (CBS per postcode), which wins over any calendar."""
+
+    part: str
+    kind: str
+    file: str
+    calendar: Calendar | None
+    variables: tuple[str, ...]
+    years: tuple[tuple[str | None, int], ...]
+    published: date | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,8 @@ class Sources:
     cbs_files: tuple[CbsFileInfo, ...] = ()
     # level -> GeoDataFrame[unit_code, unit_name, geometry] in EPSG:4326.
     boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    # Per file and part, what its publication calendar applies to (features.calendar).
+    frames: tuple[SourceFrame, ...] = ()
 
 
 def empty_cbs() -> pd.DataFrame:
@@ -192,18 +212,48 @@ def _combine_investment(parts: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFra
     return out
 
 
+CALENDAR_PARTS = ("cbs", "lbm", "investment")
+_NOT_VARIABLES = frozenset({"unit_code", "unit_name", "level", "year"})
+
+
+def source_frame(
+    source: SourceConfig, part: str, file: str, frame: pd.DataFrame, published: date | None = None
+) -> SourceFrame:
+    """The ``SourceFrame`` of one part of one file. Development classes (lbm2) go with the
+    Leefbarometer measurement they end in, so they are the part 'lbm' of the same calendar."""
+    year_col = "to_year" if part == "development" else "year"
+    levels = frame["level"] if "level" in frame.columns else pd.Series(None, index=frame.index)
+    pairs = {
+        (None if pd.isna(lv) else str(lv), int(y))
+        for lv, y in zip(levels.tolist(), frame[year_col].tolist(), strict=True)
+        if not pd.isna(y)
+    }
+    variables = tuple(
+        c for c in frame.columns
+        if c not in _NOT_VARIABLES and c not in ("from_year", "to_year", "development_class")
+    )
+    return SourceFrame(
+        part="lbm" if part == "development" else part, kind=source.kind, file=file,
+        calendar=source.calendar, variables=variables,
+        years=tuple(sorted(pairs, key=lambda p: (p[0] or "", p[1]))), published=published,
+    )
+
+
 def read_sources(cfg: Config) -> Sources:
     """Read and validate every source the config lists."""
     parts: dict[str, list[tuple[str, pd.DataFrame]]] = {
         k: [] for k in ("cbs", "lbm", "investment", "crosswalk", "development")
     }
     cbs_files: list[CbsFileInfo] = []
+    frames: list[SourceFrame] = []
     boundaries: list[tuple[str, str, gpd.GeoDataFrame]] = []
     for source in cfg.sources:
         files = _files_of(source)
         if source.kind == "lbm2_pc4":
             for part, frame in _read_lbm2(source, files).items():
                 parts[part].append((str(source.path), frame))
+                if part == "lbm":
+                    frames.append(source_frame(source, part, str(source.path), frame))
             continue
         for path in files:
             if source.kind == "cbs_pc4_xlsx":
@@ -212,6 +262,9 @@ def read_sources(cfg: Config) -> Sources:
                 table = parse_cbs_pc4_xlsx(path.read_bytes(), str(path))
                 parts["cbs"].append((str(path), table.frame))
                 cbs_files.append(table.info)
+                frames.append(
+                    source_frame(source, "cbs", str(path), table.frame, table.info.published)
+                )
                 continue
             if source.kind == "boundaries":
                 from features.boundaries import parse_boundaries
@@ -224,6 +277,8 @@ def read_sources(cfg: Config) -> Sources:
                 continue
             for part, frame in _read_one(source, path).items():
                 parts[part].append((str(path), frame))
+                if part in CALENDAR_PARTS:
+                    frames.append(source_frame(source, part, str(path), frame))
     if not parts["lbm"]:
         raise InputError(
             "the config lists no Leefbarometer source (lbm3_scores, lbm2_pc4 or lbm2_json)",
@@ -250,4 +305,5 @@ def read_sources(cfg: Config) -> Sources:
         fingerprint=fingerprint_files(source_files(cfg)),
         cbs_files=tuple(cbs_files),
         boundaries=_boundaries(boundaries),
+        frames=tuple(frames),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,7 @@ import wijkradar
 from serving import apimodels as m
 from serving import apiviews as views
 from serving.apistore import NotFound, RankingView, Run, Store
-from serving.exports import write_xlsx
+from serving.exports import knowledge_line_nl, knowledge_notes_nl, write_xlsx
 from serving.report import HORIZON_PHRASE, TABLE_HEADERS, jinja_env, package_text
 from wijkradar.catalog import Workspace, plain
 
@@ -186,7 +187,9 @@ def _add_export_routes(app: FastAPI, store: Store) -> None:
         sort: SortQ = m.SortKey.rank,
     ) -> Response:
         frame, name = _export(store, as_of, gemeente, q, sort)
-        return _download(_xlsx_bytes(frame), f"{name}.xlsx", xlsx)
+        man = store.view(as_of).run.manifest
+        notes = knowledge_notes_nl(man.knowledge_date, man.sources)
+        return _download(_xlsx_bytes(frame, notes), f"{name}.xlsx", xlsx)
 
 
 def _add_unit_routes(app: FastAPI, store: Store) -> None:
@@ -294,6 +297,9 @@ def _run_summary(run: Run) -> m.RunSummary:
         row_count=man.row_count,
         additivity_max_error=plain(man.additivity_max_error),
         latest=run.latest,
+        knowledge_date=man.knowledge_date,
+        sources=[m.SourceUse(**asdict(use)) for use in man.sources],
+        knowledge_line=knowledge_line_nl(man.knowledge_date, man.sources),
     )
 
 
@@ -328,9 +334,9 @@ def _no_formula(value: Any) -> Any:
     return value
 
 
-def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
+def _xlsx_bytes(frame: pd.DataFrame, notes: list[str]) -> bytes:
     buffer = io.BytesIO()
-    write_xlsx(frame, buffer, "ranking")
+    write_xlsx(frame, buffer, "ranking", notes=notes)
     return buffer.getvalue()
 
 

@@ -46,6 +46,12 @@ class Health(BaseModel):
     boundaries: bool = Field(description="Whether the workspace has boundaries/units.geojson.")
 
 
+class SourceUse(BaseModel):
+    source: str = Field(description="The source, for people: 'Leefbarometer', 'CBS income'...")
+    reference_year: int = Field(description="The newest reference year the scored rows use.")
+    published: str = Field(description="When that year's values were published (ISO date).")
+
+
 class RunSummary(BaseModel):
     run_id: str
     as_of_year: int
@@ -57,6 +63,17 @@ class RunSummary(BaseModel):
     row_count: int | None
     additivity_max_error: float | None
     latest: bool = Field(description="Whether scores/<year>/latest names this run.")
+    knowledge_date: str | None = Field(
+        None, description="What the scored rows knew: their knowledge date (ISO); null for a "
+        "panel built without a publication calendar."
+    )
+    sources: list[SourceUse] = Field(
+        default_factory=list, description="Per source, the newest reference year used."
+    )
+    knowledge_line: str | None = Field(
+        None, description="The same in Dutch words, as the page and the exports show it: "
+        "'Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2022'."
+    )
 
 
 class YearRuns(BaseModel):

@@ -14,6 +14,11 @@ previous run (only ``unit_code`` and ``rank`` are used), or None; ``context`` (o
 ``unit_code`` and the values of the panel's context features (``PanelMeta.context_features``:
 sources that cover only recent years, which no model uses), appended after the other columns
 under Dutch headers (``context_header``: label and unit).
+
+What the scored rows knew (``Manifest.knowledge_date`` and ``Manifest.sources``) is told in
+Dutch by ``knowledge_line_nl`` ("Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024,
+CBS inkomen 2022"): on the Excel files' second sheet "Toelichting" (``knowledge_notes_nl``),
+never in the CSV files, whose columns stay as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from models.explain import shap_column, shap_features, top_contributions
 from serving.drivers import driver_phrase_nl
 from serving.dutch import COLUMNS_NL, feature_label_nl, format_nl, unit_nl
 from wijkradar.errors import ConfigError
+from wijkradar.records import SourceUse
 
 N_DRIVERS = 3
 TOP_FRAC = 0.1
@@ -43,6 +49,51 @@ RISK_NL = COLUMNS_NL["risk"]
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 90
+NOTES_SHEET = "Toelichting"
+MONTHS_NL = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)
+SOURCES_NL = {  # the source labels of PanelMeta.knowledge in Dutch; others stay as they are
+    "CBS income": "CBS inkomen",
+    "CBS population": "CBS bevolking",
+    "investment": "investeringen",
+}
+
+
+# --- what the scored rows knew, in Dutch ----------------------------------------------------
+
+
+def date_nl(iso: str) -> str:
+    """An ISO date in Dutch words: '2025-07-01' -> '1 juli 2025'."""
+    year, month, day = (int(part) for part in iso[:10].split("-"))
+    return f"{day} {MONTHS_NL[month - 1]} {year}"
+
+
+def source_nl(source: str) -> str:
+    return SOURCES_NL.get(source, source)
+
+
+def knowledge_line_nl(knowledge_date: str | None, sources: Sequence[SourceUse]) -> str | None:
+    """'Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2022'; None
+    without a knowledge date (a panel built without a publication calendar)."""
+    if knowledge_date is None:
+        return None
+    used = ", ".join(f"{source_nl(s.source)} {s.reference_year}" for s in sources)
+    return f"Gegevens bekend op {date_nl(knowledge_date)}" + (f": {used}" if used else "")
+
+
+def knowledge_notes_nl(knowledge_date: str | None, sources: Sequence[SourceUse]) -> list[str]:
+    """The lines of the "Toelichting" sheet: the knowledge line, then per source its newest
+    reference year and publication date. Empty without a knowledge date."""
+    line = knowledge_line_nl(knowledge_date, sources)
+    if line is None:
+        return []
+    return [line] + [
+        f"{source_nl(s.source)}: peiljaar {s.reference_year}, "
+        f"gepubliceerd op {date_nl(s.published)}"
+        for s in sources
+    ]
 
 
 # --- context features in Dutch --------------------------------------------------------------
@@ -244,12 +295,14 @@ def write_xlsx(
     sheet: str,
     *,
     percent: Sequence[str] = (),
+    notes: Sequence[str] = (),
 ) -> None:
     """Write ``frame`` as one Excel sheet named ``sheet`` (characters Excel forbids become
     '_', cut to 31) to a path or a binary file: bold frozen header, auto filter, widths fitted
     to the longest value. Numbers stay numbers; the columns named in ``percent`` hold
     fractions and are shown as percentages (``0.0%``, which Dutch Excel shows as ``12,3%``).
-    Text is written as text, never run as a formula; missing values are empty cells."""
+    Text is written as text, never run as a formula; missing values are empty cells.
+    ``notes``, when given, go one a row to a second sheet "Toelichting"."""
     title = _SHEET_FORBIDDEN.sub("_", sheet)[:31]
     if not title:
         raise ValueError(f"A sheet needs a name of 1-31 characters. Got {sheet!r} instead.")
@@ -270,6 +323,11 @@ def write_xlsx(
     shown = [h in percent for h in headers]
     for row in frame.itertuples(index=False, name=None):
         ws.append([_styled(ws, _cell(v), pct) for v, pct in zip(row, shown, strict=True)])
+    if notes:
+        sheet_notes = book.create_sheet(NOTES_SHEET)
+        sheet_notes.column_dimensions["A"].width = min(max(len(n) for n in notes) + 2, 120)
+        for line in notes:
+            sheet_notes.append([_styled(sheet_notes, line)])
     book.save(target)
 
 
@@ -294,11 +352,13 @@ def write_gemeente_exports(
     out: Path,
     gemeenten: Sequence[str] | None = None,
     context: pd.DataFrame | None = None,
+    notes: Sequence[str] = (),
 ) -> list[Path]:
     """Write ``out/<code>.csv`` and ``.xlsx`` per gemeente (or only those in
     ``gemeenten``), each holding that gemeente's units in national rank order, with the
-    context features of ``context`` as the last columns. Units without a gemeente go to no
-    file. A listed gemeente the ranking does not hold is an error."""
+    context features of ``context`` as the last columns; ``notes`` (``knowledge_notes_nl``)
+    go to the Excel files' "Toelichting" sheet. Units without a gemeente go to no file. A
+    listed gemeente the ranking does not hold is an error."""
     table = gemeente_table(ranking, values, previous, context=context)
     code_col = COLUMNS_NL["gemeente_code"]
     present = set(table[code_col].dropna())
@@ -322,6 +382,6 @@ def write_gemeente_exports(
         csv_path, xlsx_path = out / f"{code}.csv", out / f"{code}.xlsx"
         write_csv_nl(part, csv_path)
         fractions = part.assign(**{RISK_NL: part[RISK_NL] / 100.0})
-        write_xlsx(fractions, xlsx_path, code, percent=(RISK_NL,))
+        write_xlsx(fractions, xlsx_path, code, percent=(RISK_NL,), notes=notes)
         written += [csv_path, xlsx_path]
     return written

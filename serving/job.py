@@ -1,6 +1,8 @@
 """The batch scoring job and the report: the I/O edge of serving.
 
-A scoring run is identified by the panel fingerprint, the model version and the as-of year.
+A scoring run is identified by the panel fingerprint, the model version, the as-of year and,
+when given, the date it replays (``--known-at``). Without ``--as-of`` the job scores the newest
+as-of year whose knowledge date (``PanelMeta.knowledge``) has passed: ``knowable_year``.
 ``publish_run`` writes its folder (``catalog.RunFolder``) to a staging folder and publishes it
 by rename; ``scores/<year>/latest`` then names it. Re-running with the same inputs publishes
 nothing new.
@@ -13,6 +15,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +28,7 @@ from models.explain import ADDITIVITY_TOLERANCE, additivity_error
 from serving.exports import (
     context_values,
     explanations_long,
+    knowledge_notes_nl,
     new_in_top,
     rank_change,
     write_gemeente_exports,
@@ -34,7 +38,7 @@ from wijkradar import catalog
 from wijkradar.catalog import RunFolder, Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ExplanationError, NotEnoughDataError, SchemaMismatchError
-from wijkradar.records import ALL_GEMEENTEN, Manifest
+from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest
 
 Progress = Callable[[str], None]
 
@@ -82,10 +86,55 @@ def run_id_of(
     ref: registry.ModelRef,
     as_of_year: int,
     gemeenten: Sequence[str] | None = None,
+    known_at: date | None = None,
 ) -> str:
+    """The run's id; ``known_at`` (a replay of the past) is part of it only when given, so the
+    ids of runs without it stay as they were."""
     scope = ",".join(sorted(gemeenten)) if gemeenten else "all"
     key = f"{panel_fingerprint}\0{ref.name}\0{ref.version}\0{as_of_year}\0{scope}"
+    if known_at is not None:
+        key += f"\0{known_at.isoformat()}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def knowable_year(
+    knowledge: Sequence[KnowledgeNote],
+    years: Sequence[int],
+    known_at: date,
+    as_of: int | None = None,
+) -> int:
+    """The as-of year to score on ``known_at``: ``as_of`` when given, else the newest of the
+    panel's ``years`` whose knowledge date is on or before ``known_at``. A year is knowable
+    only when it has a note in ``knowledge`` (``PanelMeta.knowledge``) dated by then; a given
+    ``as_of`` that is not is an error too. Without notes (a panel built without a calendar)
+    every year is knowable: the newest, or ``as_of``.
+
+    Example: notes 2020 -> 2021-07-01 and 2022 -> 2023-07-01; on 2021-03-01 nothing is known
+    (NotEnoughDataError), on 2023-03-01 it is 2020, from 2023-07-01 on 2022.
+    """
+    present = sorted({int(y) for y in years})
+    if not present:
+        raise NotEnoughDataError("The panel has no rows, so there is no as-of year to score.")
+    if not knowledge:
+        return present[-1] if as_of is None else as_of
+    dates = {note.as_of_year: date.fromisoformat(note.knowledge_date) for note in knowledge}
+    known = [y for y in present if y in dates and dates[y] <= known_at]
+    listed = ", ".join(f"{y}: {dates[y].isoformat()}" for y in present if y in dates)
+    if as_of is not None and as_of not in known:
+        when = dates[as_of].isoformat() if as_of in dates else "no date in the panel meta"
+        raise NotEnoughDataError(
+            f"As-of year {as_of} is not known on {known_at.isoformat()}: its knowledge date is "
+            f"{when}. Knowable then: {known or 'none'}; knowledge dates: {listed or 'none'}."
+        )
+    if as_of is not None:
+        return as_of
+    if not known:
+        raise NotEnoughDataError(
+            f"No as-of year of the panel is known on {known_at.isoformat()}: the earliest "
+            f"knowledge date is later. Knowledge dates: {listed or 'none'}. Give a later "
+            f"--known-at, or wait for the data."
+        )
+    return known[-1]
 
 
 def run_score(
@@ -95,43 +144,60 @@ def run_score(
     model_uri: str | None,
     progress: Progress,
     gemeenten: Sequence[str] | None = None,
+    known_at: date | None = None,
 ) -> ScoreOutcome:
     """Score under the workspace's lock: a second run at the same time fails with
-    ``LockHeldError``; the kernel releases the lock of a killed run."""
+    ``LockHeldError``; the kernel releases the lock of a killed run. ``known_at`` replays
+    the past: what the job would have scored on that date (default: today's newest)."""
     from serving.lock import RunLock
 
     with RunLock(ws.lock) as lock:
         if lock.stale_holder_:
             progress(f"stale lock of a run that died, {lock.stale_holder_}")
-        request = ScoreRequest(as_of, model_uri, tuple(gemeenten) if gemeenten else None)
+        scope = tuple(gemeenten) if gemeenten else None
+        request = ScoreRequest(as_of, model_uri, scope, known_at)
         return _score_locked(ws, cfg, request, progress)
 
 
 @dataclass(frozen=True)
 class ScoreRequest:
-    """What a scoring run was asked for: the as-of year (None: the newest), the model URI
-    (None: the champion) and the gemeenten to export (None: all)."""
+    """What a scoring run was asked for: the as-of year (None: the newest known), the model
+    URI (None: the champion), the gemeenten to export (None: all) and the date it replays
+    (None: today, and not part of the run id)."""
 
     as_of: int | None
     model_uri: str | None
     gemeenten: tuple[str, ...] | None
+    known_at: date | None = None
+
+
+def _rows_to_score(
+    panel: pd.DataFrame, knowledge: Sequence[KnowledgeNote], request: ScoreRequest
+) -> tuple[int, KnowledgeNote | None, pd.DataFrame]:
+    """The as-of year to score, its knowledge note (None without a calendar) and its rows."""
+    years = sorted(int(y) for y in panel["as_of_year"].unique())
+    if request.as_of is not None and request.known_at is None:
+        year = int(request.as_of)  # as before: an explicit year is scored as asked
+    else:
+        when = request.known_at or date.today()
+        year = knowable_year(knowledge, years, when, request.as_of)
+    rows = panel[panel["as_of_year"] == year].reset_index(drop=True)
+    if rows.empty:
+        raise NotEnoughDataError(
+            f"The panel has no rows for as-of year {year}. As-of years present: {years}."
+        )
+    return year, next((n for n in knowledge if n.as_of_year == year), None), rows
 
 
 def _score_locked(
     ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress
 ) -> ScoreOutcome:
-    as_of, model_uri, gemeenten = request.as_of, request.model_uri, request.gemeenten
+    model_uri, gemeenten = request.model_uri, request.gemeenten
     panel, meta = ensure_panel(ws, cfg)
-    year = int(as_of if as_of is not None else panel["as_of_year"].max())
-    rows = panel[panel["as_of_year"] == year].reset_index(drop=True)
-    if rows.empty:
-        raise NotEnoughDataError(
-            f"The panel has no rows for as-of year {year}. "
-            f"As-of years present: {sorted(int(y) for y in panel['as_of_year'].unique())}."
-        )
+    year, note, rows = _rows_to_score(panel, meta.knowledge, request)
     tracking = registry.tracking_for(ws, cfg)
     ref = registry.resolve(tracking, model_uri)
-    run_id = run_id_of(meta.fingerprint, ref, year, gemeenten)
+    run_id = run_id_of(meta.fingerprint, ref, year, gemeenten, request.known_at)
     current = catalog.latest_run(ws, year)
     if current is not None and current.run_id == run_id:
         progress(f"nothing new: run {run_id} already published")
@@ -142,7 +208,8 @@ def _score_locked(
     problems = schema_differences(features, panel)
     if problems:
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
-    progress(f"scoring and explaining {len(rows):,} units")
+    known = f", data known on {note.knowledge_date}" if note else ""
+    progress(f"scoring and explaining {len(rows):,} units of as-of year {year}{known}")
     ranking, error = score_rows(model.predict, rows, features)
     previous = catalog.read_parquet(current.ranking) if current else None
     values = rows[["unit_code", *features]]
@@ -166,6 +233,8 @@ def _score_locked(
         units_flagged_missing=int(ranking["flag_missing"].sum()),
         gemeenten=tuple(gemeenten) if gemeenten else ALL_GEMEENTEN,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        knowledge_date=note.knowledge_date if note else None,
+        sources=note.sources if note else (),
     )
     context = context_values(rows, meta.context_features)
     run = publish_run(
@@ -191,7 +260,8 @@ def publish_run(
     feature values the model saw; ``drift`` is the drift table (``ml.drift``); ``previous`` is
     the ranking of the run the rank changes compare with (for the gemeente exports), or None;
     ``gemeenten`` limits those exports; ``context`` (``serving.exports.context_values``) holds
-    the year's values of the panel's context features, which those exports show last. The
+    the year's values of the panel's context features, which those exports show last; the
+    manifest's knowledge date and sources go to the Excel files' "Toelichting" sheet. The
     folder is written whole to a staging sibling, with the manifest and the digests of the
     other files last, then renamed into place.
     """
@@ -203,8 +273,9 @@ def publish_run(
         explanations_long(ranking, values).to_parquet(staged.explanations, index=False)
         catalog.write_json({"features": drift.to_dict("records")}, staged.drift)
         progress("writing the exports per gemeente")
+        notes = knowledge_notes_nl(manifest.knowledge_date, manifest.sources)
         write_gemeente_exports(
-            ranking, values, previous, staged.gemeenten, gemeenten, context=context
+            ranking, values, previous, staged.gemeenten, gemeenten, context=context, notes=notes
         )
         catalog.write_manifest(staged, manifest)  # last: a run with it is whole
     catalog.point_latest(ws, manifest.as_of_year, manifest.run_id)

@@ -109,6 +109,7 @@ def render_report(inputs: ReportInputs) -> str:
     context = {
         "horizon": HORIZON_PHRASE,
         "header": header,
+        "knowledge": knowledge_line(inputs.manifest),
         "title": f"wijkradar — livability risk {header['as_of_year']}",
         "n_units": len(ranking),
         "n_gemeenten": len(gemeenten),
@@ -163,6 +164,15 @@ def header_fields(manifest: Manifest) -> dict[str, str]:
         with contextlib.suppress(ValueError):
             out["row_count"] = f"{int(float(out['row_count'])):,}".replace(",", "\u202f")
     return out
+
+
+def knowledge_line(manifest: Manifest) -> str | None:
+    """What the scored rows knew, in English: 'data known on 2025-07-01: Leefbarometer 2024,
+    CBS 2024, CBS income 2022'; None for a run without a knowledge date (no calendar)."""
+    if manifest.knowledge_date is None:
+        return None
+    used = ", ".join(f"{s.source} {s.reference_year}" for s in manifest.sources)
+    return f"data known on {manifest.knowledge_date}" + (f": {used}" if used else "")
 
 
 def gemeente_options(ranking: pd.DataFrame) -> list[tuple[str, str]]:

@@ -13,21 +13,27 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from wijkradar.calendar import (
+    KNOWLEDGE_LBM,
+    Calendar,
+    parse_calendar,
+)
 from wijkradar.errors import ConfigError
 
 # Source kind -> the options it takes besides kind and path.
 SOURCE_OPTIONS: dict[str, frozenset[str]] = {
-    "cbs_kwb_csv": frozenset(),
-    "cbs_kwb_json": frozenset({"year"}),
-    "lbm3_scores": frozenset(),
-    "lbm2_pc4": frozenset(),
-    "lbm2_json": frozenset({"level"}),
-    "cbs_pc4_xlsx": frozenset(),
+    "cbs_kwb_csv": frozenset({"calendar"}),
+    "cbs_kwb_json": frozenset({"year", "calendar"}),
+    "lbm3_scores": frozenset({"calendar"}),
+    "lbm2_pc4": frozenset({"calendar"}),
+    "lbm2_json": frozenset({"level", "calendar"}),
+    "cbs_pc4_xlsx": frozenset({"calendar"}),
     "boundaries": frozenset({"level", "code_field", "name_field"}),
-    "investment_csv": frozenset({"names", "name_column", "years"}),
+    "investment_csv": frozenset({"names", "name_column", "years", "calendar"}),
     "crosswalk": frozenset(),
 }
 SOURCE_KINDS = tuple(SOURCE_OPTIONS)
@@ -55,6 +61,7 @@ class SourceConfig:
     level: str | None = None
     code_field: str | None = None
     name_field: str | None = None
+    calendar: Calendar | None = None  # None: the kind's default (features.calendar)
 
     def __post_init__(self) -> None:
         if self.kind not in SOURCE_KINDS:
@@ -91,8 +98,18 @@ class PanelConfig:
 
     level: Literal["gemeente", "wijk", "buurt", "pc4"] = "wijk"
     change_lags: tuple[int, ...] = (1, 3)
+    # A row's knowledge date: "lbm_published" (the day its as-of Leefbarometer measurement was
+    # published), or a Calendar relative to the as-of year (its groups unused).
+    knowledge: str | Calendar = KNOWLEDGE_LBM
 
     def __post_init__(self) -> None:
+        if isinstance(self.knowledge, str) and self.knowledge != KNOWLEDGE_LBM:
+            raise ConfigError(
+                f"The panel 'knowledge' must be {KNOWLEDGE_LBM!r} or a table such as "
+                f"{{ years_after = 1, on = \"09-01\" }}. Got {self.knowledge!r} instead."
+            )
+        if isinstance(self.knowledge, Calendar) and self.knowledge.groups:
+            raise ConfigError("The panel 'knowledge' takes 'years_after' and 'on', no groups.")
         if self.level not in UNIT_LEVELS:
             raise ConfigError(
                 f"The panel 'level' must be one of {', '.join(UNIT_LEVELS)}. "
@@ -298,6 +315,22 @@ def _build(cls: type, table: Any, where: str) -> Any:
     return cls(**kwargs)
 
 
+def _panel(table: Any, where: str) -> PanelConfig:
+    if not isinstance(table, dict) or "knowledge" not in table:
+        return _build(PanelConfig, table, where)
+    rest = {k: v for k, v in table.items() if k != "knowledge"}
+    knowledge = table["knowledge"]
+    if isinstance(knowledge, dict):
+        knowledge = parse_calendar(knowledge, f"'knowledge' of {where}", groups=False)
+    elif not isinstance(knowledge, str):
+        raise ConfigError(
+            f"The 'knowledge' of {where} must be {KNOWLEDGE_LBM!r} or a table "
+            f"{{ years_after = ..., on = \"MM-DD\" }}. Got {knowledge!r} instead."
+        )
+    base = _build(PanelConfig, rest, where)
+    return PanelConfig(level=base.level, change_lags=base.change_lags, knowledge=knowledge)
+
+
 def _path(value: str, root: Path) -> Path:
     path = Path(value)
     return path if path.is_absolute() else root / path
@@ -325,6 +358,8 @@ def _source_options(table: dict[str, Any], where: str, root: Path) -> dict[str, 
         if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
             raise ConfigError(f"The 'years' of {where} must be a list of years. Got {years!r}.")
         out["years"] = tuple(years)
+    if "calendar" in table:
+        out["calendar"] = parse_calendar(table["calendar"], f"[source.calendar] of {where}")
     return out
 
 
@@ -361,7 +396,10 @@ def parse_config(data: dict[str, Any], root: Path, name: str = "config") -> Conf
         options = _source_options(table, f"[[source]] #{i} of {name}", root)
         sources.append(SourceConfig(kind=table["kind"], path=_path(table["path"], root), **options))
     sections = {
-        key: _build(cls, data.get(key, {}), f"[{key}] of {name}") for key, cls in _SECTIONS.items()
+        key: (_panel if key == "panel" else partial(_build, cls))(
+            data.get(key, {}), f"[{key}] of {name}"
+        )
+        for key, cls in _SECTIONS.items()
     }
     return Config(root=root, sources=tuple(sources), **sections)
 

@@ -322,7 +322,7 @@
 
   function runInfo(year) {
     var runs = runsByYear[year] ? runsByYear[year].runs : [];
-    var latest = runs.filter(function (r) { return r.latest; })[0];
+    var latest = latestRun(year);
     if (!latest) { return ""; }
     var previous = runs[runs.indexOf(latest) - 1];
     return "run " + latest.run_id + " (" + latest.model_name + " v" + latest.model_version +
@@ -330,10 +330,19 @@
       previous.run_id : " \u00b7 no previous run to compare with");
   }
 
+  function latestRun(year) {
+    var runs = runsByYear[year] ? runsByYear[year].runs : [];
+    return runs.filter(function (r) { return r.latest; })[0] || null;
+  }
+
   async function loadYear(year) {
     state.year = year;
     $("year-label").textContent = year;
     $("run-info").textContent = runInfo(year);
+    var latest = latestRun(year);
+    var known = latest && latest.knowledge_line ? latest.knowledge_line : "";
+    $("knowledge-info").textContent = known;  // Dutch, from the run's manifest
+    $("knowledge-info").hidden = !known;
     var list = await getJSON("/api/gemeenten", { as_of: year });
     var select = $("gemeente-filter");
     var keep = state.gemeente;

@@ -34,7 +34,7 @@ from serving.job import publish_run, score_rows, with_guards
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import ScoringConfig
-from wijkradar.records import ALL_GEMEENTEN, Manifest, PanelMeta
+from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest, PanelMeta, SourceUse
 
 with warnings.catch_warnings():  # starlette's note that it prefers httpx2 to httpx
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -54,6 +54,24 @@ PANEL_YEARS = (2016, 2018, 2020, 2022, 2024)
 HOSTILE_NAME = '<img src=x onerror="alert(1)"> & </script>'
 FORMULA_NAME = '=HYPERLINK("http://evil")'
 FINGERPRINT = "f" * 64
+# What the rows of each as-of year knew, by hand (as a panel built with the default calendar
+# records it): Leefbarometer and CBS of the as-of year published on 1 July of the next year,
+# CBS income a year behind.
+KNOWLEDGE = tuple(
+    KnowledgeNote(
+        as_of_year=year,
+        knowledge_date=f"{year + 1}-07-01",
+        sources=(
+            SourceUse("Leefbarometer", year, f"{year + 1}-07-01"),
+            SourceUse("CBS", year, f"{year + 1}-07-01"),
+            SourceUse("CBS income", year - 1, f"{year + 1}-07-01"),
+        ),
+    )
+    for year in PANEL_YEARS
+)
+KNOWLEDGE_LINE_2024 = (
+    "Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2023"
+)
 CONFIG = """
 [[source]]
 kind = "cbs_kwb_csv"
@@ -112,6 +130,7 @@ def _write_panel(ws: Workspace, panel: pd.DataFrame, level: str) -> None:
         delta=0.05,
         built="2025-01-01T09:00:00+0000",
         context_features=list(CONTEXT),
+        knowledge=KNOWLEDGE,
     )
     catalog.write_panel_meta(ws, meta)
 
@@ -150,6 +169,7 @@ def publish(
     values = rows[["unit_code", *features]]
     limit = ScoringConfig().max_missing_share
     ranking = with_guards(ranking, values, previous, features, limit)
+    note = next(n for n in KNOWLEDGE if n.as_of_year == year)
     manifest = Manifest(
         run_id=run_id,
         as_of_year=year,
@@ -165,6 +185,8 @@ def publish(
         units_flagged_missing=int(ranking["flag_missing"].sum()),
         gemeenten=ALL_GEMEENTEN,
         created=created,
+        knowledge_date=note.knowledge_date,
+        sources=note.sources,
     )
     drift = pd.DataFrame(columns=list(DRIFT_COLUMNS))  # a model without a training profile
     context = context_values(rows, CONTEXT)

@@ -300,3 +300,23 @@ def test_model_view_without_a_store_says_so(crafted_page: Any) -> None:
     page.wait_for_selector("#view-model[data-state=ready]")
     assert "MLflow" in page.locator("#model-message").inner_text()
     assert page.locator("#pr-plot").is_hidden()
+
+
+def test_the_page_says_what_the_scores_knew_in_dutch(crafted_page: Any, artifacts: Path) -> None:
+    """The crafted workspace's runs carry hand-made knowledge dates: the header shows the
+    latest run's line of the chosen year, in Dutch, and follows the year switch."""
+    page = crafted_page
+    page.goto("/")
+    page.wait_for_selector(READY)
+    line = page.locator("#knowledge-info")
+    assert line.is_visible()
+    assert line.inner_text() == (
+        "Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2023"
+    )
+    assert line.get_attribute("lang") == "nl"
+    page.screenshot(path=str(artifacts / "knowledge-line.png"))
+    page.select_option("#year-select", "2022")
+    page.wait_for_function(
+        "() => document.getElementById('knowledge-info').textContent"
+        ".startsWith('Gegevens bekend op 1 juli 2023: Leefbarometer 2022')"
+    )

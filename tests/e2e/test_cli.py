@@ -170,3 +170,28 @@ def test_a_model_that_does_not_fit_the_panel_is_refused_with_exit_code_5(ws, tmp
     assert proc.returncode == 5, proc.stderr
     assert "the panel lacks feature" in proc.stderr and "_chg3" in proc.stderr
     assert not (other / "scores").exists()
+
+
+def test_known_at_replays_the_past_and_the_manifest_says_what_was_known(ws):
+    """``score --known-at 2021-03-01`` scores the newest as-of year whose knowledge date is on
+    or before that day (the newest year when the panel has no calendar) and its manifest
+    records that knowledge date and the sources' reference years and dates. Last in this
+    module: it publishes a run of its own."""
+    meta = catalog.read_panel_meta(Workspace(ws))
+    day = "2021-03-01"
+    known = [n for n in meta.knowledge if n.knowledge_date <= day]
+    proc = run("score", "--workspace", str(ws), "--known-at", day, check=False)
+    if meta.knowledge and not known:
+        assert proc.returncode == 6 and "No as-of year" in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    note = max(known, key=lambda n: n.as_of_year) if known else None
+    year = note.as_of_year if note else max(meta.as_of_years)
+    manifest = catalog.read_manifest(_published(ws, year))
+    assert manifest.as_of_year == year
+    assert manifest.knowledge_date == (note.knowledge_date if note else None)
+    assert manifest.sources == (note.sources if note else ())
+    again = run("score", "--workspace", str(ws), "--known-at", day)
+    assert "nothing new" in again.stdout
+    bad = run("score", "--workspace", str(ws), "--known-at", "1 maart 2021", check=False)
+    assert bad.returncode == 2 and "--known-at" in bad.stderr

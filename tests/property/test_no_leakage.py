@@ -21,7 +21,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from features import neighbours, schema
+from features.calendar import PUBLICATION_COLUMNS
 from features.panel import as_of_years, build_panel, feature_columns
+from wijkradar.calendar import Calendar
 
 YEARS = range(2005, 2017)
 CBS_VARS = [v.name for v in schema.CBS_VARIABLES]
@@ -221,3 +223,159 @@ def test_the_comparison_does_see_changes_at_and_after_year_y() -> None:
     pd.testing.assert_series_equal(before.loc[2010, features], after.loc[2010, features])
     # The label of 2010 looks ahead to 2012, so it does change: features only are compared.
     assert before.loc[2010, "label"] == 0 and after.loc[2010, "label"] == 1
+
+
+# --- Knowledge dates: a value published after a row's knowledge date never moves the row ----
+
+PARTS = {"cbs": CBS_VARS, "lbm": list(schema.LBM_SCORE_COLUMNS), "investment": INV_VARS}
+LEVEL_OF_PART = {"cbs": "wijk", "lbm": "wijk", "investment": None}
+
+
+@st.composite
+def publication(draw: st.DrawFn) -> pd.DataFrame:
+    """A random publication table over every (part, variable, year): per variable a lag of
+    0-3 years and a day, and now and then a file that states a date of its own, which may
+    come before the date of an earlier reference year (a late revision, an early file)."""
+    rows = []
+    for part, variables in PARTS.items():
+        for variable in variables:
+            lag = draw(st.integers(0, 3))
+            month = draw(st.sampled_from([1, 3, 7, 12]))
+            for year in YEARS:
+                when = pd.Timestamp(year + lag, month, 1)
+                if draw(st.integers(0, 9)) == 0:
+                    lag_of_file = draw(st.integers(0, 3))
+                    when = pd.Timestamp(year + lag_of_file, draw(st.integers(1, 12)), 15)
+                rows.append((part, variable, year, when, part, LEVEL_OF_PART[part]))
+    table = pd.DataFrame(rows, columns=list(PUBLICATION_COLUMNS))
+    table["published"] = table["published"].astype("datetime64[ns]")
+    return table
+
+
+knowledge_rules = st.one_of(
+    st.just("lbm_published"),
+    st.builds(
+        Calendar, years_after=st.integers(0, 2), on=st.sampled_from(["01-01", "07-01", "09-01"])
+    ),
+)
+
+
+def build_known(src: Sources, published: pd.DataFrame, knowledge: str | Calendar) -> pd.DataFrame:
+    return build_panel(
+        src.cbs, src.lbm, src.investment, level="wijk", change_lags=LAGS, delta=0.05,
+        adjacency=src.adjacency, published=published, knowledge=knowledge,
+    )
+
+
+def publication_days(published: pd.DataFrame) -> dict[tuple[str, str, int], pd.Timestamp]:
+    """(part, variable, year) -> the day it was published."""
+    keys = zip(published["part"], published["variable"], published["year"], strict=True)
+    return dict(zip(keys, published["published"], strict=True))
+
+
+@st.composite
+def changed_after(
+    draw: st.DrawFn,
+) -> tuple[Sources, Sources, pd.DataFrame, str | Calendar, pd.Timestamp, str]:
+    """Sources, a publication table and knowledge rule, a cut-off day D (a row's knowledge
+    date), and the sources with values published after D changed: every such value, or one."""
+    src = draw(sources())
+    published = draw(publication())
+    knowledge = draw(knowledge_rules)
+    dates = build_known(src, published, knowledge)["knowledge_date"].drop_duplicates()
+    cut = draw(st.sampled_from(sorted(dates)))
+    frames = {"cbs": src.cbs, "lbm": src.lbm, "investment": src.investment}
+    days = publication_days(published)
+    cells = [
+        (which, i, column)
+        for which, frame in frames.items()
+        for i, year in enumerate(frame["year"].tolist())
+        for column in COLUMNS[which]
+        if days[(which, column, int(year))] > cut
+    ]
+    if cells and draw(st.booleans()):
+        cells = [draw(st.sampled_from(cells))]
+    changed = {which: pd.DataFrame(frame, copy=True) for which, frame in frames.items()}
+    what = [f"knowledge {knowledge}, cut-off {cut.date()}"]
+    for which, i, column in cells:
+        frame = changed[which]
+        old = float(frame.iloc[i][column])
+        new = new_value_for(draw, which, column, old)
+        frame.iloc[i, frame.columns.get_loc(column)] = new
+        year = int(frame.iloc[i]["year"])
+        when = days[(which, column, year)].date()
+        what.append(f"{which}[{frame.iloc[i]['unit_code']}, {year}, published {when}]"
+                    f".{column}: {old} -> {new}")
+    after = Sources(**changed, adjacency=src.adjacency)
+    return src, after, published, knowledge, cut, "\n".join(what)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=changed_after())
+def test_a_value_published_after_the_knowledge_date_never_changes_the_row(
+    case: tuple[Sources, Sources, pd.DataFrame, str | Calendar, pd.Timestamp, str],
+) -> None:
+    before_src, after_src, published, knowledge, cut, what = case
+    note(what)
+    before = build_known(before_src, published, knowledge)
+    after = build_known(after_src, published, knowledge)
+    ids = ["unit_code", "as_of_year", "knowledge_date"]
+    pd.testing.assert_frame_equal(before[ids], after[ids])
+    features = feature_columns(before)
+    assert "knowledge_date" not in features
+    assert set(neighbours.NEIGHBOUR_FEATURES) <= set(features)
+    assert {"gm_inhabitants", "gm_low_income_hh_pct_chg3", "gm_lbm_chg_prev"} <= set(features)
+    known_then = (before["knowledge_date"] <= cut).to_numpy()
+    assert known_then.any()
+    pd.testing.assert_frame_equal(
+        before.loc[known_then, features], after.loc[known_then, features], check_exact=True
+    )
+
+
+def _late_income(published_year: int) -> pd.DataFrame:
+    """The publication table of ``_fixed_sources``: everything one year after its reference
+    year on 1 July, except CBS inhabitants of 2012, published in ``published_year``."""
+    rows = [
+        (part, v, y, pd.Timestamp(y + 1, 7, 1), part, LEVEL_OF_PART[part])
+        for part, variables in PARTS.items() for v in variables for y in range(2008, 2016)
+    ]
+    table = pd.DataFrame(rows, columns=list(PUBLICATION_COLUMNS))
+    late = (table["variable"] == "inhabitants") & (table["year"] == 2012)
+    table.loc[late, "published"] = pd.Timestamp(published_year, 7, 1)
+    table["published"] = table["published"].astype("datetime64[ns]")
+    return table
+
+
+def test_a_value_of_an_earlier_year_published_late_is_not_used_until_it_is_out() -> None:
+    """Guard against a vacuous property: inhabitants of 2012, published in 2016, are unknown
+    to the rows of 2012 and 2014 (knowledge dates 2013-07-01, 2015-07-01): those rows take the
+    newest published year before it; published in 2013 instead, the value is used, and a
+    change of it moves the rows."""
+    src = _fixed_sources()
+    cbs = src.cbs.copy()
+    cbs.loc[cbs["year"] == 2012, "inhabitants"] = 5.0
+    changed = Sources(cbs=cbs, lbm=src.lbm, investment=src.investment, adjacency=src.adjacency)
+    late = _late_income(2016)
+    before = build_known(src, late, "lbm_published").set_index("as_of_year")
+    after = build_known(changed, late, "lbm_published").set_index("as_of_year")
+    assert str(before.loc[2014, "knowledge_date"].date()) == "2015-07-01"
+    assert before.loc[2012, "inhabitants"] == 2111.0  # 2011's value: 2012 is not out yet
+    assert before.loc[2014, "inhabitants"] == 2114.0
+    features = feature_columns(before)
+    pd.testing.assert_frame_equal(before[features], after[features], check_exact=True)
+    on_time = _late_income(2013)
+    before = build_known(src, on_time, "lbm_published").set_index("as_of_year")
+    after = build_known(changed, on_time, "lbm_published").set_index("as_of_year")
+    assert before.loc[2012, "inhabitants"] == 2112.0 and after.loc[2012, "inhabitants"] == 5.0
+    assert after.loc[2014, "inhabitants_chg3"] == 2114.0 - 2111.0
+    assert after.loc[2012, "gm_inhabitants"] == 5.0
+
+
+def test_an_earlier_knowledge_date_sees_only_the_measurements_published_by_then() -> None:
+    src = _fixed_sources()
+    table = _late_income(2013)
+    early = build_known(src, table, Calendar(years_after=0, on="12-31")).set_index("as_of_year")
+    # Measurement 2012 is published on 2013-07-01: on 2012-12-31 the row knows 2010's.
+    assert early.loc[2012, "lbm_years_since"] == 2.0
+    assert early.loc[2012, "nb_lbm"] == 4.5
+    assert early.loc[2012, "lbm"] == 4.0 and math.isnan(early.loc[2010, "lbm"])

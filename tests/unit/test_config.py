@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from wijkradar.calendar import Calendar, CalendarGroup
 from wijkradar.config import (
     Config,
     LabelConfig,
@@ -287,6 +288,90 @@ BOUNDARIES = {"kind": "boundaries", "path": "b.geojson", "level": "pc4", "code_f
 def test_bad_new_source_options_are_named(source: dict[str, Any], expected: list[str]) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config({"source": [source]}, Path("/r"), name="my.toml")
+    message = str(err.value)
+    for text in expected:
+        assert text in message, f"{text!r} not in {message!r}"
+
+
+CALENDAR_TOML = """\
+[[source]]
+kind = "cbs_kwb_csv"
+path = "cbs"
+
+[source.calendar]
+years_after = 1
+on = "06-15"
+
+[[source.calendar.groups]]
+name = "income"
+years_after = 2
+variables = ["income_per_inhabitant", "bijstand_per_1000"]
+
+[[source]]
+kind = "lbm3_scores"
+path = "lbm.csv"
+
+[panel]
+knowledge = { years_after = 1, on = "09-01" }
+"""
+
+
+def test_calendars_and_the_knowledge_rule_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "wijkradar.toml"
+    path.write_text(CALENDAR_TOML, encoding="utf-8")
+    cfg = load_config(path)
+    cbs, lbm = cfg.sources
+    assert cbs.calendar == Calendar(
+        years_after=1, on="06-15",
+        groups=(CalendarGroup("income", 2, None, ("income_per_inhabitant", "bijstand_per_1000")),),
+    )
+    assert lbm.calendar is None  # the kind's default (features.calendar)
+    assert cfg.panel.knowledge == Calendar(years_after=1, on="09-01")
+    assert cbs.calendar.published("bijstand_per_1000", 2020).isoformat() == "2022-06-15"
+    assert cbs.calendar.published("inhabitants", 2020).isoformat() == "2021-06-15"
+    assert PanelConfig().knowledge == "lbm_published"
+
+
+CBS = {"kind": "cbs_kwb_csv", "path": "c"}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param({"source": [{**CBS, "calendar": {"lag": 1}}]},
+                     ["Unknown key", "'lag'", "years_after"], id="unknown calendar key"),
+        pytest.param({"source": [{**CBS, "calendar": {"on": "7-1"}}]},
+                     ["'on'", "MM-DD", "'7-1'"], id="on not MM-DD"),
+        pytest.param({"source": [{**CBS, "calendar": {"on": "02-30"}}]},
+                     ["'on'", "'02-30'"], id="no such day"),
+        pytest.param({"source": [{**CBS, "calendar": {"years_after": "1"}}]},
+                     ["'years_after'", "integer", "'1'"], id="years_after a string"),
+        pytest.param({"source": [{**CBS, "calendar": {"years_after": -1}}]},
+                     ["'years_after'", "-1"], id="years_after negative"),
+        pytest.param({"source": [{**CBS, "calendar": {"groups": [
+            {"name": "x", "years_after": 2},
+        ]}}]},
+                     ["groups #1", "'variables'"], id="group without variables"),
+        pytest.param({"source": [{**CBS, "calendar": {"groups": [
+            {"name": "a", "years_after": 2, "variables": ["woz_value"]},
+            {"name": "b", "years_after": 3, "variables": ["woz_value"]},
+        ]}}]}, ["'woz_value'", "'a'", "'b'"], id="variable in two groups"),
+        pytest.param({"source": [{**CBS, "calendar": {"groups": [
+            {"name": "a", "years_after": 2, "variables": ["woz_value"], "when": 1},
+        ]}}]}, ["Unknown key", "'when'"], id="unknown group key"),
+        pytest.param({"source": [{"kind": "crosswalk", "path": "x", "calendar": {}}]},
+                     ["Unknown key", "'calendar'", "(crosswalk)"], id="crosswalk has no calendar"),
+        pytest.param({"source": [CBS], "panel": {"knowledge": "cbs_published"}},
+                     ["'knowledge'", "'cbs_published'", "lbm_published"], id="knowledge rule"),
+        pytest.param({"source": [CBS], "panel": {"knowledge": {"years_after": 1, "groups": []}}},
+                     ["Unknown key", "'groups'"], id="knowledge has no groups"),
+        pytest.param({"source": [CBS], "panel": {"knowledge": 3}},
+                     ["'knowledge'", "3"], id="knowledge a number"),
+    ],
+)
+def test_bad_calendars_are_named(data: dict[str, Any], expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, Path("/r"), name="my.toml")
     message = str(err.value)
     for text in expected:
         assert text in message, f"{text!r} not in {message!r}"

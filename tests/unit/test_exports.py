@@ -353,3 +353,29 @@ def test_write_xlsx_of_an_empty_frame_writes_the_header(tmp_path):
     write_xlsx(pd.DataFrame({"unit_code": pd.Series(dtype=str)}), path, "ranking")
     ws = openpyxl.load_workbook(path)["ranking"]
     assert [r for r in ws.iter_rows(values_only=True)] == [("unit_code",)]
+
+
+def test_write_xlsx_puts_notes_on_a_toelichting_sheet_as_text(tmp_path):
+    path = tmp_path / "notes.xlsx"
+    notes = ["Gegevens bekend op 1 juli 2025: Leefbarometer 2024", "=not a formula"]
+    write_xlsx(pd.DataFrame({"a": [1]}), path, "GM0363", notes=notes)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["GM0363", "Toelichting"]
+    assert [r for r in book["Toelichting"].iter_rows(values_only=True)] == [(n,) for n in notes]
+    assert book["Toelichting"]["A2"].data_type == "s"
+    write_xlsx(pd.DataFrame({"a": [1]}), path, "GM0363")
+    assert openpyxl.load_workbook(path).sheetnames == ["GM0363"]  # no notes: one sheet
+
+
+def test_gemeente_files_tell_what_was_known_in_excel_only(tmp_path):
+    ranking, values = _ranking_and_values()
+    notes = ["Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2023"]
+    plain = write_gemeente_exports(ranking, values, None, tmp_path / "plain")
+    noted = write_gemeente_exports(ranking, values, None, tmp_path / "noted", notes=notes)
+    for before, after in zip(plain, noted, strict=True):
+        if after.suffix == ".csv":  # the CSV files are byte for byte the same
+            assert after.read_bytes() == before.read_bytes()
+        else:
+            book = openpyxl.load_workbook(after)
+            assert book.sheetnames == [after.stem, "Toelichting"]
+            assert book["Toelichting"]["A1"].value == notes[0]

@@ -16,7 +16,8 @@ from features.geo import adjacency
 from features.harmonize import harmonize
 from features.panel import build_panel
 from features.synth import generate, mechanism
-from features.synth.generate import wijk_adjacency
+from features.synth.generate import CALENDARS, INCOME_VARIABLES, knowledge_inputs, wijk_adjacency
+from wijkradar.config import parse_config
 
 SMALL = {"n_gemeenten": 25, "wijken_per_gemeente": 6.0, "n_mergers": 3}
 
@@ -48,7 +49,7 @@ def _panel(data) -> pd.DataFrame:
     cbs, lbm, inv = _sources(data)
     return build_panel(
         cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=0.05,
-        adjacency=_adjacency_from_file(data),
+        adjacency=_adjacency_from_file(data), **knowledge_inputs(cbs, lbm, inv),
     )
 
 
@@ -87,18 +88,27 @@ def test_cbs_files_follow_statline_export_style(small):
 def test_truth_is_additive_and_p_is_the_sigmoid_of_the_logit(small):
     t = small.truth
     shap_cols = [c for c in t.columns if c.startswith("true_shap__")]
-    assert {c[len("true_shap__") :] for c in shap_cols} == {d.feature for d in mechanism.DRIVERS}
+    assert [c[len("true_shap__") :] for c in shap_cols] == list(mechanism.FEATURES)
     total = t["true_base"] + t[shap_cols].sum(axis=1)
     np.testing.assert_allclose(total, t["true_logit"], atol=1e-9)
     np.testing.assert_allclose(t["p_decline"], 1 / (1 + np.exp(-t["true_logit"])), atol=1e-12)
 
 
 def test_truth_is_a_function_of_the_panel_built_from_the_files(small):
-    """The truth uses exactly the features a model sees, and declined is the panel's label."""
+    """The truth uses exactly the features a model sees at each row's knowledge date (one
+    intercept per as-of year), its Shapley values have that year's rows as background, and
+    declined is the panel's label."""
     panel = _panel(small)
+    assert panel["knowledge_date"].notna().all()
     joined = panel.merge(small.truth, on=["unit_code", "as_of_year"], validate="1:1")
     assert len(joined) == len(small.truth) == len(panel)
-    np.testing.assert_allclose(mechanism.logit(joined), joined["true_logit"], atol=1e-9)
+    intercept = joined["true_logit"] - mechanism.terms(joined)
+    assert (intercept.groupby(joined["as_of_year"]).agg(np.ptp) < 1e-9).all()
+    np.testing.assert_allclose(intercept[joined["as_of_year"] <= 2012], mechanism.INTERCEPT)
+    year = joined[joined["as_of_year"] == 2020]
+    shap, base = mechanism.shapley(year, year, float(intercept[year.index[0]]))
+    np.testing.assert_allclose(shap.to_numpy(), year[shap.columns].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(year["true_base"], base, atol=1e-9)
     known = joined["declined"].notna()
     assert known.sum() > 0
     assert (
@@ -157,9 +167,46 @@ def test_decline_spills_over_from_adjacent_wijken(small):
     they are: the spill-over term of the true logit is what separates the two groups."""
     panel = _panel(small).merge(small.truth, on=["unit_code", "as_of_year"], validate="1:1")
     assert panel["nb_lbm_chg_prev"].notna().mean() > 0.8
-    fell = panel["nb_lbm_chg_prev"] <= -0.04
+    # In a world this rare (5 % per period) few neighbourhoods fall by a whole 0.04.
+    fell = panel["nb_lbm_chg_prev"] <= -0.02
     rose = panel["nb_lbm_chg_prev"] >= 0.0
     assert fell.sum() >= 20 and rose.sum() >= 20
     term = panel["true_shap__nb_lbm_chg_prev"]
     assert term[fell].min() > term[rose].max()
     assert panel.loc[fell, "p_decline"].mean() > panel.loc[rose, "p_decline"].mean()
+
+
+def test_the_config_publishes_the_sources_on_the_generators_calendar(small, tmp_path):
+    cfg = parse_config(tomllib.loads(small.config), tmp_path)
+    calendars = {s.kind: s.calendar for s in cfg.sources if s.calendar is not None}
+    assert calendars == CALENDARS
+    cbs = calendars["cbs_kwb_csv"]
+    assert (cbs.years_after, cbs.on) == (1, "07-01")
+    assert [(g.name, g.years_after, g.variables) for g in cbs.groups] == [
+        ("income", 2, INCOME_VARIABLES)
+    ]
+    assert (calendars["lbm3_scores"].years_after, calendars["lbm3_scores"].on) == (1, "07-01")
+    assert calendars["investment_csv"].on == "03-01"
+
+
+def test_income_published_after_the_knowledge_date_does_not_reach_the_truth(small):
+    """An as-of-2020 row knows income of 2019 (published 2021-07-01, its knowledge date) but
+    not of 2020: its 3-year change is 2019 against 2016."""
+    cbs = _sources(small)[0]
+    panel = _panel(small)
+    row = panel[panel["as_of_year"] == 2020].iloc[0]
+    assert row["knowledge_date"] == pd.Timestamp("2021-07-01")
+    unit = cbs[cbs["unit_code"] == row["unit_code"]].set_index("year")["low_income_hh_pct"]
+    expected = unit[2019] - unit[2016]
+    assert np.isclose(row["low_income_hh_pct_chg3"], expected) or np.isnan(expected)
+
+
+def test_one_value_sets_how_rare_the_world_is():
+    rare = generate(seed=5, base_rate=0.03, **SMALL).truth
+    common = generate(seed=5, base_rate=0.12, **SMALL).truth
+    for truth, rate in ((rare, 0.03), (common, 0.12)):
+        later = truth[truth["as_of_year"] >= 2014]
+        means = later.groupby("as_of_year")["p_decline"].mean()
+        np.testing.assert_allclose(means, rate, atol=1e-9)
+    with pytest.raises(ValueError, match="base_rate"):
+        generate(seed=5, base_rate=0.0, **SMALL)

@@ -432,3 +432,71 @@ def test_places_do_not_override_what_wijk_codes_and_sources_say(
     placed = build_panel(cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=DELTA,
                          places=PLACES)
     pd.testing.assert_frame_equal(placed, panel)
+
+
+def publication_of(
+    sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> pd.DataFrame:
+    """The default calendars over the hand-made sources: CBS low incomes 2 years after, the
+    rest of CBS and the Leefbarometer 1 year after on 1 July, investment on 1 March."""
+    from features.calendar import DEFAULT_CALENDARS, publication_table
+    from features.sources import SourceFrame
+
+    cbs, lbm, inv = sources
+    parts = (("cbs", "cbs_kwb_csv", cbs), ("lbm", "lbm3_scores", lbm),
+             ("investment", "investment_csv", inv))
+    return publication_table([
+        SourceFrame(
+            part=part, kind=kind, file=kind, calendar=DEFAULT_CALENDARS[kind],
+            variables=tuple(c for c in frame.columns
+                            if c not in ("unit_code", "unit_name", "level", "year")),
+            years=tuple(sorted({("wijk" if "level" in frame else None, int(y))
+                                for y in frame["year"]}, key=lambda p: p[1])),
+        )
+        for part, kind, frame in parts
+    ])
+
+
+def test_knowledge_dates_take_the_newest_published_reference_year(
+    sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    cbs, lbm, inv = sources
+    known = build_panel(
+        cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=DELTA,
+        published=publication_of(sources),
+    )
+    assert list(known.columns[: len(ID_COLUMNS) + 1]) == [*ID_COLUMNS, "knowledge_date"]
+    assert "knowledge_date" not in feature_columns(known)
+    r = row(known, "WK000101", 2014)
+    assert r["knowledge_date"] == pd.Timestamp("2015-07-01")
+    # low incomes of 2014 come out on 2016-07-01: the row knows 2013's, and its changes.
+    assert r["low_income_hh_pct"] == 15.0
+    assert r["low_income_hh_pct_chg1"] == 15.0 - 12.0  # value(2013) - value(2012)
+    assert r["low_income_hh_pct_chg3"] == 15.0 - 13.0  # value(2013) - value(2010)
+    assert r["inhabitants"] == INHABITANTS["WK000101"]  # population of 2014: out on 2015-07-01
+    assert r["corp_renovation_per_dwelling"] == 700.0  # investment 2014, out on 2015-03-01
+    assert r["lbm"] == 4.0 and r["lbm_chg_prev"] == 4.0 - 4.125  # measurement 2014 is out
+    # The gemeente context is made of the known values (household-weighted 3-year change).
+    b = row(known, "WK000102", 2014)
+    assert b["low_income_hh_pct_chg3"] == 0.0  # 2013 - 2010, both 20
+    expected = (500 * 2.0 + 1500 * 0.0) / 2000
+    assert r["gm_low_income_hh_pct_chg3"] == pytest.approx(expected)
+    assert r["label"] == row(build_panel(cbs, lbm, inv, level="wijk", change_lags=(1, 3),
+                                         delta=DELTA), "WK000101", 2014)["label"]
+
+
+def test_an_earlier_knowledge_rule_sees_fewer_measurements(
+    sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    from wijkradar.calendar import Calendar
+
+    cbs, lbm, inv = sources
+    early = build_panel(
+        cbs, lbm, inv, level="wijk", change_lags=(1, 3), delta=DELTA,
+        published=publication_of(sources), knowledge=Calendar(years_after=1, on="01-01"),
+    )
+    r = row(early, "WK000101", 2014)
+    assert r["knowledge_date"] == pd.Timestamp("2015-01-01")
+    assert r["lbm"] == 4.125 and r["lbm_years_since"] == 2  # measurement 2012: 2014's not out
+    assert r["inhabitants"] == INHABITANTS["WK000101"]  # CBS 2013 (out 2014-07-01), same value
+    assert r["low_income_hh_pct"] == 12.0  # 2012's, out on 2014-07-01

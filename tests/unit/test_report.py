@@ -315,3 +315,20 @@ def test_importing_the_report_does_not_import_matplotlib() -> None:
     code = "import sys, serving.report, serving.charts; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_header_says_what_the_rows_knew_only_when_the_run_knows_it(inputs: ReportInputs) -> None:
+    from dataclasses import replace
+
+    from wijkradar.records import SourceUse
+
+    sources = (
+        SourceUse("Leefbarometer", 2022, "2023-07-01"),
+        SourceUse("CBS", 2022, "2023-07-01"),
+        SourceUse("CBS income", 2021, "2023-07-01"),
+    )
+    manifest = replace(inputs.manifest, knowledge_date="2023-07-01", sources=sources)
+    page = render_report(replace(inputs, manifest=manifest))
+    line = "data known on 2023-07-01: Leefbarometer 2022, CBS 2022, CBS income 2021"
+    assert f'<p class="note" id="meta-knowledge">{line}</p>' in page
+    assert 'id="meta-knowledge"' not in render_report(inputs)  # no calendar: no line

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -44,6 +45,14 @@ ConfigOpt = Annotated[
     typer.Option("--config", "-c", help="Config file (default WORKSPACE/wijkradar.toml)."),
 ]
 AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="As-of year.")]
+KnownAtOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        "--known-at",
+        formats=["%Y-%m-%d"],
+        help="Replay the past: score what was known on this date (YYYY-MM-DD; default today).",
+    ),
+]
 ModelOpt = Annotated[str | None, typer.Option(help="Model URI (default: the champion).")]
 GemeenteOpt = Annotated[
     list[str] | None,
@@ -166,15 +175,23 @@ def score(
     model: ModelOpt = None,
     gemeente: GemeenteOpt = None,
     log_format: LogFormatOpt = "text",
+    known_at: KnownAtOpt = None,
 ) -> None:
-    """Score and explain every unit of an as-of year; publish atomically (exit codes: see
-    the README)."""
+    """Score and explain every unit of an as-of year (default: the newest whose data is known
+    by today or --known-at); publish atomically (exit codes: see the README)."""
     from serving.job import run_score
 
     ws, cfg = _guard(lambda: _context(workspace, config), log_format)
+    when = _day(known_at)
     with _status("score", log_format) as say:
-        res = _guard(lambda: run_score(ws, cfg, as_of, model, say, gemeente), log_format)
+        res = _guard(
+            lambda: run_score(ws, cfg, as_of, model, say, gemeente, known_at=when), log_format
+        )
     _done("score", res, log_format)
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment is not None else None
 
 
 def _done(step: str, res: ScoreOutcome, log_format: str) -> None:
@@ -193,13 +210,18 @@ def run(
     as_of: AsOfOpt = None,
     gemeente: GemeenteOpt = None,
     log_format: LogFormatOpt = "text",
+    known_at: KnownAtOpt = None,
 ) -> None:
-    """For schedulers: refresh the panel, score with the champion, publish, write the report."""
+    """For schedulers: refresh the panel, score with the champion (the newest as-of year
+    whose data is known by today or --known-at), publish, write the report."""
     from serving.job import run_report, run_score
 
     ws, cfg = _guard(lambda: _context(workspace, config), log_format)
+    when = _day(known_at)
     with _status("run", log_format) as say:
-        res = _guard(lambda: run_score(ws, cfg, as_of, None, say, gemeente), log_format)
+        res = _guard(
+            lambda: run_score(ws, cfg, as_of, None, say, gemeente, known_at=when), log_format
+        )
         if res.published:
             say("writing the report")
             _guard(lambda: run_report(ws, cfg, res.manifest.as_of_year), log_format)

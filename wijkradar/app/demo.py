@@ -13,6 +13,7 @@ from features.describe import describe
 from ml import truthcheck
 from serving.job import ScoreOutcome, run_report, run_score
 from serving.ranking import top_driver_features
+from serving.report import knowledge_line
 from wijkradar import catalog
 from wijkradar.app import pipeline
 from wijkradar.app.pipeline import TrainSummary
@@ -75,6 +76,8 @@ def _print_summary(
     ranking = scored.ranking
     fidelity = truthcheck.compare(ranking, catalog.read_parquet(ws.truth))
     year = scored.manifest.as_of_year
+    if known := knowledge_line(scored.manifest):
+        out.print(f"scored as of {year}, {known}")
     table = Table(title=f"Highest risk of decline by the next measurement (as of {year})")
     for col in ("rank", "wijk", "gemeente", "risk", "top drivers"):
         table.add_column(col)

@@ -59,11 +59,26 @@ def ensure_panel(
     from features.places import map_geojson, places_of  # geopandas: on a rebuild only
 
     src = sources.read_sources(cfg)
-    cbs, lbm, investment = harmonize(src.cbs, src.lbm, src.investment, src.crosswalk)
     where = places_of(src.boundaries, cfg.panel.level)
     published = publication_table(src.frames)
+    panel = panel_from_sources(cfg, src, published, where)
+    meta = panel_meta(fingerprint, cfg, src, panel, where, published)
+    catalog.write_parquet(panel, ws.panel)
+    if where is not None and not _is_source(ws.boundaries, cfg):
+        ids = panel[["unit_code", "unit_name", "gemeente_code", "gemeente_name"]]
+        catalog.write_text(map_geojson(where, ids), ws.boundaries)
+    catalog.write_panel_meta(ws, meta)
+    return panel, meta
+
+
+def panel_from_sources(
+    cfg: Config, src: sources.Sources, published: pd.DataFrame | None, where: Places | None = None
+) -> pd.DataFrame:
+    """The panel of read sources: harmonised over code changes, placed, and point in time by
+    the publication table ``published`` (None: the as-of-year rule, for comparisons)."""
+    cbs, lbm, investment = harmonize(src.cbs, src.lbm, src.investment, src.crosswalk)
     try:
-        panel = build_panel(
+        return build_panel(
             cbs,
             lbm,
             investment,
@@ -80,13 +95,6 @@ def ensure_panel(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    meta = panel_meta(fingerprint, cfg, src, panel, where, published)
-    catalog.write_parquet(panel, ws.panel)
-    if where is not None and not _is_source(ws.boundaries, cfg):
-        ids = panel[["unit_code", "unit_name", "gemeente_code", "gemeente_name"]]
-        catalog.write_text(map_geojson(where, ids), ws.boundaries)
-    catalog.write_panel_meta(ws, meta)
-    return panel, meta
 
 
 def panel_knowledge(

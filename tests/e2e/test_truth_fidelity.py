@@ -52,3 +52,13 @@ def test_generated_world_is_calibrated_to_the_dutch_evidence(ws):
     share_others = t12.drop(index=lowest)["declined"].astype(float).mean()
     assert 0.2 <= share_lowest <= 0.45, share_lowest
     assert share_others <= 0.1, share_others
+
+
+def test_the_generated_world_is_as_rare_as_the_real_one(ws):
+    """Issue 11: from 2014 on every as-of year's decline rate lies between 2 % and 10 % (the
+    real Leefbarometer 3.0 PC4 panel: 3.6-6.7 % per period with a fall of 0.05 or more)."""
+    truth = pd.read_parquet(ws / "truth" / "truth.parquet")
+    known = truth[(truth["as_of_year"] >= 2014) & truth["declined"].notna()]
+    rates = known.groupby("as_of_year")["declined"].apply(lambda d: d.astype(float).mean())
+    assert len(rates) >= 4, rates
+    assert ((rates >= 0.02) & (rates <= 0.10)).all(), rates

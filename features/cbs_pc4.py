@@ -34,12 +34,12 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from features import schema
+from wijkradar.calendar import MONTHS_NL
 from wijkradar.errors import InputError
 
 SECRET = -99997  # "0 - 4 / geheim"
 UNAVAILABLE = -99995  # not yet available
-_MONTH_NAMES = "januari februari maart april mei juni juli augustus september oktober november"
-MONTHS = {m: i for i, m in enumerate(f"{_MONTH_NAMES} december".split(), start=1)}
+MONTHS = {m: i for i, m in enumerate(MONTHS_NL, start=1)}
 _DATE = r"(\d{1,2})\s+([a-z]+)\s+(\d{4})"
 _REFERENCE = re.compile(rf"peildatum\s+{_DATE}", re.IGNORECASE)
 _PUBLISHED = re.compile(rf"^\s*datum\s*:\s*{_DATE}", re.IGNORECASE)

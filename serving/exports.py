@@ -40,6 +40,7 @@ from ml.metrics import top_count
 from models.explain import shap_column, shap_features, top_contributions
 from serving.drivers import driver_phrase_nl
 from serving.dutch import COLUMNS_NL, feature_label_nl, format_nl, unit_nl
+from wijkradar.calendar import MONTHS_NL
 from wijkradar.errors import ConfigError
 from wijkradar.records import SourceUse
 
@@ -50,10 +51,6 @@ _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 90
 NOTES_SHEET = "Toelichting"
-MONTHS_NL = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)
 SOURCES_NL = {  # the source labels of PanelMeta.knowledge in Dutch; others stay as they are
     "CBS income": "CBS inkomen",
     "CBS population": "CBS bevolking",

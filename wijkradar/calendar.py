@@ -22,6 +22,13 @@ from typing import Any
 
 from wijkradar.errors import ConfigError
 
+# Dutch month names, as CBS states publication dates ('Datum: 14 mei 2025') and as the page
+# and the exports write them.
+MONTHS_NL = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)
+
 
 def check_month_day(on: str, where: str) -> tuple[int, int]:
     """(month, day) of an 'MM-DD' string; anything else, or a day no year has, or 29

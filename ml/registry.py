@@ -144,12 +144,17 @@ def log_evaluation(tracking: Tracking, record: RunRecord, run_name: str) -> str:
 
 
 def _save_model(
-    folder: Path, booster: Any, features: list[str], calibrator: dict[str, Any] | None
+    folder: Path,
+    booster: Any,
+    features: list[str],
+    calibrator: dict[str, Any] | None,
+    background: pd.DataFrame | None = None,
 ) -> Path:
     """The pyfunc model saved under ``folder/model`` (its inputs staged beside it)."""
     import mlflow.pyfunc
 
     from models.packaged import (
+        BACKGROUND_ARTIFACT,
         BOOSTER_ARTIFACT,
         CALIBRATOR_ARTIFACT,
         FEATURES_ARTIFACT,
@@ -167,6 +172,10 @@ def _save_model(
         calibrator_path = staging / "calibrator.json"
         calibrator_path.write_text(json.dumps(calibrator))
         artifacts[CALIBRATOR_ARTIFACT] = str(calibrator_path)
+    if background is not None:
+        background_path = staging / "background.parquet"
+        background[features].to_parquet(background_path, index=False)
+        artifacts[BACKGROUND_ARTIFACT] = str(background_path)
     model_dir = folder / MODEL_ARTIFACT_PATH
     with warnings.catch_warnings():
         # The signature is explicit, and the model is our own class: neither MLflow's
@@ -212,14 +221,16 @@ def log_training(
     booster: Any,
     features: list[str],
     calibrator: dict[str, Any] | None = None,
+    background: pd.DataFrame | None = None,
 ) -> ModelRef:
-    """One MLflow run: the record and the pyfunc model (artifact ``model``), registered as a
-    new version. Whether it becomes the champion is ``ml.promotion.decide``'s call."""
+    """One MLflow run: the record and the pyfunc model (artifact ``model``, with the
+    ``background`` sample of the training rows for interventional explanations), registered
+    as a new version. Whether it becomes the champion is ``ml.promotion.decide``'s call."""
     mlflow_client = client(tracking)
     with tempfile.TemporaryDirectory() as tmp, _run(mlflow_client, tracking, None) as run_id:
         folder = Path(tmp)
         _record(mlflow_client, run_id, record, folder / "evaluation")
-        model_dir = _save_model(folder, booster, features, calibrator)
+        model_dir = _save_model(folder, booster, features, calibrator, background)
         mlflow_client.log_artifacts(run_id, str(model_dir), artifact_path=MODEL_ARTIFACT_PATH)
         version = _register(mlflow_client, tracking.model_name, run_id)
     return ModelRef(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import shap
 
 BOOSTER_ARTIFACT = "booster"
+BACKGROUND_ARTIFACT = "background"  # Parquet: a fixed sample of the training rows
 FEATURES_ARTIFACT = "features"
 CALIBRATOR_ARTIFACT = "calibrator"
 

@@ -17,79 +17,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from wijkradar.calendar import (
-    KNOWLEDGE_LBM,
-    Calendar,
-    parse_calendar,
-)
+from wijkradar.calendar import KNOWLEDGE_LBM, Calendar, parse_calendar
 from wijkradar.errors import ConfigError
-
-# Source kind -> the options it takes besides kind and path.
-SOURCE_OPTIONS: dict[str, frozenset[str]] = {
-    "cbs_kwb_csv": frozenset({"calendar"}),
-    "cbs_kwb_json": frozenset({"year", "calendar"}),
-    "lbm3_scores": frozenset({"calendar"}),
-    "lbm2_pc4": frozenset({"calendar"}),
-    "lbm2_json": frozenset({"level", "calendar"}),
-    "cbs_pc4_xlsx": frozenset({"calendar"}),
-    "boundaries": frozenset({"level", "code_field", "name_field"}),
-    "investment_csv": frozenset({"names", "name_column", "years", "calendar"}),
-    "crosswalk": frozenset(),
-}
-SOURCE_KINDS = tuple(SOURCE_OPTIONS)
-UNIT_LEVELS = ("gemeente", "wijk", "buurt", "pc4")
-LBM2_JSON_LEVELS = ("wijk", "gemeente")
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """One input: a file, or a folder whose files all have this kind.
-
-    Options: ``year`` (cbs_kwb_json: the period, when the file does not say); ``names`` (a
-    name -> unit_code table that turns investment_csv into a name-keyed list such as the
-    Vogelaarwijken), with ``name_column`` and the programme ``years``; ``level`` (boundaries:
-    the units' level; lbm2_json: 'wijk' or 'gemeente'); ``code_field`` and ``name_field``
-    (boundaries: the properties holding the unit's code and, optionally, its name).
-    """
-
-    kind: str
-    path: Path
-    year: int | None = None
-    names: Path | None = None
-    name_column: str = "wijk_oorspronkelijk"
-    years: tuple[int, ...] = ()
-    level: str | None = None
-    code_field: str | None = None
-    name_field: str | None = None
-    calendar: Calendar | None = None  # None: the kind's default (features.calendar)
-
-    def __post_init__(self) -> None:
-        if self.kind not in SOURCE_KINDS:
-            raise ConfigError(
-                f"The source 'kind' must be one of {', '.join(SOURCE_KINDS)}. "
-                f"Got {self.kind!r} instead."
-            )
-        if self.names is not None and not self.years:
-            raise ConfigError(
-                f"A name-keyed investment list ({self.path}) needs 'years', the programme "
-                "years it covers. Got none."
-            )
-        self._check_level()
-
-    def _check_level(self) -> None:
-        levels = {"boundaries": UNIT_LEVELS, "lbm2_json": LBM2_JSON_LEVELS}.get(self.kind)
-        if levels is None:
-            return
-        if self.level not in levels:
-            raise ConfigError(
-                f"A {self.kind} source ({self.path}) needs 'level', one of "
-                f"{', '.join(levels)}. Got {self.level!r} instead."
-            )
-        if self.kind == "boundaries" and not self.code_field:
-            raise ConfigError(
-                f"A boundaries source ({self.path}) needs 'code_field', the property that "
-                "holds the unit code. Got none."
-            )
+from wijkradar.sourceconfig import UNIT_LEVELS, SourceConfig, parse_source
 
 
 @dataclass(frozen=True)
@@ -239,6 +169,31 @@ class ScoringConfig:
                 )
 
 
+EXPLAIN_METHODS = ("fast", "native", "interventional")
+
+
+@dataclass(frozen=True)
+class ExplainConfig:
+    """How contributions are computed: ``fast`` (the exact path-dependent TreeSHAP kernel of
+    ``models.explain.tree_shap``), ``native`` (LightGBM's own ``pred_contrib``, the same
+    values) or ``interventional`` (TreeSHAP against a fixed background sample of the training
+    panel, ``background_rows`` rows, stored with the model)."""
+
+    method: str = "fast"
+    background_rows: int = 200
+
+    def __post_init__(self) -> None:
+        if self.method not in EXPLAIN_METHODS:
+            raise ConfigError(
+                f"The explain 'method' must be one of {', '.join(EXPLAIN_METHODS)}. "
+                f"Got {self.method!r} instead."
+            )
+        if self.background_rows < 10:
+            raise ConfigError(
+                f"The explain 'background_rows' must be >= 10. Got {self.background_rows}."
+            )
+
+
 @dataclass(frozen=True)
 class TrackingConfig:
     """MLflow tracking. Empty ``uri``: the embedded SQLite store in the workspace."""
@@ -261,6 +216,7 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    explain: ExplainConfig = field(default_factory=ExplainConfig)
 
     def sources_of(self, kind: str) -> tuple[SourceConfig, ...]:
         return tuple(s for s in self.sources if s.kind == kind)
@@ -274,6 +230,7 @@ _SECTIONS = {
     "tracking": TrackingConfig,
     "promotion": PromotionConfig,
     "scoring": ScoringConfig,
+    "explain": ExplainConfig,
 }
 
 
@@ -331,38 +288,6 @@ def _panel(table: Any, where: str) -> PanelConfig:
     return PanelConfig(level=base.level, change_lags=base.change_lags, knowledge=knowledge)
 
 
-def _path(value: str, root: Path) -> Path:
-    path = Path(value)
-    return path if path.is_absolute() else root / path
-
-
-def _source_options(table: dict[str, Any], where: str, root: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if "year" in table:
-        if not isinstance(table["year"], int):
-            raise ConfigError(f"The 'year' of {where} must be an integer. Got {table['year']!r}.")
-        out["year"] = table["year"]
-    if "names" in table:
-        if not isinstance(table["names"], str):
-            raise ConfigError(f"The 'names' of {where} must be a path. Got {table['names']!r}.")
-        out["names"] = _path(table["names"], root)
-    if "name_column" in table:
-        out["name_column"] = str(table["name_column"])
-    for key in ("level", "code_field", "name_field"):
-        if key in table:
-            if not isinstance(table[key], str):
-                raise ConfigError(f"The {key!r} of {where} must be a string. Got {table[key]!r}.")
-            out[key] = table[key]
-    if "years" in table:
-        years = table["years"]
-        if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
-            raise ConfigError(f"The 'years' of {where} must be a list of years. Got {years!r}.")
-        out["years"] = tuple(years)
-    if "calendar" in table:
-        out["calendar"] = parse_calendar(table["calendar"], f"[source.calendar] of {where}")
-    return out
-
-
 def parse_config(data: dict[str, Any], root: Path, name: str = "config") -> Config:
     """Build a ``Config`` from parsed TOML; ``name`` is used in error messages."""
     known = {"source", *_SECTIONS}
@@ -375,26 +300,10 @@ def parse_config(data: dict[str, Any], root: Path, name: str = "config") -> Conf
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list) or not raw_sources:
         raise ConfigError(f"{name} must list at least one [[source]] table.")
-    sources = []
-    for i, table in enumerate(raw_sources, start=1):
-        if not isinstance(table, dict):
-            raise ConfigError(f"[[source]] #{i} of {name} must be a table. Got {table!r}.")
-        allowed = {"kind", "path", *SOURCE_OPTIONS.get(table.get("kind", ""), ())}
-        unknown_keys = sorted(set(table) - allowed)
-        if unknown_keys:
-            raise ConfigError(
-                f"Unknown key(s) {', '.join(map(repr, unknown_keys))} in [[source]] #{i} "
-                f"({table.get('kind')}) of {name}. Allowed: {', '.join(sorted(allowed))}."
-            )
-        if "kind" not in table or "path" not in table:
-            raise ConfigError(f"[[source]] #{i} of {name} needs both 'kind' and 'path'.")
-        if not isinstance(table["path"], str):
-            raise ConfigError(
-                f"The 'path' of [[source]] #{i} of {name} must be a string. "
-                f"Got {table['path']!r} instead."
-            )
-        options = _source_options(table, f"[[source]] #{i} of {name}", root)
-        sources.append(SourceConfig(kind=table["kind"], path=_path(table["path"], root), **options))
+    sources = [
+        parse_source(table, f"[[source]] #{i} of {name}", root)
+        for i, table in enumerate(raw_sources, start=1)
+    ]
     sections = {
         key: (_panel if key == "panel" else partial(_build, cls))(
             data.get(key, {}), f"[{key}] of {name}"

@@ -74,3 +74,17 @@ class ExplanationError(WijkradarError):
     """The explanations do not add up to the model's output."""
 
     exit_code = 8
+
+
+class StoreError(WijkradarError):
+    """The model store (``mlflow.db``, a run's artifacts) is corrupt, unreadable or lacks what
+    a registered model needs. The message names the file."""
+
+    exit_code = 9
+
+
+class StorageError(WijkradarError):
+    """The workspace cannot be written: no space left, no permission, a read-only file
+    system. Nothing partial is left visible."""
+
+    exit_code = 10

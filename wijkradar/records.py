@@ -43,6 +43,15 @@ class PlaceNote:
 
 
 @dataclass(frozen=True)
+class IgnoredColumn:
+    """A source column that is neither built in nor mapped (``columns``): listed, never
+    silently dropped."""
+
+    file: str
+    column: str
+
+
+@dataclass(frozen=True)
 class SourceUse:
     """One source as a row's features know it: the newest reference year used and the date it
     was published (ISO)."""
@@ -84,6 +93,8 @@ class PanelMeta:
     source_files: tuple[SourceFileNote, ...] = ()
     places: PlaceNote | None = None
     knowledge: tuple[KnowledgeNote, ...] = ()
+    ignored_columns: tuple[IgnoredColumn, ...] = ()
+    content_hash: str = ""  # SHA-256 of panel.parquet's bytes, checked before every use
 
     @property
     def model_features(self) -> list[str]:
@@ -116,6 +127,9 @@ class PanelMeta:
             )
             for note in values.get("knowledge", ())
         )
+        values["ignored_columns"] = tuple(
+            IgnoredColumn(**note) for note in values.get("ignored_columns", ())
+        )
         return cls(**values)
 
 
@@ -140,10 +154,15 @@ class Manifest:
     knowledge_date: str | None = None  # what the scored rows knew (ISO); None: no calendar
     sources: tuple[SourceUse, ...] = ()  # per source: newest reference year and its date
     files: dict[str, str] = field(default_factory=dict)  # relative path -> SHA-256
+    panel_hash: str = ""  # SHA-256 of the panel file that was actually scored
+    drift_profile: str = "checked"  # or "missing (allowed)": --allow-missing-profile
+    explain_method: str = ""  # fast, native or interventional
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
-        required = {f.name for f in fields(cls)} - {"files", "knowledge_date", "sources"}
+        optional = {"files", "knowledge_date", "sources", "panel_hash", "drift_profile",
+                    "explain_method"}
+        required = {f.name for f in fields(cls)} - optional
         missing = sorted(required - set(data))
         if missing:
             raise WijkradarError(
@@ -159,6 +178,9 @@ class Manifest:
             knowledge_date=data.get("knowledge_date"),
             sources=tuple(SourceUse(**use) for use in data.get("sources", ())),
             files=dict(data.get("files", {})),
+            panel_hash=str(data.get("panel_hash", "")),
+            drift_profile=str(data.get("drift_profile", "checked")),
+            explain_method=str(data.get("explain_method", "")),
         )
 
     def to_dict(self) -> dict[str, Any]:

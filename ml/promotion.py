@@ -63,10 +63,33 @@ def _champion(tracking: registry.Tracking) -> registry.ModelRef | None:
         return None
 
 
+def _known_versions(tracking: registry.Tracking) -> list[str]:
+    found = registry.client(tracking).search_model_versions(f"name='{tracking.model_name}'")
+    return sorted((str(mv.version) for mv in found), key=int)
+
+
+def _version(tracking: registry.Tracking, version: str) -> Any:
+    """The registered version, or a ``NoModelError`` listing the versions there are."""
+    try:
+        return registry.client(tracking).get_model_version(tracking.model_name, version)
+    except Exception as exc:
+        known = _known_versions(tracking)
+        listed = ", ".join(known) if known else "none (run `wijkradar train` first)"
+        raise NoModelError(
+            f"Model {tracking.model_name} has no version {version!r}. Versions: {listed}."
+        ) from exc
+
+
 def promote(tracking: registry.Tracking, version: str, reason: str, by: str | None = None) -> None:
-    """Make ``version`` the champion, recording who, when and why."""
+    """Make ``version`` the champion, recording who, when and why. A version whose training
+    run did not finish (killed, failed) is refused."""
     client = registry.client(tracking)
-    client.get_model_version(tracking.model_name, version)  # raises if it does not exist
+    mv = _version(tracking, version)
+    if not registry.run_finished(tracking, str(mv.run_id)):
+        raise NoModelError(
+            f"Version {version} of {tracking.model_name} comes from a training run that did "
+            f"not finish (run {mv.run_id}); it cannot become the champion. Train again."
+        )
     previous = _champion(tracking)
     client.set_registered_model_alias(tracking.model_name, registry.CHAMPION, version)
     try:
@@ -152,9 +175,15 @@ def decide(
 
 
 def versions(tracking: registry.Tracking) -> pd.DataFrame:
-    """All registered versions with their aliases, decision and promotion record."""
+    """All registered versions with their aliases, decision and promotion record; a version
+    whose training run did not finish reads "failed"."""
     client = registry.client(tracking)
     found = client.search_model_versions(f"name='{tracking.model_name}'")
+    if not found:
+        raise NoModelError(
+            f"No model {tracking.model_name!r} is registered in {tracking.uri}. Run "
+            "`wijkradar train` first."
+        )
     by_version: dict[str, list[str]] = {}
     for alias, version in (client.get_registered_model(tracking.model_name).aliases or {}).items():
         by_version.setdefault(str(version), []).append(alias)
@@ -166,7 +195,9 @@ def versions(tracking: registry.Tracking) -> pd.DataFrame:
             "aliases": ",".join(sorted(by_version.get(str(mv.version), []))),
             "created": pd.Timestamp(mv.creation_timestamp, unit="ms").strftime("%Y-%m-%d %H:%M"),
             "run_id": mv.run_id,
-            "decision": tags.get("promotion_decision", ""),
+            "decision": tags.get("promotion_decision", "")
+            if registry.run_finished(tracking, str(mv.run_id))
+            else "failed (training run did not finish)",
             "reason": tags.get("promotion_reason", ""),
             "promoted_by": tags.get("promoted_by", ""),
         })

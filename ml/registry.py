@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ml import store
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
-from wijkradar.errors import NoModelError
+from wijkradar.errors import NoModelError, StoreError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 CHAMPION = "champion"
 MODEL_ARTIFACT_PATH = "model"  # where a training run keeps its pyfunc model
+PROFILE_ARTIFACT = "training_profile.json"  # the training rows' drift profile (evaluation/)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,10 @@ class Tracking:
 
 def tracking_for(ws: Workspace, cfg: Config) -> Tracking:
     """The tracking store of a workspace: ``[tracking] uri`` when set, else the embedded
-    SQLite store with artifacts beside it."""
+    SQLite store with artifacts beside it, checked and re-rooted under the workspace where it
+    now lives (``ml.store.open_embedded``)."""
+    if not cfg.tracking.uri:
+        store.open_embedded(ws.mlflow_db, ws.root)
     return Tracking(
         uri=ws.tracking_uri(cfg.tracking.uri),
         experiment=cfg.tracking.experiment,
@@ -102,7 +107,8 @@ def _run(mlflow_client: MlflowClient, tracking: Tracking, run_name: str | None) 
     from mlflow.tracking.context.registry import resolve_tags
 
     # The context tags (user, source, git commit) that MLflow's fluent API would have added.
-    run = mlflow_client.create_run(experiment_id(tracking), tags=resolve_tags(), run_name=run_name)
+    tags = {**resolve_tags(), **store.run_owner()}
+    run = mlflow_client.create_run(experiment_id(tracking), tags=tags, run_name=run_name)
     run_id = str(run.info.run_id)
     try:
         yield run_id
@@ -238,6 +244,55 @@ def log_training(
     )
 
 
+def fail_orphans(tracking: Tracking) -> list[str]:
+    """Mark FAILED (tag ``wijkradar.failure``) every RUNNING run of this host whose process
+    died, such as a killed ``train``; returns their ids. A version registered from such a run
+    is listed as failed and never gets an alias (``run_finished``)."""
+    import socket
+
+    mlflow_client = client(tracking)
+    found = mlflow_client.get_experiment_by_name(tracking.experiment)
+    if found is None:
+        return []
+    host = socket.gethostname()
+    failed = []
+    for run in mlflow_client.search_runs(
+        [found.experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000
+    ):
+        if store.is_orphan(run.info.status, dict(run.data.tags), host):
+            reason = f"process {run.data.tags.get(store.PID_TAG)} died before the run ended"
+            mlflow_client.set_tag(run.info.run_id, store.FAILURE_TAG, reason)
+            mlflow_client.set_terminated(run.info.run_id, "FAILED")
+            failed.append(str(run.info.run_id))
+    return failed
+
+
+def run_finished(tracking: Tracking, run_id: str) -> bool:
+    """Whether the training run ``run_id`` ended well (FINISHED): only then may its model
+    version be given an alias."""
+    try:
+        return client(tracking).get_run(run_id).info.status == "FINISHED"
+    except Exception:  # the run is gone
+        return False
+
+
+def require_run(tracking: Tracking, run_id: str) -> None:
+    """A ``NoModelError`` unless ``run_id`` is a run of this store that logged an evaluation
+    (a training or backtest run)."""
+    try:
+        run = client(tracking).get_run(run_id)
+    except Exception as exc:
+        raise NoModelError(
+            f"No run {run_id!r} in {tracking.uri}. `wijkradar models list` shows the runs of "
+            "the registered versions."
+        ) from exc
+    names = {a.path for a in client(tracking).list_artifacts(run.info.run_id, "evaluation")}
+    if "evaluation/evaluation.parquet" not in names:
+        raise NoModelError(
+            f"Run {run_id} logged no evaluation table; it is no training run."
+        )
+
+
 def log_texts(tracking: Tracking, run_id: str, texts: dict[str, str]) -> None:
     """Add text artifacts under ``evaluation/`` to a finished run."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -288,7 +343,10 @@ def load(tracking: Tracking, ref: ModelRef) -> tuple[Any, list[str]]:
             )
             model = mlflow.pyfunc.load_model(local)
     except Exception as exc:
-        raise NoModelError(f"Could not load {ref.uri} from {tracking.uri}: {exc}") from exc
+        raise StoreError(
+            f"The files of registered model {ref.uri} cannot be read from {tracking.uri} "
+            f"(artifacts of run {ref.run_id}): {exc}"
+        ) from exc
     features = model.metadata.get_input_schema().input_names()
     return model, list(features)
 
@@ -310,7 +368,13 @@ def run_table(tracking: Tracking, run_id: str, name: str) -> pd.DataFrame:
     """A table the training run logged under ``evaluation/``."""
     import mlflow.artifacts
 
-    path = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path=f"evaluation/{name}.parquet", tracking_uri=tracking.uri
-    )
-    return pd.read_parquet(path)
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=f"evaluation/{name}.parquet", tracking_uri=tracking.uri
+        )
+        return pd.read_parquet(path)
+    except Exception as exc:
+        raise StoreError(
+            f"The table evaluation/{name}.parquet of run {run_id} cannot be read from "
+            f"{tracking.uri}: {exc}"
+        ) from exc

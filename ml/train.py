@@ -107,6 +107,11 @@ def train(
     known = [o for o in outcomes.values() if o is not None]
     if not known:
         raise NotEnoughDataError("The panel has no labelled rows: no measurement follows another.")
+    if cutoff is not None and int(cutoff) > max(known):
+        raise NotEnoughDataError(
+            f"No measurement lies at or after {cutoff}: the newest label outcome year is "
+            f"{max(known)}. Train --as-of a year up to {max(known)} (default: the newest)."
+        )
     cutoff = int(cutoff if cutoff is not None else max(known))
     visible = temporal.visible_outcomes(outcomes, cutoff)
     train_years = temporal.training_years(visible, cutoff)

@@ -37,7 +37,12 @@ from serving.ranking import build_ranking
 from wijkradar import catalog
 from wijkradar.catalog import RunFolder, Workspace
 from wijkradar.config import Config
-from wijkradar.errors import ExplanationError, NotEnoughDataError, SchemaMismatchError
+from wijkradar.errors import (
+    ExplanationError,
+    NotEnoughDataError,
+    SchemaMismatchError,
+    StoreError,
+)
 from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest
 
 Progress = Callable[[str], None]
@@ -145,17 +150,20 @@ def run_score(
     progress: Progress,
     gemeenten: Sequence[str] | None = None,
     known_at: date | None = None,
+    allow_missing_profile: bool = False,
 ) -> ScoreOutcome:
     """Score under the workspace's lock: a second run at the same time fails with
     ``LockHeldError``; the kernel releases the lock of a killed run. ``known_at`` replays
-    the past: what the job would have scored on that date (default: today's newest)."""
+    the past: what the job would have scored on that date (default: today's newest).
+    Without the model's drift profile scoring fails (``StoreError``) unless
+    ``allow_missing_profile``, which the manifest then records."""
     from serving.lock import RunLock
 
     with RunLock(ws.lock) as lock:
         if lock.stale_holder_:
             progress(f"stale lock of a run that died, {lock.stale_holder_}")
         scope = tuple(gemeenten) if gemeenten else None
-        request = ScoreRequest(as_of, model_uri, scope, known_at)
+        request = ScoreRequest(as_of, model_uri, scope, known_at, allow_missing_profile)
         return _score_locked(ws, cfg, request, progress)
 
 
@@ -169,6 +177,7 @@ class ScoreRequest:
     model_uri: str | None
     gemeenten: tuple[str, ...] | None
     known_at: date | None = None
+    allow_missing_profile: bool = False
 
 
 def _rows_to_score(
@@ -214,10 +223,24 @@ def _score_locked(
     previous = catalog.read_parquet(current.ranking) if current else None
     values = rows[["unit_code", *features]]
     ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
-    drift = _drift(tracking, ref, rows[features], cfg)
+    profile = registry.run_text(tracking, ref.run_id, registry.PROFILE_ARTIFACT)
+    if profile is None and not request.allow_missing_profile:
+        raise StoreError(
+            f"The drift profile ({registry.PROFILE_ARTIFACT}) of {ref.uri} (run {ref.run_id}) "
+            f"cannot be read from {tracking.uri}; without it drift goes unseen. Restore the run's "
+            "artifacts, train again, or score with --allow-missing-profile."
+        )
+    drift = _drift(profile, rows[features], cfg)
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
+    if profile is None:
+        progress("warning: no drift profile; scored without the drift check "
+                 "(--allow-missing-profile)")
     if flagged:
         progress(f"warning: drift in {len(flagged)} feature(s): {', '.join(flagged[:8])}")
+    n_missing = int(ranking["flag_missing"].sum())
+    if n_missing:
+        progress(f"warning: {n_missing:,} unit(s) scored with more than "
+                 f"{cfg.scoring.max_missing_share:.0%} of their features missing (flagged)")
     manifest = Manifest(
         run_id=run_id,
         as_of_year=year,
@@ -230,11 +253,13 @@ def _score_locked(
         additivity_max_error=error,
         previous_run=current.run_id if current else None,
         drift_flagged=tuple(flagged),
-        units_flagged_missing=int(ranking["flag_missing"].sum()),
+        units_flagged_missing=n_missing,
         gemeenten=tuple(gemeenten) if gemeenten else ALL_GEMEENTEN,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         knowledge_date=note.knowledge_date if note else None,
         sources=note.sources if note else (),
+        panel_hash=meta.content_hash,
+        drift_profile="checked" if profile is not None else "missing (allowed)",
     )
     context = context_values(rows, meta.context_features)
     run = publish_run(
@@ -302,11 +327,8 @@ def with_guards(
     )
 
 
-def _drift(
-    tracking: registry.Tracking, ref: registry.ModelRef, X: pd.DataFrame, cfg: Config
-) -> pd.DataFrame:
-    text = registry.run_text(tracking, ref.run_id, "training_profile.json")
-    if text is None:  # a model trained before profiles were kept
+def _drift(text: str | None, X: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    if text is None:  # allowed to score without it
         return pd.DataFrame(columns=list(DRIFT_COLUMNS))
     return drift_table(
         json.loads(text),
@@ -351,6 +373,7 @@ def run_evaluate(ws: Workspace, cfg: Config, model_uri: str | None, run_id: str 
         ref = registry.resolve(tracking, model_uri)
         run_id, title = ref.run_id, f"Evaluation of {ref.name} version {ref.version}"
     else:
+        registry.require_run(tracking, run_id)
         title = f"Evaluation of run {run_id}"
 
     def table(name: str) -> pd.DataFrame | None:

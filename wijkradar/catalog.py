@@ -301,16 +301,21 @@ def staged_dir(final: Path) -> Iterator[Path]:
         raise
 
 
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def file_digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every file below ``folder`` (relative path -> hex digest)."""
-    out = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        out[path.relative_to(folder).as_posix()] = h.hexdigest()
-    return out
+    return {
+        path.relative_to(folder).as_posix(): sha256(path)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file())
+    }
 
 
 def point_latest(ws: Workspace, as_of_year: int, run_id: str) -> None:

@@ -88,3 +88,11 @@ class StorageError(WijkradarError):
     system. Nothing partial is left visible."""
 
     exit_code = 10
+
+
+class FetchError(WijkradarError):
+    """A download failed: the server answered with an error status, did not answer within the
+    timeout, could not be reached, or sent something unreadable. The message names the table
+    or URL, the part, the page and the status; nothing was written."""
+
+    exit_code = 11

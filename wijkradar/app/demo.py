@@ -6,7 +6,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from features.build import ensure_panel
 from features.describe import describe
@@ -16,6 +15,7 @@ from serving.ranking import top_driver_features
 from serving.report import knowledge_line
 from wijkradar import catalog
 from wijkradar.app import pipeline
+from wijkradar.app.console import print_table, say_line
 from wijkradar.app.pipeline import TrainSummary
 from wijkradar.app.views import evaluation_table, truth_line
 from wijkradar.catalog import Workspace
@@ -23,7 +23,7 @@ from wijkradar.config import Config, load_config
 from wijkradar.records import PanelMeta
 
 
-def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
+def run_demo(ws: Workspace, seed: int, console: Console) -> None:
     steps = ("generate", "panel", "train", "score", "report")
     columns = (
         SpinnerColumn(),
@@ -53,7 +53,7 @@ def run_demo(ws: Workspace, seed: int, out: Console, console: Console) -> None:
         report = run_report(ws, cfg, None)
         progress.advance(task)
         say("done")
-    _print_summary(ws, cfg, meta, summary, scored, report, out)
+    _print_summary(ws, cfg, meta, summary, scored, report)
 
 
 def _print_summary(
@@ -63,45 +63,40 @@ def _print_summary(
     summary: TrainSummary,
     scored: ScoreOutcome,
     report: Path,
-    out: Console,
 ) -> None:
     """The panel, the validation, the ten highest risks and where everything was written."""
-    out.print(
+    say_line(
         f"panel: {meta.rows:,} rows ({meta.units:,} wijken x "
         f"{len(meta.as_of_years)} as-of years), {len(meta.features)} features"
     )
-    out.print(evaluation_table(summary))
+    print_table(*evaluation_table(summary), keys=2)
     if line := truth_line(summary):
-        out.print(line)
+        say_line(line)
     ranking = scored.ranking
     fidelity = truthcheck.compare(ranking, catalog.read_parquet(ws.truth))
     year = scored.manifest.as_of_year
     if known := knowledge_line(scored.manifest):
-        out.print(f"scored as of {year}, {known}")
-    table = Table(title=f"Highest risk of decline by the next measurement (as of {year})")
-    for col in ("rank", "wijk", "gemeente", "risk", "top drivers"):
-        table.add_column(col)
+        say_line(f"scored as of {year}, {known}")
     top = ranking.head(10)
-    for r, drivers in zip(top.itertuples(), top_driver_features(top), strict=True):
-        table.add_row(
-            str(r.rank),
-            f"{r.unit_name} ({r.unit_code})",
-            r.gemeente_name,
-            f"{r.risk:.1%}",
-            "\n".join(describe(d) for d in drivers),
-        )
-    out.print(table)
-    out.print(
+    rows = [
+        (str(r.rank), f"{r.unit_name} ({r.unit_code})", str(r.gemeente_name), f"{r.risk:.1%}",
+         "; ".join(describe(d) for d in drivers))
+        for r, drivers in zip(top.itertuples(), top_driver_features(top), strict=True)
+    ]
+    print_table(f"Highest risk of decline by the next measurement (as of {year})",
+                ("rank", "wijk", "gemeente", "risk", "top drivers"), rows, keys=2,
+                justify="left")
+    say_line(
         f"driver fidelity (top decile by true risk): "
         f"{fidelity['driver_top3_recall']:.2f} of the true top-3 drivers are in the "
         f"ranking's top 3"
     )
-    out.print(f"ranking:  {scored.run.ranking_csv}")
-    out.print(f"report:   {report}")
-    out.print(
+    say_line(f"ranking:  {scored.run.ranking_csv}")
+    say_line(f"report:   {report}")
+    say_line(
         f"MLflow:   .venv/bin/mlflow ui --backend-store-uri {ws.tracking_uri(cfg.tracking.uri)}"
     )
-    out.print(
+    say_line(
         f"page:     .venv/bin/wijkradar serve --workspace {ws.root}  "
         "(then open http://127.0.0.1:8000/)"
     )

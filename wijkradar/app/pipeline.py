@@ -178,7 +178,7 @@ def training_record(
         },
         texts={
             "config.json": json.dumps(asdict(cfg), indent=2, default=str),
-            "training_profile.json": json.dumps(training_profile(trained_on)),
+            registry.PROFILE_ARTIFACT: json.dumps(training_profile(trained_on)),
             **training_charts(result, evaluation, panel),
         },
     )
@@ -190,6 +190,9 @@ def run_train(
     """Validate on the temporal folds, train the final model, log and register it as the
     challenger, and let the promotion rule decide whether it becomes the champion."""
     panel, meta = ensure_panel(ws, cfg)
+    tracking = registry.tracking_for(ws, cfg)
+    for run_id in registry.fail_orphans(tracking):
+        progress(f"marked run {run_id} FAILED: its training process died before it ended")
     tables: dict[str, pd.DataFrame] = {}
     if search:
         cfg, tables["search"] = searched_config(panel, cfg, cutoff, progress)
@@ -199,7 +202,6 @@ def run_train(
     truth_scores = _last_fold_truth(result, ws)
     record = training_record(cfg, panel, meta, result, evaluation, truth_scores, tables)
     progress("logging to MLflow and registering the model")
-    tracking = registry.tracking_for(ws, cfg)
     ref = registry.log_training(
         tracking, record, booster=result.booster, features=result.features,
         calibrator=evaluation.calibrator.to_dict(),

@@ -1,30 +1,29 @@
-"""What the CLI shows people: rich tables and lines built from results (no I/O)."""
+"""What the CLI shows people: tables and lines built from results (no I/O)."""
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from wijkradar.app.pipeline import TrainSummary
 
+Rows = list[tuple[str, ...]]
 
-def evaluation_table(summary: TrainSummary) -> Table:
-    """The temporal validation of a training: LightGBM and the baselines per test year, with
-    the 95 % bootstrap interval of the PR-AUC."""
+
+def evaluation_table(summary: TrainSummary) -> tuple[str, tuple[str, ...], Rows]:
+    """The temporal validation of a training (title, columns, rows): LightGBM and the
+    baselines per test year, with the 95 % bootstrap interval of the PR-AUC."""
     ev = summary.result.evaluation
     per_fold = summary.evaluation.per_fold
     ci = per_fold[per_fold["metric"] == "pr_auc"].set_index(["test_year", "model"])
-    table = Table(title="Temporal validation (out of time)")
-    for col in ("test year", "model", "base rate", "ROC-AUC", "PR-AUC [95 % CI]", "prec@10%",
-                "rec@10%"):
-        table.add_column(col, justify="right")
+    columns = ("test year", "model", "base rate", "ROC-AUC", "PR-AUC [95 % CI]", "prec@10%",
+               "rec@10%")
+    rows = []
     for r in ev.itertuples():
         low, high = ci.loc[(r.test_year, r.model), ["low", "high"]]
-        table.add_row(
+        rows.append((
             str(r.test_year), r.model, f"{r.base_rate:.3f}", f"{r.roc_auc:.3f}",
             f"{r.pr_auc:.3f} [{low:.3f}, {high:.3f}]", f"{r.precision_at_10:.3f}",
             f"{r.recall_at_10:.3f}",
-        )
-    return table
+        ))
+    return "Temporal validation (out of time)", columns, rows
 
 
 def truth_line(summary: TrainSummary) -> str | None:

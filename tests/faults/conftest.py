@@ -1,0 +1,103 @@
+"""Fault injection: a small generated workspace, trained and scored once per session with the
+real CLI; every test corrupts its own copy and runs the real CLI against the fault."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wijkradar import catalog
+from wijkradar.catalog import RunFolder, Workspace
+
+EXE = str(Path(sys.executable).with_name("wijkradar"))
+YEAR = 2022
+
+
+def wijkradar(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "COLUMNS": "200"}
+    env.pop("WIJKRADAR_DEBUG", None)
+    proc = subprocess.run([EXE, *args], capture_output=True, text=True, env=env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"wijkradar {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+def run_problems(run: RunFolder) -> list[str]:
+    """Problems of a published run folder (empty when it is whole): its manifest lists every
+    other file with its digest."""
+    if not run.manifest.exists():
+        return [f"{run.path}: no {run.manifest.name}"]
+    listed = catalog.read_manifest(run).files
+    actual = catalog.file_digests(run.path)
+    actual.pop(run.manifest.name, None)
+    problems = [f"{name}: missing" for name in listed if name not in actual]
+    problems += [f"{name}: not in the manifest" for name in actual if name not in listed]
+    problems += [f"{name}: checksum differs" for name, digest in listed.items()
+                 if name in actual and actual[name] != digest]
+    return problems
+
+
+def published_problems(root: Path) -> list[str]:
+    """Problems of every visible run folder, and any staging folder left behind."""
+    ws = Workspace(root)
+    problems = []
+    for year in catalog.scored_years(ws):
+        problems += [p for run in catalog.run_folders(ws, year) for p in run_problems(run)]
+    problems += [f"left behind: {p}" for p in root.rglob("*.staging-*")]
+    return problems
+
+
+def assert_classified(proc: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    """The exit code, the words of the message, and no traceback."""
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == code, f"exit {proc.returncode}, wanted {code}:\n{text}"
+    assert "Traceback" not in text, text
+    for word in words:
+        assert word in text, f"{word!r} not in:\n{text}"
+
+
+def json_records(stderr: str) -> list[dict[str, object]]:
+    """Every stderr line as JSON (fails on a line that is not one object)."""
+    records = []
+    for line in stderr.splitlines():
+        if line.strip():
+            record = json.loads(line)
+            assert isinstance(record, dict), line
+            records.append(record)
+    return records
+
+
+@pytest.fixture(scope="session")
+def base_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("faults") / "ws"
+    wijkradar("generate", "--workspace", str(root), "--seed", "5", "--gemeenten", "20",
+              check=True)
+    wijkradar("train", "--workspace", str(root), "--as-of", str(YEAR), check=True)
+    wijkradar("score", "--workspace", str(root), "--as-of", str(YEAR), check=True)
+    return root
+
+
+@pytest.fixture
+def ws(base_ws: Path, tmp_path: Path) -> Path:
+    """A copy of the base workspace, in a new place (``cp -r``)."""
+    root = tmp_path / "ws"
+    shutil.copytree(base_ws, root, symlinks=True)
+    return root
+
+
+def latest_id(root: Path) -> str | None:
+    run = catalog.latest_run(Workspace(root), YEAR)
+    return run.run_id if run else None
+
+
+def model_artifacts(root: Path) -> list[Path]:
+    """The artifact folders of the training runs (``<run>/artifacts``)."""
+    return sorted(p for p in (root / "mlflow" / "artifacts").glob("*/artifacts") if p.is_dir())

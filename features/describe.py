@@ -1,12 +1,15 @@
 """The lookup over the feature vocabulary: a feature's English and Dutch labels, its unit, and
-its value written for people.
+its value written for people (``feature_label`` and ``value_text``, in Dutch or English;
+numbers by ``features.numbers``, the core of ``serving.formatting``).
 
 Nothing is declared here. Base features are declared where their family is produced (CBS
 and investment variables in ``features.schema``, Leefbarometer features in
 ``features.panel``, the gemeente context in ``features.derived``, the neighbours' features in
-``features.neighbours``), and a name is taken apart
-by the grammar of ``features.vocabulary``. Driver sentences are rendered in
-``serving.drivers``.
+``features.neighbours``), and a name is taken apart by the grammar of
+``features.vocabulary``. Only the names of class values are kept here: the official
+Leefbarometer classes (1 zeer onvoldoende .. 9 uitstekend), the development classes of the
+Leefbarometer 2.0 release and the CBS degree of urbanity. Driver sentences are rendered in
+``serving.drivers``; a feature's policy domain is ``features.domains``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from features import derived, neighbours, panel, schema
+from features.numbers import UNKNOWN, Lang, check_lang, is_missing, number, signed
 from features.vocabulary import Scope, Term, Unit, parse
 
 TERMS: dict[str, Term] = {
@@ -107,10 +111,160 @@ def describe(feature: str) -> str:
 
 
 def format_value(value: float, signed: bool = False) -> str:
-    """A feature value for people: 3 significant digits, thousands written out."""
+    """A feature value in the ranking's English driver text: 3 significant digits, thousands
+    written out (``value_text`` is the value for people, in words and units)."""
     if value != value:
         return "missing"
     sign = "+" if signed else ""
     if abs(value) >= 1000:
         return f"{value:{sign},.0f}"
     return f"{value:{sign}.3g}"
+
+
+# --- in Dutch or English ---------------------------------------------------------------------
+
+DUTCH = Words(
+    label=label_nl,
+    since_previous="verandering sinds de vorige meting",
+    over_years=lambda k: f"verandering in {k} jaar",
+    scopes={Scope.GEMEENTE: "in de gemeente", Scope.REST_OF_GEMEENTE: "in de rest van de gemeente"},
+)
+WORDS: dict[Lang, Words] = {"nl": DUTCH, "en": ENGLISH}
+
+
+@dataclass(frozen=True)
+class UnitWords:
+    """A unit in words: in a header ('duizend euro'), after a level ('is 12,3%'), and for a
+    change ('steeg 4,1 procentpunt'; empty: 'steeg met 12')."""
+
+    header: str
+    after_level: str
+    change: str
+
+
+UNIT_WORDS: dict[Lang, dict[Unit, UnitWords]] = {
+    "nl": {
+        Unit.COUNT: UnitWords("aantal", "", ""),
+        Unit.PER_1000: UnitWords("per 1.000 inwoners", "", ""),
+        Unit.PERCENT: UnitWords("%", "%", "procentpunt"),
+        Unit.THOUSAND_EUR: UnitWords("duizend euro", " duizend euro", "duizend euro"),
+        Unit.EUR: UnitWords("euro", " euro", "euro"),
+        Unit.SCORE: UnitWords("score", "", "punt"),
+        Unit.CLASS: UnitWords("klasse", "", "punt"),
+        Unit.YEARS: UnitWords("jaar", " jaar", "jaar"),
+        Unit.FLAG: UnitWords("ja/nee", "", ""),
+    },
+    "en": {
+        Unit.COUNT: UnitWords("count", "", ""),
+        Unit.PER_1000: UnitWords("per 1,000 inhabitants", "", ""),
+        Unit.PERCENT: UnitWords("%", "%", "percentage points"),
+        Unit.THOUSAND_EUR: UnitWords("thousand euro", " thousand euro", "thousand euro"),
+        Unit.EUR: UnitWords("euro", " euro", "euro"),
+        Unit.SCORE: UnitWords("score", "", "points"),
+        Unit.CLASS: UnitWords("class", "", "points"),
+        Unit.YEARS: UnitWords("years", " years", "years"),
+        Unit.FLAG: UnitWords("yes/no", "", ""),
+    },
+}
+
+# The official Leefbarometer classes of a score (Leefbarometer 2.0 and 3.0).
+LBM_CLASS_NAMES_NL: dict[int, str] = {
+    1: "zeer onvoldoende", 2: "ruim onvoldoende", 3: "onvoldoende", 4: "zwak", 5: "voldoende",
+    6: "ruim voldoende", 7: "goed", 8: "zeer goed", 9: "uitstekend",
+}
+LBM_CLASS_NAMES_EN: dict[int, str] = {
+    1: "very insufficient", 2: "amply insufficient", 3: "insufficient", 4: "weak",
+    5: "sufficient", 6: "amply sufficient", 7: "good", 8: "very good", 9: "excellent",
+}
+# The development classes of the Leefbarometer 2.0 release (``VKLaabb``, 1-7): 4 is no notable
+# change, lower is decline, higher improvement (the scale as read from the data, see
+# docs/risk_bands.md and the data's PROVENANCE.md).
+DEVELOPMENT_CLASS_NAMES_NL: dict[int, str] = {
+    1: "sterke achteruitgang", 2: "achteruitgang", 3: "lichte achteruitgang",
+    4: "geen opmerkelijke verandering", 5: "lichte vooruitgang", 6: "vooruitgang",
+    7: "sterke vooruitgang",
+}
+DEVELOPMENT_CLASS_NAMES_EN: dict[int, str] = {
+    1: "strong decline", 2: "decline", 3: "slight decline", 4: "no notable change",
+    5: "slight improvement", 6: "improvement", 7: "strong improvement",
+}
+# CBS's degree of urbanity (mate van stedelijkheid, by address density).
+URBANITY_NAMES_NL: dict[int, str] = {
+    1: "zeer sterk stedelijk", 2: "sterk stedelijk", 3: "matig stedelijk",
+    4: "weinig stedelijk", 5: "niet stedelijk",
+}
+URBANITY_NAMES_EN: dict[int, str] = {
+    1: "very strongly urban", 2: "strongly urban", 3: "moderately urban",
+    4: "hardly urban", 5: "not urban",
+}
+# A class feature's value names and the word before the number ("" when the label says it).
+CLASS_NAMES: dict[str, dict[Lang, tuple[str, dict[int, str]]]] = {
+    "lbm_class": {
+        "nl": ("Leefbarometer-klasse", LBM_CLASS_NAMES_NL),
+        "en": ("Leefbarometer class", LBM_CLASS_NAMES_EN),
+    },
+    "lbm_development_class_prev": {
+        "nl": ("ontwikkelingsklasse", DEVELOPMENT_CLASS_NAMES_NL),
+        "en": ("development class", DEVELOPMENT_CLASS_NAMES_EN),
+    },
+    "urbanity": {"nl": ("klasse", URBANITY_NAMES_NL), "en": ("class", URBANITY_NAMES_EN)},
+}
+_FLAG_WORDS: dict[Lang, tuple[str, str]] = {"nl": ("ja", "nee"), "en": ("yes", "no")}
+_FLAG_CHANGE: dict[Lang, tuple[str, str, str]] = {
+    "nl": ("begonnen", "beëindigd", "ongewijzigd"),
+    "en": ("started", "ended", "unchanged"),
+}
+
+
+def feature_label(feature: str, lang: Lang = "nl") -> str:
+    """Any feature of the grammar in words: 'aandeel huishoudens met laag inkomen, verandering
+    in 3 jaar', 'in de gemeente: aantal inwoners' ('gemeente: inhabitants')."""
+    return in_words(feature, WORDS[check_lang(lang)])
+
+
+def unit_text(feature: str, lang: Lang = "nl") -> str:
+    """The unit of a feature's number in words, as in a header; a change of a percentage is
+    in 'procentpunt' ('percentage points')."""
+    name = parse(feature)
+    kind = unit(name.base)
+    words = UNIT_WORDS[check_lang(lang)][kind]
+    return words.change if name.is_change and kind is Unit.PERCENT else words.header
+
+
+def class_name(feature: str, value: float, lang: Lang = "nl") -> str | None:
+    """The name of a class value of a class feature (its level, not a change): 'uitstekend'
+    for ``lbm_class`` 9; None for another feature or a value outside its classes."""
+    name = parse(feature)
+    names = CLASS_NAMES.get(name.base)
+    if names is None or name.is_change or is_missing(value) or float(value) != int(value):
+        return None
+    return names[check_lang(lang)][1].get(int(value))
+
+
+def value_text(feature: str, value: float, lang: Lang = "nl") -> str:
+    """A feature's value for people, with its unit or class name: '12,3%', '245 duizend euro',
+    'Leefbarometer-klasse 9 (uitstekend)', '+5,4 procentpunt', 'ja'; missing -> 'onbekend'."""
+    lang = check_lang(lang)
+    if is_missing(value):
+        return UNKNOWN[lang]
+    value = float(value)
+    name = parse(feature)
+    kind = unit(name.base)
+    words = UNIT_WORDS[lang][kind]
+    if name.is_change:
+        return _change_text(value, kind, words, lang)
+    if kind is Unit.FLAG:
+        return _FLAG_WORDS[lang][0 if value >= 0.5 else 1]
+    named = class_name(feature, value, lang)
+    if named is not None:
+        return f"{CLASS_NAMES[name.base][lang][0]} {int(value)} ({named})"
+    return f"{number(value, lang=lang)}{words.after_level}"
+
+
+def _change_text(value: float, kind: Unit, words: UnitWords, lang: Lang) -> str:
+    if kind is Unit.FLAG:
+        started, ended, same = _FLAG_CHANGE[lang]
+        return same if value == 0 else (started if value > 0 else ended)
+    shown = signed(value, lang=lang)
+    return f"{shown} {words.change}" if words.change else shown
+

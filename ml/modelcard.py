@@ -1,6 +1,7 @@
 """The model card: what the model is for, what it was trained on, how good it is (with
 intervals), whom it may miss (the bias audit), and its known limits. Rendered as Markdown and
-as HTML from the same content."""
+as HTML from the same content. Features are named in words, in Dutch, grouped by policy domain
+(``features.describe``, ``features.domains``), never by their codes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from features.describe import declared, feature_label
+from features.domains import Domain, domain_of
 
 LIMITS = (
     "Predicts a decline of the Leefbarometer score by the next measurement; it says nothing "
@@ -40,6 +44,21 @@ class ModelCard:
     bias: pd.DataFrame  # attribute, group, n, ..., flagged
     params: Mapping[str, object] = field(default_factory=dict)
     limits: Sequence[str] = LIMITS
+    features: Sequence[str] = ()  # the model's features (names); shown in words
+
+
+def features_by_domain(features: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """(domain label, the features' Dutch labels) per policy domain, in ``Domain`` order."""
+    groups: dict[Domain, list[str]] = {}
+    for feature in features:
+        groups.setdefault(domain_of(feature), []).append(feature_label(feature, "nl"))
+    return [(d.label("nl"), groups[d]) for d in Domain if d in groups]
+
+
+def _in_words(value: object) -> str:
+    """A bias-audit attribute or any cell: a declared feature by its Dutch label."""
+    text = f"{value:.3f}" if isinstance(value, float) else str(value)
+    return feature_label(text, "nl") if isinstance(value, str) and declared(value) else text
 
 
 def _table_md(df: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -48,7 +67,7 @@ def _table_md(df: pd.DataFrame, columns: Sequence[str]) -> str:
         return "_none_\n"
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in df[cols].itertuples(index=False):
-        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        cells = [_in_words(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -85,11 +104,31 @@ def to_markdown(card: ModelCard) -> str:
         _table_md(card.bias, BIAS_COLUMNS),
         f"Flagged groups (a ratio outside [0.8, 1.25]): {len(flagged)}",
         "",
+        *_features_md(card.features),
         "## Known limits",
         *(f"- {limit}" for limit in card.limits),
         "",
     ]
     return "\n".join(parts)
+
+
+def _features_md(features: Sequence[str]) -> list[str]:
+    if not features:
+        return []
+    lines = ["## Kenmerken per beleidsdomein (features by policy domain)"]
+    for domain, labels in features_by_domain(features):
+        lines.append(f"- **{domain}**: {'; '.join(labels)}")
+    return [*lines, ""]
+
+
+def _features_html(features: Sequence[str]) -> str:
+    if not features:
+        return ""
+    items = "".join(
+        f"<li><strong>{html.escape(domain)}</strong>: {html.escape('; '.join(labels))}</li>"
+        for domain, labels in features_by_domain(features)
+    )
+    return f"<h2>Kenmerken per beleidsdomein (features by policy domain)</h2><ul>{items}</ul>"
 
 
 def _table_html(df: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -100,7 +139,7 @@ def _table_html(df: pd.DataFrame, columns: Sequence[str]) -> str:
     body = []
     for row in df[cols].itertuples(index=False):
         cells = "".join(
-            f"<td>{html.escape(f'{v:.3f}' if isinstance(v, float) else str(v))}</td>" for v in row
+            f"<td>{html.escape(_in_words(v))}</td>" for v in row
         )
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -128,5 +167,6 @@ observed by {card.cutoff})</li><li>Features: {card.n_features}</li>
 {_table_html(card.metrics, METRIC_COLUMNS)}
 <h2>Bias audit (top 10 % flagged as at risk; ratios to the largest group)</h2>
 {_table_html(card.bias, BIAS_COLUMNS)}
+{_features_html(card.features)}
 <h2>Known limits</h2><ul>{limits}</ul></body></html>
 """

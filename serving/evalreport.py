@@ -1,7 +1,8 @@
 """The evaluation report of a training run: metrics with intervals per fold and pooled, the
 calibration choice and reliability, the bias audit, SHAP summary and importance, and the model
 card. One self-contained HTML file built from what the run logged in MLflow (the charts are the
-files ``serving.charts.training_charts`` drew for the run)."""
+files ``serving.charts.training_charts`` drew for the run, which name features in words). The
+model card's Markdown is rendered to HTML by markdown-it (raw HTML in it is escaped)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def _table(df: pd.DataFrame) -> str:
     return shown.to_html(index=False, border=0, classes="data", escape=True)
 
 
+def markdown_html(text: str) -> str:
+    """Markdown as HTML (CommonMark with tables); raw HTML in the text is escaped."""
+    from markdown_it import MarkdownIt
+
+    return str(MarkdownIt("commonmark", {"html": False}).enable("table").render(text))
+
+
 def render(
     run_id: str,
     title: str,
@@ -53,7 +61,7 @@ def render(
             sections.append(f'<h2 id="{name}">{html.escape(caption)}</h2>{_table(df)}')
     card = text("model_card.md")
     if card:
-        sections.append(f'<h2 id="model-card">Model card</h2><pre>{html.escape(card)}</pre>')
+        sections.append(f'<section id="model-card">{markdown_html(card)}</section>')
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}}

@@ -2,10 +2,11 @@
 CSV and one Excel file per gemeente with Dutch headers and drivers in Dutch words.
 
 The functions building tables are pure; ``write_gemeente_exports`` takes the folder to write
-into (a staging folder of the run, say) and returns the paths it wrote. ``write_xlsx`` is the
-one Excel writer (the API's download uses it too). Contributions, their columns and each
-unit's top drivers come from ``models.explain``; the drivers' Dutch words from
-``serving.drivers``; "the top 10 %" is ``ml.metrics.top_count``.
+into (a staging folder of the run, say) and returns the paths it wrote. The files are written
+by ``serving.sheets`` (re-exported here: ``csv_bytes``, ``xlsx_bytes``, ``write_xlsx``,
+``export_headers``), the one CSV and Excel writer, which the page's downloads use too.
+Contributions, their columns and each unit's top drivers come from ``models.explain``; the
+drivers' Dutch words from ``serving.drivers``; "the top 10 %" is ``ml.metrics.top_count``.
 
 Inputs: ``ranking`` is the published ranking (``serving.ranking``: ids, risk, rank,
 rank_in_gemeente, ``shap__<feature>`` and ``shap__base``), in any row order; ``values`` holds
@@ -23,82 +24,117 @@ never in the CSV files, whose columns stay as they are.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from ml.metrics import top_count
 from models.explain import shap_column, shap_features, top_contributions
-from serving.drivers import driver_phrase_nl
-from serving.dutch import COLUMNS_NL, feature_label_nl, format_nl, unit_nl
-from wijkradar.calendar import MONTHS_NL
+from serving.drivers import driver_sentence
+from serving.formatting import Lang, check_lang, date_text, number
+from serving.sheets import (
+    COLUMNS,
+    COLUMNS_EN,
+    COLUMNS_NL,
+    NOTES_SHEET,
+    context_header,
+    csv_bytes,
+    csv_frame,
+    export_headers,
+    write_xlsx,
+    xlsx_bytes,
+)
 from wijkradar.errors import ConfigError
 from wijkradar.records import SourceUse
+
+__all__ = [
+    "COLUMNS",
+    "COLUMNS_EN",
+    "COLUMNS_NL",
+    "NOTES_SHEET",
+    "context_header",
+    "csv_bytes",
+    "export_headers",
+    "write_xlsx",
+    "xlsx_bytes",
+]
 
 N_DRIVERS = 3
 TOP_FRAC = 0.1
 RISK_NL = COLUMNS_NL["risk"]
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_MAX_WIDTH = 90
-NOTES_SHEET = "Toelichting"
 SOURCES_NL = {  # the source labels of PanelMeta.knowledge in Dutch; others stay as they are
     "CBS income": "CBS inkomen",
     "CBS population": "CBS bevolking",
     "investment": "investeringen",
 }
+GEMEENTE_COLUMNS = (
+    "unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year", "risk", "rank",
+    "rank_in_gemeente", "rank_change", "new_in_top", "top_drivers",
+)
 
 
-# --- what the scored rows knew, in Dutch ----------------------------------------------------
+# --- what the scored rows knew ------------------------------------------------------------
 
 
 def date_nl(iso: str) -> str:
-    """An ISO date in Dutch words: '2025-07-01' -> '1 juli 2025'."""
-    year, month, day = (int(part) for part in iso[:10].split("-"))
-    return f"{day} {MONTHS_NL[month - 1]} {year}"
+    """An ISO date in Dutch words: '2025-07-01' -> '1 juli 2025' (``formatting.date_text``)."""
+    return date_text(iso, "nl")
 
 
 def source_nl(source: str) -> str:
     return SOURCES_NL.get(source, source)
 
 
-def knowledge_line_nl(knowledge_date: str | None, sources: Sequence[SourceUse]) -> str | None:
-    """'Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2022'; None
-    without a knowledge date (a panel built without a publication calendar)."""
+def knowledge_line(
+    knowledge_date: str | None, sources: Sequence[SourceUse], lang: Lang = "nl"
+) -> str | None:
+    """'Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2022' ('Data
+    known on 1 July 2025: ...'); None without a knowledge date (no publication calendar)."""
+    lang = check_lang(lang)
     if knowledge_date is None:
         return None
-    used = ", ".join(f"{source_nl(s.source)} {s.reference_year}" for s in sources)
-    return f"Gegevens bekend op {date_nl(knowledge_date)}" + (f": {used}" if used else "")
+    name = source_nl if lang == "nl" else str
+    used = ", ".join(f"{name(s.source)} {s.reference_year}" for s in sources)
+    words = "Gegevens bekend op" if lang == "nl" else "Data known on"
+    return f"{words} {date_text(knowledge_date, lang)}" + (f": {used}" if used else "")
 
 
-def knowledge_notes_nl(knowledge_date: str | None, sources: Sequence[SourceUse]) -> list[str]:
+def knowledge_notes(
+    knowledge_date: str | None, sources: Sequence[SourceUse], lang: Lang = "nl"
+) -> list[str]:
     """The lines of the "Toelichting" sheet: the knowledge line, then per source its newest
     reference year and publication date. Empty without a knowledge date."""
-    line = knowledge_line_nl(knowledge_date, sources)
+    line = knowledge_line(knowledge_date, sources, lang)
     if line is None:
         return []
+    if lang == "nl":
+        return [line] + [
+            f"{source_nl(s.source)}: peiljaar {s.reference_year}, "
+            f"gepubliceerd op {date_text(s.published, lang)}"
+            for s in sources
+        ]
     return [line] + [
-        f"{source_nl(s.source)}: peiljaar {s.reference_year}, "
-        f"gepubliceerd op {date_nl(s.published)}"
+        f"{s.source}: reference year {s.reference_year}, published on "
+        f"{date_text(s.published, lang)}"
         for s in sources
     ]
 
 
-# --- context features in Dutch --------------------------------------------------------------
+def knowledge_line_nl(knowledge_date: str | None, sources: Sequence[SourceUse]) -> str | None:
+    """``knowledge_line`` in Dutch."""
+    return knowledge_line(knowledge_date, sources, "nl")
 
 
-def context_header(feature: str) -> str:
-    """The Dutch export header of a context feature: 'gemiddelde WOZ-waarde (duizend euro)'."""
-    return f"{feature_label_nl(feature)} ({unit_nl(feature)})"
+def knowledge_notes_nl(knowledge_date: str | None, sources: Sequence[SourceUse]) -> list[str]:
+    """``knowledge_notes`` in Dutch."""
+    return knowledge_notes(knowledge_date, sources, "nl")
+
+
+# --- context features -----------------------------------------------------------------------
 
 
 def context_values(rows: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
@@ -187,32 +223,77 @@ def explanations_long(ranking: pd.DataFrame, values: pd.DataFrame) -> pd.DataFra
     )
 
 
-def driver_phrases(ranking: pd.DataFrame, values: pd.DataFrame, k: int = N_DRIVERS) -> list[str]:
-    """Per unit, its k largest positive contributions as Dutch phrases joined by '; '."""
+def driver_phrases(
+    ranking: pd.DataFrame, values: pd.DataFrame, k: int = N_DRIVERS, lang: Lang = "nl"
+) -> list[str]:
+    """Per unit, its k largest positive contributions as sentences joined by '; '."""
     features, contrib = _contributions(ranking)
     vals = _values_matrix(ranking["unit_code"], values, features)
     return [
-        "; ".join(driver_phrase_nl(features[j], float(vals[i, j])) for j in top)
+        "; ".join(driver_sentence(features[j], float(vals[i, j]), lang) for j in top)
         for i, top in enumerate(top_contributions(contrib, k, positive_only=True))
     ]
 
 
-def new_in_top_header(frac: float = TOP_FRAC) -> str:
-    return f"Nieuw in landelijke top {format_nl(100 * frac)}%"
+def new_in_top_header(frac: float = TOP_FRAC, lang: Lang = "nl") -> str:
+    share = f"{number(100 * frac, lang=lang)}%"
+    if lang == "nl":
+        return f"Nieuw in landelijke top {share}"
+    return f"New in the national top {share}"
 
 
 def _context_columns(unit_codes: pd.Series, context: pd.DataFrame | None) -> pd.DataFrame:
-    """The context features' values aligned to ``unit_codes``, under their Dutch headers (a
-    header two features share gets the feature's name added)."""
+    """The context features' values aligned to ``unit_codes``, one column per feature."""
     features = [c for c in context.columns if c != "unit_code"] if context is not None else []
     if context is None or not features:
         return pd.DataFrame(index=range(len(unit_codes)))
     matrix = _values_matrix(unit_codes, context, features)
-    headers = [context_header(f) for f in features]
-    headers = [
-        f"{h} [{f}]" if headers.count(h) > 1 else h for h, f in zip(headers, features, strict=True)
+    return pd.DataFrame(matrix, columns=features, dtype="float64")
+
+
+def gemeente_rows(
+    ranking: pd.DataFrame,
+    values: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    top_frac: float = TOP_FRAC,
+    context: pd.DataFrame | None = None,
+    lang: Lang = "nl",
+) -> pd.DataFrame:
+    """The rows of the per-gemeente exports under their own column names (``GEMEENTE_COLUMNS``,
+    then one column per context feature), in national rank order: risk as a share, the change
+    in rank (empty for new units), new in the national top (empty without a previous run) and
+    the top 3 drivers in words. Units without a gemeente (PC4) are included."""
+    ranking = ranking.sort_values("rank", kind="stable")
+    new = new_in_top(ranking, previous, top_frac).astype("boolean")
+    if previous is None:
+        new[:] = pd.NA
+    table = pd.DataFrame(
+        {
+            "unit_code": ranking["unit_code"].astype("string"),
+            "unit_name": ranking["unit_name"].astype("string"),
+            "gemeente_code": ranking["gemeente_code"].astype("string"),
+            "gemeente_name": ranking["gemeente_name"].astype("string"),
+            "as_of_year": ranking["as_of_year"].astype("int64"),
+            "risk": ranking["risk"].astype("float64"),
+            "rank": ranking["rank"].astype("int64"),
+            "rank_in_gemeente": ranking["rank_in_gemeente"].astype("int64"),
+            "rank_change": rank_change(ranking, previous).round().astype("Int64"),
+            "new_in_top": new,
+            "top_drivers": driver_phrases(ranking, values, lang=lang),
+        }
+    ).reset_index(drop=True)
+    return pd.concat([table, _context_columns(ranking["unit_code"], context)], axis=1)
+
+
+def gemeente_headers(
+    columns: Sequence[str], top_frac: float = TOP_FRAC, lang: Lang = "nl"
+) -> list[str]:
+    """The headers of ``gemeente_rows``' columns (``export_headers``; the top share named)."""
+    headers = export_headers(columns, lang)
+    return [
+        new_in_top_header(top_frac, lang) if c == "new_in_top" else h
+        for c, h in zip(columns, headers, strict=True)
     ]
-    return pd.DataFrame(matrix, columns=headers, dtype="float64")
 
 
 def gemeente_table(
@@ -221,125 +302,14 @@ def gemeente_table(
     previous: pd.DataFrame | None,
     top_frac: float = TOP_FRAC,
     context: pd.DataFrame | None = None,
+    lang: Lang = "nl",
 ) -> pd.DataFrame:
-    """The rows of the per-gemeente exports, Dutch headers, in national rank order: code,
-    name, gemeente, year, risk in percent, national rank and rank in gemeente, change in
-    rank (empty for new units), new in the national top, the top 3 drivers in Dutch, and
-    then one column per context feature of ``context`` (its header: ``context_header``).
-    Units without a gemeente (PC4) are included; the writer leaves them out."""
-    ranking = ranking.sort_values("rank", kind="stable")
-    new = new_in_top(ranking, previous, top_frac)
-    flag = new.map({True: "ja", False: "nee"}).astype("string")
-    if previous is None:
-        flag[:] = pd.NA
-    table = pd.DataFrame(
-        {
-            COLUMNS_NL["unit_code"]: ranking["unit_code"].astype("string"),
-            COLUMNS_NL["unit_name"]: ranking["unit_name"].astype("string"),
-            COLUMNS_NL["gemeente_code"]: ranking["gemeente_code"].astype("string"),
-            COLUMNS_NL["gemeente_name"]: ranking["gemeente_name"].astype("string"),
-            COLUMNS_NL["as_of_year"]: ranking["as_of_year"].astype("int64"),
-            RISK_NL: 100.0 * ranking["risk"].astype("float64"),
-            COLUMNS_NL["rank"]: ranking["rank"].astype("int64"),
-            COLUMNS_NL["rank_in_gemeente"]: ranking["rank_in_gemeente"].astype("int64"),
-            COLUMNS_NL["rank_change"]: rank_change(ranking, previous).round().astype("Int64"),
-            new_in_top_header(top_frac): flag,
-            COLUMNS_NL["top_drivers"]: driver_phrases(ranking, values),
-        }
-    ).reset_index(drop=True)
-    extra = _context_columns(ranking["unit_code"], context)
-    clash = [c for c in extra.columns if c in table.columns]
-    if clash:
-        extra = extra.rename(columns={c: f"{c} (context)" for c in clash})
-    return pd.concat([table, extra], axis=1)
-
-
-# --- writers -------------------------------------------------------------------------------
-
-
-def write_csv_nl(table: pd.DataFrame, path: Path) -> None:
-    """What Dutch Excel opens: ';'-separated, UTF-8 with BOM, decimal comma, CRLF."""
-    table.to_csv(
-        path,
-        sep=";",
-        decimal=",",
-        index=False,
-        encoding="utf-8-sig",
-        lineterminator="\r\n",
-        float_format="%.3f",
-    )
-
-
-def _cell(value: object) -> object:
-    """A value openpyxl writes: numpy scalars unwrapped; None, NA, NaN and inf left empty."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _width(header: str, column: pd.Series) -> float:
-    longest = max([len(str(header)), *(len(str(v)) for v in column.dropna())])
-    return min(longest + 2, _MAX_WIDTH)
-
-
-def write_xlsx(
-    frame: pd.DataFrame,
-    target: Path | BinaryIO,
-    sheet: str,
-    *,
-    percent: Sequence[str] = (),
-    notes: Sequence[str] = (),
-) -> None:
-    """Write ``frame`` as one Excel sheet named ``sheet`` (characters Excel forbids become
-    '_', cut to 31) to a path or a binary file: bold frozen header, auto filter, widths fitted
-    to the longest value. Numbers stay numbers; the columns named in ``percent`` hold
-    fractions and are shown as percentages (``0.0%``, which Dutch Excel shows as ``12,3%``).
-    Text is written as text, never run as a formula; missing values are empty cells.
-    ``notes``, when given, go one a row to a second sheet "Toelichting"."""
-    title = _SHEET_FORBIDDEN.sub("_", sheet)[:31]
-    if not title:
-        raise ValueError(f"A sheet needs a name of 1-31 characters. Got {sheet!r} instead.")
-    headers = [str(c) for c in frame.columns]
-    unknown = [c for c in percent if c not in headers]
-    if unknown:
-        raise ValueError(
-            f"percent names columns of the frame ({', '.join(headers)}). Got {unknown} instead."
-        )
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(title)
-    for j, header in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = _width(header, frame.iloc[:, j - 1])
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{len(frame) + 1}"
-    bold = Font(bold=True)
-    ws.append([_styled(ws, h, font=bold) for h in headers])
-    shown = [h in percent for h in headers]
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([_styled(ws, _cell(v), pct) for v, pct in zip(row, shown, strict=True)])
-    if notes:
-        sheet_notes = book.create_sheet(NOTES_SHEET)
-        sheet_notes.column_dimensions["A"].width = min(max(len(n) for n in notes) + 2, 120)
-        for line in notes:
-            sheet_notes.append([_styled(sheet_notes, line)])
-    book.save(target)
-
-
-def _styled(ws: Any, value: object, percent: bool = False, font: Font | None = None) -> object:
-    """Plain values go as they are; text, percentages and the header become styled cells."""
-    if not (percent or font or isinstance(value, str)) or value is None:
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # '=SUM(...)' in a name is text, not a formula
-    if percent:
-        cell.number_format = "0.0%"
-    if font is not None:
-        cell.font = font
-    return cell
+    """What the per-gemeente CSV files hold, for all units: ``gemeente_rows`` under Dutch
+    headers (``COLUMNS_NL``; a context feature: ``context_header``), risk in percent."""
+    rows = gemeente_rows(ranking, values, previous, top_frac, context, lang)
+    table = csv_frame(rows, lang)
+    table.columns = gemeente_headers([str(c) for c in rows.columns], top_frac, lang)
+    return table
 
 
 def write_gemeente_exports(
@@ -350,15 +320,17 @@ def write_gemeente_exports(
     gemeenten: Sequence[str] | None = None,
     context: pd.DataFrame | None = None,
     notes: Sequence[str] = (),
+    lang: Lang = "nl",
 ) -> list[Path]:
     """Write ``out/<code>.csv`` and ``.xlsx`` per gemeente (or only those in
     ``gemeenten``), each holding that gemeente's units in national rank order, with the
-    context features of ``context`` as the last columns; ``notes`` (``knowledge_notes_nl``)
+    context features of ``context`` as the last columns; ``notes`` (``knowledge_notes``)
     go to the Excel files' "Toelichting" sheet. Units without a gemeente go to no file. A
-    listed gemeente the ranking does not hold is an error."""
-    table = gemeente_table(ranking, values, previous, context=context)
-    code_col = COLUMNS_NL["gemeente_code"]
-    present = set(table[code_col].dropna())
+    listed gemeente the ranking does not hold is an error. The files are written by
+    ``serving.sheets`` (``csv_bytes``, ``write_xlsx``), as the page's downloads are."""
+    lang = check_lang(lang)
+    rows = gemeente_rows(ranking, values, previous, context=context, lang=lang)
+    present = set(rows["gemeente_code"].dropna())
     wanted = sorted(present) if gemeenten is None else list(dict.fromkeys(gemeenten))
     unknown = [g for g in wanted if g not in present]
     if unknown:
@@ -372,13 +344,15 @@ def write_gemeente_exports(
     if bad:
         raise ValueError(f"Gemeente codes unfit for a file name: {bad}")
     out.mkdir(parents=True, exist_ok=True)
+    headers = gemeente_headers([str(c) for c in rows.columns], lang=lang)
     written: list[Path] = []
-    groups = {code: part for code, part in table.groupby(code_col, sort=False) if code in wanted}
+    groups = {
+        code: part for code, part in rows.groupby("gemeente_code", sort=False) if code in wanted
+    }
     for code in wanted:
         part = groups[code].reset_index(drop=True)
         csv_path, xlsx_path = out / f"{code}.csv", out / f"{code}.xlsx"
-        write_csv_nl(part, csv_path)
-        fractions = part.assign(**{RISK_NL: part[RISK_NL] / 100.0})
-        write_xlsx(fractions, xlsx_path, code, percent=(RISK_NL,), notes=notes)
+        csv_path.write_bytes(csv_bytes(part, lang, headers=headers))
+        write_xlsx(part, xlsx_path, code, notes=notes, lang=lang, headers=headers)
         written += [csv_path, xlsx_path]
     return written

@@ -340,6 +340,7 @@ def _drift(text: str | None, X: pd.DataFrame, cfg: Config) -> pd.DataFrame:
 
 def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
     """Render the report of the newest published run (of ``as_of``, default the latest year)."""
+    from serving.context import horizon_of
     from serving.report import ReportInputs, render_report
 
     years = catalog.scored_years(ws)
@@ -359,6 +360,10 @@ def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
         evaluation=registry.run_table(tracking, manifest.model_run_id, "evaluation"),
         pr_curves=registry.run_table(tracking, manifest.model_run_id, "pr_curves"),
         manifest=manifest,
+        delta=cfg.label.delta,
+        horizon=horizon_of(panel),
+        label_kind=cfg.label.kind,
+        max_class=cfg.label.max_class,
     )
     catalog.write_text(render_report(inputs), ws.report)
     return ws.report

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.describe import describe
 from models.explain import (
     SHAP_BASE,
     feature_matrix,
@@ -19,7 +18,7 @@ from models.explain import (
     shap_features,
     top_contributions,
 )
-from serving.drivers import driver_text
+from serving.drivers import driver_sentence
 
 RANKING_ID_COLUMNS = (
     "unit_code",
@@ -39,13 +38,10 @@ def top_drivers(
     shap: np.ndarray, values: np.ndarray, features: Sequence[str], k: int = 3
 ) -> list[str]:
     """Per row, the k features that raise its risk most (largest positive contributions of
-    ``shap``, see ``models.explain.top_contributions``) in words, joined by "; "."""
-    labels = [describe(f) for f in features]  # once per feature, not per row
+    ``shap``, see ``models.explain.top_contributions``) as Dutch sentences, joined by "; "
+    ("het aandeel huishoudens met laag inkomen steeg 5,4 procentpunt in 3 jaar")."""
     return [
-        "; ".join(
-            driver_text(features[j], float(values[row, j]), float(shap[row, j]), labels[j])
-            for j in idx
-        )
+        "; ".join(driver_sentence(features[j], float(values[row, j]), "nl") for j in idx)
         for row, idx in enumerate(top_contributions(shap, k))
     ]
 

@@ -7,8 +7,13 @@ vanilla script filters, sorts and paginates. Everything is HTML-escaped by jinja
 the JSON blob escapes ``<``, ``>`` and ``&`` so no data can close its script element.
 
 The analysts' page (``serving.api``, ``serving/web``) shares the ranking controls and table
-head (``templates/ranking.html``, ``TABLE_HEADERS``), the row formatting
-(``templates/format.js``), the stylesheet and the charts, so the two never disagree.
+head (``templates/ranking.html``, ``TABLE_HEADERS`` / ``table_headers(lang)``), the row
+formatting (``templates/format.js``), the stylesheet and the charts, so the two never disagree.
+
+The report speaks Dutch (``lang="nl"``, the default) or English. Its header names the as-of
+year, the knowledge date, the measurement predicted (``serving.context``), the base rate, the
+risk bands and the model's quality in plain words; drivers are sentences
+(``serving.drivers``) and charts name features in words.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from serving import charts
+from serving import context as ctx
+from serving.exports import driver_phrases
+from serving.exports import knowledge_line as knowledge_words
+from serving.formatting import Lang, check_lang, count, number, times
 from serving.ranking import RANKING_ID_COLUMNS
 from wijkradar.records import Manifest
 
@@ -57,6 +66,20 @@ TABLE_HEADERS: tuple[dict[str, str], ...] = (
         "cls": "num",
     },
     {"key": "top_drivers", "label": "top drivers", "type": "text", "first": "", "cls": ""},
+)
+HEADER_LABELS: dict[Lang, dict[str, str]] = {  # TABLE_HEADERS' labels by language
+    "nl": {"rank": "rang", "unit_code": "code", "unit_name": "naam", "gemeente_name": "gemeente",
+           "risk": "risico", "relative": "t.o.v. gemiddelde", "band": "risicoband",
+           "rank_in_gemeente": "rang in gemeente", "top_drivers": "belangrijkste factoren"},
+    "en": {"rank": "rank", "unit_code": "code", "unit_name": "name", "gemeente_name": "gemeente",
+           "risk": "risk", "relative": "vs. average", "band": "risk band",
+           "rank_in_gemeente": "rank in gemeente", "top_drivers": "top drivers"},
+}
+# The report's table adds the risk relative to the base rate and the band after the risk.
+REPORT_COLUMNS = (*TABLE_COLUMNS, "relative", "band", "band_key")
+_REPORT_EXTRA_HEADERS = (
+    {"key": "relative", "type": "number", "first": "desc", "cls": "num"},
+    {"key": "band", "type": "text", "first": "", "cls": "band"},
 )
 EVALUATION_COLUMNS = ("test_year", "model", "n", "base_rate", "roc_auc", "pr_auc")
 EVALUATION_METRICS = (
@@ -94,10 +117,21 @@ class ReportInputs:
     evaluation: pd.DataFrame  # test_year, model, n, base_rate, roc_auc, pr_auc, precision_at_10..
     pr_curves: pd.DataFrame  # model, y_true (0/1), score: held-out predictions, last fold
     manifest: Manifest  # of the run the ranking is from
+    delta: float | None = None  # the label's score drop (LabelConfig.delta); None: unnamed
+    horizon: int | None = None  # years to the measurement predicted (context.horizon_of)
+    label_kind: str = "score_drop"  # LabelConfig.kind
+    max_class: int = 3  # LabelConfig.max_class (kind 'development_class')
 
 
-def render_report(inputs: ReportInputs) -> str:
-    """The complete HTML document. Pure: reads only the packaged templates."""
+def table_headers(lang: Lang = "nl") -> tuple[dict[str, str], ...]:
+    """``TABLE_HEADERS`` with their labels in ``lang``."""
+    words = HEADER_LABELS[check_lang(lang)]
+    return tuple({**h, "label": words[h["key"]]} for h in TABLE_HEADERS)
+
+
+def render_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
+    """The complete HTML document in ``lang``. Pure: reads only the packaged templates."""
+    lang = check_lang(lang)
     _require(inputs.ranking, RANKING_COLUMNS, "ranking")
     _require(inputs.evaluation, EVALUATION_COLUMNS, "evaluation")
     _require(inputs.features, ("unit_code",), "features")
@@ -106,26 +140,90 @@ def render_report(inputs: ReportInputs) -> str:
     shap = ranking[["unit_code", *shap_columns]]
     header = header_fields(inputs.manifest)
     gemeenten = gemeente_options(ranking)
+    risk_context = risk_in_context(inputs, ranking, lang)
+    headers = table_headers(lang)
+    words = HEADER_LABELS[lang]
+    extra = tuple({**h, "label": words[h["key"]]} for h in _REPORT_EXTRA_HEADERS)
     context = {
+        "lang": lang,
         "horizon": HORIZON_PHRASE,
         "header": header,
-        "knowledge": knowledge_line(inputs.manifest),
-        "title": f"wijkradar — livability risk {header['as_of_year']}",
-        "n_units": len(ranking),
-        "n_gemeenten": len(gemeenten),
+        "knowledge": knowledge_words(
+            inputs.manifest.knowledge_date, inputs.manifest.sources, lang
+        ),
+        "title": (
+            f"wijkradar — leefbaarheidsrisico {header['as_of_year']}" if lang == "nl"
+            else f"wijkradar — livability risk {header['as_of_year']}"
+        ),
+        "n_units": count(len(ranking), lang),
+        "n_gemeenten": count(len(gemeenten), lang),
         "gemeenten": gemeenten,
-        "validation_headers": validation_headers(),
+        "validation_headers": validation_headers(lang),
         "validation_rows": validation_rows(inputs.evaluation),
         "pr_svg": Markup(charts.pr_curve_svg(inputs.pr_curves)),
-        "shap_summary_svg": Markup(charts.shap_summary_svg(shap, inputs.features)),
-        "shap_importance_svg": Markup(charts.shap_importance_svg(shap)),
-        "base_value": _base_value(ranking),
-        "ranking_json": Markup(ranking_json(ranking)),
-        "table_headers": TABLE_HEADERS,
+        "shap_summary_svg": Markup(charts.shap_summary_svg(shap, inputs.features, lang=lang)),
+        "shap_importance_svg": Markup(charts.shap_importance_svg(shap, lang=lang)),
+        "base_value": _base_value(ranking, lang),
+        "ranking_json": Markup(ranking_json(report_rows(inputs, ranking, lang), REPORT_COLUMNS)),
+        "table_headers": (*headers[:5], *extra, *headers[5:]),
         "css": Markup(_asset("report.css")),
         "js": Markup(_asset("format.js") + "\n" + _asset("report.js")),
+        **risk_context,
     }
     return jinja_env().get_template("templates/report.html").render(**context)
+
+
+def risk_in_context(inputs: ReportInputs, ranking: pd.DataFrame, lang: Lang) -> dict[str, Any]:
+    """The report's context: what is predicted, the base rate, the bands (with their unit
+    counts) and the quality sentence (None without an evaluation of the primary model)."""
+    as_of = int(inputs.manifest.as_of_year)
+    year = ctx.measurement_year(as_of, inputs.horizon) if inputs.horizon else None
+    base_rate = ctx.base_rate_of(ranking["risk"]) if len(ranking) else None
+    keys = ctx.bands_of(ranking["risk"], base_rate) if base_rate else []
+    bands = [
+        {"key": b.key, "label": ctx.band_label(b, lang), "colour": b.colour,
+         "text": ctx.band_description(b, lang), "n": count(keys.count(b.key), lang)}
+        for b in ctx.BANDS
+    ]
+    quality = ctx.latest_quality(inputs.evaluation, charts.PRIMARY_MODEL)
+    named = inputs.delta is not None or inputs.label_kind == "development_class"
+    delta = inputs.delta if inputs.delta is not None else float("nan")
+    label = {"kind": inputs.label_kind, "max_class": inputs.max_class}
+    return {
+        "target": ctx.target_text(delta, year, lang, **label) if named else None,
+        "context_line": ctx.context_line(
+            as_of, inputs.manifest.knowledge_date, year, delta, lang, **label
+        ) if named else None,
+        "measurement_year": year,
+        "base_rate": ctx.base_rate_text(base_rate, lang) if base_rate else None,
+        "bands": bands,
+        "quality": ctx.quality_text(
+            quality.top_frac, quality.top_hit_rate, quality.base_rate, lang
+        ) if quality else None,
+        "quality_year": quality.test_year if quality else None,
+    }
+
+
+def report_rows(inputs: ReportInputs, ranking: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """The rows of the report's table: the drivers as sentences in ``lang`` (from the
+    contributions and the values the model saw), the risk relative to the base rate ('3,1×')
+    and the band."""
+    rows = ranking.copy()
+    if any(str(c).startswith(charts.SHAP_PREFIX) for c in rows.columns) and len(rows):
+        rows["top_drivers"] = driver_phrases(rows, inputs.features, lang=lang)
+    if len(rows):
+        base_rate = ctx.base_rate_of(rows["risk"])
+        rows["relative"] = [
+            times(ctx.relative_risk(r, base_rate), lang) if pd.notna(r) else None
+            for r in rows["risk"]
+        ]
+        rows["band_key"] = ctx.bands_of(rows["risk"], base_rate)
+        rows["band"] = [
+            ctx.band_label(ctx.BAND_BY_KEY[k], lang) if k else None for k in rows["band_key"]
+        ]
+    else:
+        rows["relative"], rows["band"], rows["band_key"] = [], [], []
+    return rows
 
 
 def sort_ranking(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -133,19 +231,19 @@ def sort_ranking(ranking: pd.DataFrame) -> pd.DataFrame:
     return ranking.sort_values(["rank", "unit_code"], kind="mergesort").reset_index(drop=True)
 
 
-def ranking_json(ranking: pd.DataFrame) -> str:
+def ranking_json(ranking: pd.DataFrame, columns: Sequence[str] = TABLE_COLUMNS) -> str:
     """The rows of the ranking table as JSON safe to place inside a ``<script>`` element.
 
-    Shape: ``{"columns": [...TABLE_COLUMNS], "rows": [[...], ...]}`` in the frame's row order;
+    Shape: ``{"columns": [...columns], "rows": [[...], ...]}`` in the frame's row order;
     missing values are ``null``, ``risk`` is a probability 0..1. ``<``, ``>``, ``&`` and the
     JavaScript line separators are written as ``\\uXXXX`` escapes, which JSON parsers decode.
     """
     rows = [
         [_json_value(v) for v in record]
-        for record in ranking[list(TABLE_COLUMNS)].itertuples(index=False, name=None)
+        for record in ranking[list(columns)].itertuples(index=False, name=None)
     ]
     text = json.dumps(
-        {"columns": list(TABLE_COLUMNS), "rows": rows},
+        {"columns": list(columns), "rows": rows},
         ensure_ascii=False,
         allow_nan=False,
         separators=(",", ":"),
@@ -184,8 +282,14 @@ def gemeente_options(ranking: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(options, key=lambda p: (p[1].casefold(), p[0]))
 
 
-def validation_headers() -> list[str]:
-    return ["test year", "model", "n", *(label for _, label in EVALUATION_METRICS)]
+def validation_headers(lang: Lang = "en") -> list[str]:
+    first = ["testjaar", "model", "n"] if lang == "nl" else ["test year", "model", "n"]
+    return [*first, *(_METRIC_NL.get(k, label) if lang == "nl" else label
+                      for k, label in EVALUATION_METRICS)]
+
+
+_METRIC_NL = {"base_rate": "basiskans", "precision_at_10": "precisie@10",
+              "recall_at_10": "recall@10"}
 
 
 def validation_rows(evaluation: pd.DataFrame) -> list[dict[str, Any]]:
@@ -247,11 +351,12 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
         raise ValueError(f"{name} lacks the column(s) {', '.join(missing)}.")
 
 
-def _base_value(ranking: pd.DataFrame) -> str:
+def _base_value(ranking: pd.DataFrame, lang: Lang = "en") -> str:
     column = f"{charts.SHAP_PREFIX}base"
     if column not in ranking.columns or ranking.empty:
         return MISSING
-    return _metric(pd.to_numeric(ranking[column], errors="coerce").mean())
+    value = pd.to_numeric(ranking[column], errors="coerce").mean()
+    return MISSING if pd.isna(value) else number(float(value), 3, lang)
 
 
 def _is_missing(value: Any) -> bool:

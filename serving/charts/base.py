@@ -89,3 +89,14 @@ def hide_spines(ax: Axes, sides: Iterable[str] = ("top", "right")) -> None:
     """Hide the axes' spines on ``sides``."""
     for side in sides:
         ax.spines[side].set_visible(False)
+
+
+def number_axis(ax: Axes, lang: str = "nl", axis: str = "x") -> None:
+    """Tick labels of ``axis`` written in ``lang`` (a decimal comma in Dutch: '−2,5')."""
+    from matplotlib.ticker import FuncFormatter
+
+    from serving.formatting import check_lang, number
+
+    chosen = check_lang(lang)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _: number(v, lang=chosen)))

@@ -17,18 +17,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from features.describe import feature_label
 from serving.charts.base import (
     PRIMARY_MODEL,
     hide_spines,
     model_color,
     new_figure,
     no_data,
+    number_axis,
     order_models,
     plain,
     require_columns,
     slug,
     to_svg,
 )
+from serving.formatting import Lang
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -173,8 +176,11 @@ def importance_svg(
     *,
     value_format: str = ".3g",
     salt: str = "wijkradar-importance",
+    labels: Mapping[str, str] | None = None,
+    lang: Lang = "nl",
 ) -> str:
-    """Horizontal bars of the ``top`` largest importances (index: feature), largest on top.
+    """Horizontal bars of the ``top`` largest importances (index: feature), largest on top,
+    each named by ``labels`` (default: the feature in words, ``features.describe``).
 
     Missing importances are left out; ties are broken by feature name. Each bar is printed
     with its value (``value_format``, a format spec) and has id ``importance-bar-<feature>``.
@@ -189,16 +195,17 @@ def importance_svg(
     fig = new_figure(5.4, 1.2 + 0.3 * max(n_feat, 3))
     ax = fig.add_subplot()
     if n_feat == 0:
-        no_data(ax, "no feature importances")
+        no_data(ax, "geen belang van kenmerken" if lang == "nl" else "no feature importances")
         return to_svg(fig, salt)
     ys = np.arange(n_feat)[::-1]
     bars = ax.barh(ys, values.to_numpy(), color=model_color(0), height=0.65)
     for bar, feature in zip(bars, values.index, strict=True):
         bar.set_gid(f"importance-bar-{slug(str(feature))}")
-    ax.set_yticks(ys, [plain(str(f)) for f in values.index], fontsize=8)
+    names = {str(f): feature_label(str(f), lang) for f in values.index} | dict(labels or {})
+    ax.set_yticks(ys, [plain(names[str(f)]) for f in values.index], fontsize=8)
     for y, v in zip(ys, values.to_numpy(), strict=True):
         ax.annotate(
-            format(v, value_format),
+            _localised(format(v, value_format), lang),
             (v, y),
             xytext=(3, 0),
             textcoords="offset points",
@@ -206,8 +213,14 @@ def importance_svg(
             fontsize=7,
         )
     ax.set_xlabel(plain(xlabel))
+    number_axis(ax, lang)
     high = float(values.max())
     ax.set_xlim(min(0.0, float(values.min())), high * 1.18 if high > 0 else 1.0)
     ax.tick_params(axis="y", length=0)
     hide_spines(ax)
     return to_svg(fig, salt)
+
+
+def _localised(text: str, lang: Lang) -> str:
+    """A formatted number with a decimal comma in Dutch ('0.123' -> '0,123')."""
+    return text.replace(".", ",") if lang == "nl" else text

@@ -7,11 +7,13 @@ Drawn with the helpers of ``serving.charts.base``; the importance bars are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from features.describe import feature_label
 from models.explain import SHAP_PREFIX
 from serving.charts.base import (
     HIGH_COLOR,
@@ -20,11 +22,13 @@ from serving.charts.base import (
     hide_spines,
     new_figure,
     no_data,
+    number_axis,
     plain,
     slug,
     to_svg,
 )
 from serving.charts.evaluation import importance_svg
+from serving.formatting import Lang, check_lang, number, percent, signed
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,6 +39,30 @@ if TYPE_CHECKING:
 # keeps a report of 14,500 buurten small; axes, labels and the colour bar stay vector.
 RASTERIZE_ABOVE = 5_000
 NOT_FEATURES = frozenset({"unit_code", "base"})
+# The words of the explanation charts; features are named by ``features.describe``.
+WORDS: dict[Lang, dict[str, str]] = {
+    "nl": {
+        "importance": "gemiddelde |SHAP-waarde| (log-odds)",
+        "summary": "SHAP-waarde (invloed op de log-odds van een daling)",
+        "waterfall": "log-odds van een daling volgens het model",
+        "value": "waarde van het kenmerk", "low": "laag", "high": "hoog",
+        "none": "geen SHAP-waarden", "other": "{n} andere kenmerken", "base": "basis",
+        "risk": "risico",
+    },
+    "en": {
+        "importance": "mean |SHAP value| (log-odds)",
+        "summary": "SHAP value (impact on the log-odds of a decline)",
+        "waterfall": "the model's log-odds of a decline",
+        "value": "feature value", "low": "low", "high": "high",
+        "none": "no SHAP values", "other": "{n} other features", "base": "base",
+        "risk": "risk",
+    },
+}
+
+
+def feature_labels(features: list[str] | pd.Index, lang: Lang = "nl") -> dict[str, str]:
+    """Each feature in words (``features.describe.feature_label``): no raw codes on a chart."""
+    return {str(f): feature_label(str(f), lang) for f in features}
 
 
 def shap_matrix(shap: pd.DataFrame) -> pd.DataFrame:
@@ -59,26 +87,38 @@ def top_features(shap: pd.DataFrame, max_features: int = 15) -> pd.Series:
     return importance[order[: max(int(max_features), 0)]]
 
 
-def shap_importance_svg(shap: pd.DataFrame, max_features: int = 15) -> str:
-    """``importance_svg`` of the mean |SHAP| of the ``max_features`` most important features."""
+def shap_importance_svg(shap: pd.DataFrame, max_features: int = 15, lang: Lang = "nl") -> str:
+    """``importance_svg`` of the mean |SHAP| of the ``max_features`` most important features,
+    named in words."""
+    importance = top_features(shap, max_features)
     return importance_svg(
-        top_features(shap, max_features),
+        importance,
         top=max(int(max_features), 1),
-        xlabel="mean |SHAP value| (log-odds)",
+        xlabel=WORDS[check_lang(lang)]["importance"],
         value_format=".3f",
         salt="wijkradar-shap-importance",
+        labels=feature_labels(importance.index, lang),
+        lang=lang,
     )
 
 
-def shap_summary_svg(shap: pd.DataFrame, features: pd.DataFrame, max_features: int = 15) -> str:
+def shap_summary_svg(
+    shap: pd.DataFrame,
+    features: pd.DataFrame,
+    max_features: int = 15,
+    lang: Lang = "nl",
+    labels: Mapping[str, str] | None = None,
+) -> str:
     """Beeswarm of SHAP values: one dot per unit and feature, coloured by the feature's value.
 
     ``shap`` holds one column per feature (``shap__<feature>`` or plain ``<feature>``; a
     ``shap__base`` column is ignored). ``features`` holds the raw feature values. If both
     frames have a ``unit_code`` column, rows are matched on it; otherwise by position. The
     colour is the value's rank within its feature (blue low, red high, grey when missing).
-    Each feature's coloured dots are a group with id ``shap-row-<feature>``.
+    Each feature's coloured dots are a group with id ``shap-row-<feature>``; its row is named
+    by ``labels`` (default: the feature in words, ``features.describe.feature_label``).
     """
+    words = WORDS[check_lang(lang)]
     values = shap_matrix(shap)
     importance = top_features(shap, max_features)
     raw = _align_features(shap, features)
@@ -86,7 +126,7 @@ def shap_summary_svg(shap: pd.DataFrame, features: pd.DataFrame, max_features: i
     fig = new_figure(7.2, 1.3 + 0.34 * max(n_feat, 3))
     ax = fig.add_subplot()
     if n_feat == 0:
-        no_data(ax, "no SHAP values")
+        no_data(ax, words["none"])
         return to_svg(fig, "wijkradar-shap-summary")
 
     from matplotlib.colors import LinearSegmentedColormap
@@ -94,13 +134,17 @@ def shap_summary_svg(shap: pd.DataFrame, features: pd.DataFrame, max_features: i
     cmap = LinearSegmentedColormap.from_list("low_high", [LOW_COLOR, "#7c4dff", HIGH_COLOR])
     _swarm_rows(ax, values[list(importance.index)], raw, cmap)
     ax.axvline(0.0, color="#888888", linewidth=0.8, zorder=0)
-    ax.set_yticks(range(n_feat), [plain(f) for f in reversed(importance.index)], fontsize=8)
+    names = {**feature_labels(importance.index, lang), **(labels or {})}
+    ax.set_yticks(
+        range(n_feat), [plain(names[str(f)]) for f in reversed(importance.index)], fontsize=8
+    )
     ax.set_ylim(-0.7, n_feat - 0.3)
-    ax.set_xlabel("SHAP value (impact on the log-odds of a decline)")
+    ax.set_xlabel(words["summary"])
+    number_axis(ax, lang)
     ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
     ax.tick_params(axis="y", length=0)
     hide_spines(ax, ("top", "right", "left"))
-    _colour_bar(fig, ax, cmap)
+    _colour_bar(fig, ax, cmap, words)
     return to_svg(fig, "wijkradar-shap-summary")
 
 
@@ -134,24 +178,25 @@ def _swarm_rows(ax: Axes, values: pd.DataFrame, raw: pd.DataFrame, cmap: Colorma
         )
 
 
-def _colour_bar(fig: Figure, ax: Axes, cmap: Colormap) -> None:
+def _colour_bar(fig: Figure, ax: Axes, cmap: Colormap, words: Mapping[str, str]) -> None:
     """The feature-value colour bar, labelled low .. high, beside ``ax``."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
 
     mappable = ScalarMappable(norm=Normalize(0.0, 1.0), cmap=cmap)
     bar = fig.colorbar(mappable, ax=ax, ticks=[0.0, 1.0], aspect=40, pad=0.01)
-    bar.ax.set_yticklabels(["low", "high"], fontsize=8)
-    bar.set_label("feature value", fontsize=8)
+    bar.ax.set_yticklabels([words["low"], words["high"]], fontsize=8)
+    bar.set_label(words["value"], fontsize=8)
     bar.outline.set_visible(False)
 
 
 def shap_waterfall_svg(
     contributions: pd.Series,
     base: float,
-    labels: dict[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
     max_features: int = 10,
     risk: float | None = None,
+    lang: Lang = "nl",
 ) -> str:
     """One unit's explanation: from the base value, each feature's SHAP contribution in turn,
     to the unit's log-odds (largest |contribution| at the top, the rest summed in one bar).
@@ -159,39 +204,50 @@ def shap_waterfall_svg(
     given; it need not equal the logistic of the log-odds.
 
     ``contributions`` maps feature -> SHAP value (log-odds); ``labels`` maps feature -> the
-    text shown for it (default the feature name). Each bar is a group with id
+    text shown for it (default the feature in words). Each bar is a group with id
     ``waterfall-<feature>`` (``waterfall-other`` for the rest).
     """
+    lang = check_lang(lang)
+    words = WORDS[lang]
     values = pd.to_numeric(contributions, errors="coerce").astype(float).fillna(0.0)
     order = sorted(values.index, key=lambda f: (-abs(values[f]), str(f)))
     shown = order[: max(int(max_features), 0)]
     rest = order[len(shown) :]
-    steps = [(str(f), (labels or {}).get(f, str(f)), float(values[f])) for f in shown]
+    names = {**feature_labels(shown, lang), **(labels or {})}
+    steps = [(str(f), names[str(f)], float(values[f])) for f in shown]
     if rest:
-        steps.append(("other", f"{len(rest)} other features", float(values[rest].sum())))
+        other = words["other"].format(n=len(rest))
+        steps.append(("other", other, float(values[rest].sum())))
     margin = float(base) + float(values.sum())
     fig = new_figure(7.2, 1.2 + 0.34 * max(len(steps), 3))
     ax = fig.add_subplot()
     if not steps:
-        no_data(ax, "no SHAP values")
+        no_data(ax, words["none"])
         return to_svg(fig, "wijkradar-waterfall")
-    _waterfall_steps(ax, steps, float(base))
+    _waterfall_steps(ax, steps, float(base), lang)
     ax.axvline(float(base), color="#888888", linewidth=0.8, linestyle=":", zorder=0)
     ax.axvline(margin, color="#333333", linewidth=0.9, zorder=0)
     ends = np.cumsum([float(base), *(v for _, _, v in steps)])
     lo, hi = float(min(ends.min(), base)), float(max(ends.max(), base))
     pad = 0.12 * (hi - lo or 1.0)
     ax.set_xlim(lo - pad, hi + pad)
-    ax.set_xlabel("the model's log-odds of a decline")
+    ax.set_xlabel(words["waterfall"])
+    number_axis(ax, lang)
     ax.set_axisbelow(True)
-    printed = f", risk {risk:.1%}" if risk is not None and np.isfinite(risk) else ""
-    ax.set_title(f"base {base:.3f} \u2192 {margin:.3f}{printed}", fontsize=9)
+    printed = (
+        f", {words['risk']} {percent(risk, 1, lang)}"
+        if risk is not None and np.isfinite(risk) else ""
+    )
+    start, end = number(float(base), 3, lang), number(margin, 3, lang)
+    ax.set_title(f"{words['base']} {start} \u2192 {end}{printed}", fontsize=9)
     ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
     hide_spines(ax, ("top", "right", "left"))
     return to_svg(fig, "wijkradar-waterfall")
 
 
-def _waterfall_steps(ax: Axes, steps: list[tuple[str, str, float]], base: float) -> None:
+def _waterfall_steps(
+    ax: Axes, steps: list[tuple[str, str, float]], base: float, lang: Lang
+) -> None:
     """The bars of (key, label, value) ``steps``: the first at the top, starting at ``base``."""
     ys = np.arange(len(steps))[::-1]
     running = base
@@ -199,7 +255,7 @@ def _waterfall_steps(ax: Axes, steps: list[tuple[str, str, float]], base: float)
         colour = HIGH_COLOR if value > 0 else LOW_COLOR
         ax.barh(y, value, left=running, color=colour, height=0.62, gid=f"waterfall-{slug(key)}")
         ax.annotate(
-            f"{value:+.3f}",
+            signed(value, 3, lang),
             (running + value, y),
             xytext=(3 if value >= 0 else -3, 0),
             textcoords="offset points",

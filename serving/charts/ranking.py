@@ -5,6 +5,9 @@ Drawn with the helpers of ``serving.charts.base`` (a fresh figure per chart, SVG
 
 from __future__ import annotations
 
+import itertools
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +24,11 @@ from serving.charts.base import (
     slug,
     to_svg,
 )
+from serving.formatting import Lang
+from serving.formatting import percent as share_text
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def precision_recall(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -98,12 +106,20 @@ def pr_curve_svg(pr_curves: pd.DataFrame) -> str:
 
 
 def history_svg(
-    history: pd.DataFrame, *, ylabel: str, title: str, percent: bool = False, salt: str = "h"
+    history: pd.DataFrame,
+    *,
+    ylabel: str,
+    title: str,
+    percent: bool = False,
+    salt: str = "h",
+    lang: Lang = "nl",
 ) -> str:
     """A small line chart of ``history`` (columns ``x``, ``y`` and optionally ``current``).
 
     Rows with ``current`` False (an earlier run of the same year, say) are grey dots off the
-    line. The line has id ``history-line``.
+    line. The line has id ``history-line``. With ``percent`` the values are shares: the axis
+    stays within 0-100 % and its ticks carry as many decimals as tell them apart, written in
+    ``lang`` ('18,2%').
     """
     require_columns(history, ("x", "y"), "history")
     frame = history.assign(
@@ -116,19 +132,18 @@ def history_svg(
     fig = new_figure(4.8, 2.6)
     ax = fig.add_subplot()
     if frame.empty:
-        no_data(ax, "no history")
+        no_data(ax, "geen geschiedenis" if lang == "nl" else "no history")
         return to_svg(fig, f"wijkradar-history-{salt}")
+
     line = line.sort_values("x")
     ax.plot(
         line["x"], line["y"], marker="o", markersize=4, color=model_color(1), gid="history-line"
     )
     if not other.empty:
-        ax.scatter(other["x"], other["y"], s=14, color=NAN_COLOR, zorder=3, label="earlier runs")
+        ax.scatter(other["x"], other["y"], s=14, color=NAN_COLOR, zorder=3, label=_EARLIER[lang])
         ax.legend(loc="best", fontsize=7, frameon=False)
     if percent:
-        from matplotlib.ticker import PercentFormatter
-
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _percent_axis(ax, frame["y"].to_numpy(dtype=float), lang)
     xs = sorted({int(x) for x in frame["x"]})
     ax.set_xticks(xs, [str(x) for x in xs], fontsize=7, rotation=45 if len(xs) > 6 else 0)
     ax.set_ylabel(plain(ylabel), fontsize=8)
@@ -136,3 +151,21 @@ def history_svg(
     ax.grid(True, color="#eeeeee", linewidth=0.6)
     hide_spines(ax)
     return to_svg(fig, f"wijkradar-history-{salt}")
+
+
+_EARLIER: dict[str, str] = {"nl": "eerdere runs", "en": "earlier runs"}
+
+
+def _percent_axis(ax: Axes, ys: np.ndarray, lang: Lang) -> None:
+    """Shares on the y axis: limits within [0, 1], ticks with enough decimals to differ."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    lo, hi = float(np.nanmin(ys)), float(np.nanmax(ys))
+    pad = max(0.08 * (hi - lo), 0.005)
+    ax.set_ylim(max(0.0, lo - pad), min(1.0, hi + pad))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=2))
+    low, high = ax.get_ylim()
+    ticks = [t for t in ax.get_yticks() if low - 1e-12 <= t <= high + 1e-12]
+    step = min((b - a for a, b in itertools.pairwise(ticks)), default=1.0)
+    decimals = 0 if step >= 0.01 - 1e-12 else (1 if step >= 0.001 - 1e-12 else 2)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: share_text(v, decimals, lang)))

@@ -13,8 +13,9 @@ import pandas as pd
 
 from models.explain import explain, shap_column
 from serving.charts.evaluation import importance_svg, metric_intervals_svg, reliability_svg
-from serving.charts.explanations import shap_summary_svg
+from serving.charts.explanations import WORDS, shap_summary_svg
 from serving.charts.ranking import pr_curve_svg
+from serving.formatting import Lang
 
 if TYPE_CHECKING:
     from ml.evaluate import Evaluation
@@ -22,13 +23,13 @@ if TYPE_CHECKING:
 
 
 def training_charts(
-    result: TrainResult, evaluation: Evaluation, panel: pd.DataFrame
+    result: TrainResult, evaluation: Evaluation, panel: pd.DataFrame, lang: Lang = "nl"
 ) -> dict[str, str]:
     """SVG charts of a training run on its last fold: PR curves, PR-AUC intervals, reliability,
     SHAP summary and importance (mean |SHAP| of the labelled rows of the fold's year).
 
     Files: ``pr_curve.svg``, ``reliability.svg``, ``shap_summary.svg``, ``importance.svg``,
-    ``pr_auc_intervals.svg``.
+    ``pr_auc_intervals.svg``. Features are named in words (``lang``), never by their codes.
     """
     last = result.folds[-1].test_year
     preds = result.predictions[result.predictions["test_year"] == last]
@@ -44,9 +45,9 @@ def training_charts(
     return {
         "pr_curve.svg": pr_curve_svg(preds[["model", "y_true", "score"]]),
         "reliability.svg": reliability_svg(curves),
-        "shap_summary.svg": shap_summary_svg(shap, values),
+        "shap_summary.svg": shap_summary_svg(shap, values, lang=lang),
         "importance.svg": importance_svg(
-            importance.sort_values(ascending=False), xlabel="mean |SHAP| (log-odds)"
+            importance.sort_values(ascending=False), xlabel=WORDS[lang]["importance"], lang=lang
         ),
         "pr_auc_intervals.svg": metric_intervals_svg(intervals, "pr_auc"),
     }

@@ -21,6 +21,9 @@
   var view = rows.slice();
   var collator = new Intl.Collator("nl", { sensitivity: "base", numeric: true });
   var fmt = wijkradarFormat;
+  var dutch = document.documentElement.lang === "nl";
+  var CELL_CLASS = { rank: "num", rank_in_gemeente: "num", relative: "num", band: "band",
+    top_drivers: "drivers" };
 
   function compare(a, b) {
     var i = col[state.key];
@@ -57,13 +60,12 @@
     slice.forEach(function (r) {
       var tr = document.createElement("tr");
       tr.setAttribute("data-unit-code", String(r[col.unit_code]));
-      fmt.cell(tr, r[col.rank], "num");
-      fmt.cell(tr, r[col.unit_code]);
-      fmt.cell(tr, r[col.unit_name]);
-      fmt.cell(tr, r[col.gemeente_name]);
-      fmt.riskCell(tr, r[col.risk]);
-      fmt.cell(tr, r[col.rank_in_gemeente], "num");
-      fmt.cell(tr, r[col.top_drivers], "drivers");
+      headers.forEach(function (th) {
+        var key = th.getAttribute("data-key");
+        if (key === "risk") { fmt.riskCell(tr, r[col.risk]); return; }
+        var td = fmt.cell(tr, r[col[key]], CELL_CLASS[key] || "");
+        if (key === "band" && r[col.band_key]) { td.setAttribute("data-band", r[col.band_key]); }
+      });
       fragment.appendChild(tr);
     });
     tbody.replaceChildren(fragment);
@@ -101,14 +103,33 @@
     });
   });
 
+  // The CSV of the rows in view, as a spreadsheet of the page's language reads it: in Dutch
+  // ';'-separated with a decimal comma, the risk in percent; headers as on the page.
   document.getElementById("download-csv").addEventListener("click", function () {
+    var sep = dutch ? ";" : ",";
     var quote = function (v) {
       var s = v === null || v === undefined ? "" : String(v);
       return /[",\n\r;]/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
     };
-    var lines = [data.columns.map(quote).join(",")];
-    view.forEach(function (r) { lines.push(r.map(quote).join(",")); });
-    var blob = new Blob([lines.join("\n") + "\n"], { type: "text/csv;charset=utf-8" });
+    var keys = headers.map(function (th) { return th.getAttribute("data-key"); });
+    var names = headers.map(function (th) {
+      var label = th.textContent.trim();
+      return th.getAttribute("data-key") === "risk" ? label + " (%)" : label;
+    });
+    var value = function (r, key) {
+      var v = r[col[key]];
+      if (key === "risk" && typeof v === "number") {
+        var text = (v * 100).toFixed(3);
+        return dutch ? text.replace(".", ",") : text;
+      }
+      return v;
+    };
+    var lines = [names.map(quote).join(sep)];
+    view.forEach(function (r) {
+      lines.push(keys.map(function (k) { return quote(value(r, k)); }).join(sep));
+    });
+    var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"],
+      { type: "text/csv;charset=utf-8" });
     var a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
     a.download = "wijkradar-ranking.csv";

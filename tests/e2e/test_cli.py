@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from cli import run
+from cli import EXE, run
 
 from ml.truthcheck import compare
 from serving.ranking import RANKING_ID_COLUMNS
@@ -195,3 +197,38 @@ def test_known_at_replays_the_past_and_the_manifest_says_what_was_known(ws):
     assert "nothing new" in again.stdout
     bad = run("score", "--workspace", str(ws), "--known-at", "1 maart 2021", check=False)
     assert bad.returncode == 2 and "--known-at" in bad.stderr
+
+
+def test_model_commands_fail_with_classified_errors_and_change_nothing(ws, tmp_path):
+    fresh = tmp_path / "fresh"
+    run("generate", "--workspace", str(fresh), "--gemeenten", "8")
+    for args in (("models", "list"), ("models", "promote", "1"), ("models", "rollback")):
+        proc = run(*args, "--workspace", str(fresh), check=False)
+        assert proc.returncode == 4 and "Traceback" not in proc.stderr, proc.stderr
+    unknown = run("models", "promote", "99", "--workspace", str(ws), check=False)
+    assert unknown.returncode == 4 and "no version '99'" in unknown.stderr
+    report = ws / "report" / "evaluation.html"
+    run("evaluate", "--workspace", str(ws))
+    before = report.read_bytes()
+    missing = run("evaluate", "--workspace", str(ws), "--run", "deadbeef", check=False)
+    assert missing.returncode == 4 and "No run 'deadbeef'" in missing.stderr
+    assert report.read_bytes() == before
+    versions = run("models", "list", "--workspace", str(ws)).stdout
+    beyond = run("train", "--workspace", str(ws), "--as-of", "2030", check=False)
+    assert beyond.returncode == 6 and "2030" in beyond.stderr
+    assert run("models", "list", "--workspace", str(ws)).stdout == versions
+
+
+def test_messages_keep_brackets_and_tables_fit_80_columns(ws, tmp_path):
+    text = (ws / "wijkradar.toml").read_text()
+    section = next(s for s in ("model", "scoring", "validation") if f"[{s}]" not in text)
+    config = ws / "typo.toml"
+    config.write_text(text + f"\n[{section}]\nnum_leavs = 8\n")
+    proc = run("panel", "--workspace", str(ws), "--config", str(config), check=False)
+    config.unlink()
+    assert proc.returncode == 2 and f"in [{section}] of" in proc.stderr
+    env = {**os.environ, "COLUMNS": "80", "OMP_WAIT_POLICY": "PASSIVE"}
+    listed = subprocess.run([EXE, "models", "list", "--workspace", str(ws)],
+                            capture_output=True, text=True, env=env, check=True)
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+    assert "version" in listed.stdout and "decision" in listed.stdout

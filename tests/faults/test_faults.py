@@ -134,3 +134,10 @@ def test_an_unexpected_error_is_one_line_with_the_traceback_only_under_debug(ws)
                        str(YEAR))
     record = json_records(logged.stderr)[-1]
     assert record["exit_code"] == 1 and "Traceback" in str(record["exc_info"])
+
+
+def test_a_usage_error_is_one_json_object_too(ws):
+    proc = wijkradar("--log-format", "json", "score", "--workspace", str(ws), "--no-such-flag")
+    records = json_records(proc.stderr)
+    assert proc.returncode == 2 and len(records) == 1
+    assert "--no-such-flag" in str(records[0]["message"])

@@ -80,8 +80,15 @@ def test_shap_summary_has_one_row_per_feature() -> None:
     shap, raw = shap_frame()
     svg = charts.shap_summary_svg(shap, raw)
     assert ids(svg, "shap-row-") == ["shap-row-cost", "shap-row-income", "shap-row-lbm_chg_prev"]
-    assert "feature value" in texts(svg)
-    assert "no SHAP values" in charts.shap_summary_svg(shap[["unit_code"]], raw)
+    shown = texts(svg)
+    assert "waarde van het kenmerk" in shown and "laag" in shown and "hoog" in shown
+    assert "Leefbarometerscore, verandering sinds de vorige meting" in shown  # words, not codes
+    assert "lbm_chg_prev" not in shown
+    assert "2,5" in shown and "2.5" not in shown  # Dutch ticks
+    english = texts(charts.shap_summary_svg(shap, raw, lang="en"))
+    assert "feature value" in english
+    assert "Leefbarometer score, change since previous measurement" in english
+    assert "geen SHAP-waarden" in charts.shap_summary_svg(shap[["unit_code"]], raw)
 
 
 def test_shap_importance_has_one_bar_per_feature_largest_on_top() -> None:
@@ -90,8 +97,10 @@ def test_shap_importance_has_one_bar_per_feature_largest_on_top() -> None:
     assert ids(svg, "importance-bar-") == ["importance-bar-cost", "importance-bar-lbm_chg_prev"]
     top = charts.top_features(shap, 2)
     assert list(top.index) == ["cost $", "lbm_chg_prev"]
-    assert f"{top.iloc[0]:.3f}" in texts(svg)  # printed with three decimals
-    assert "no feature importances" in charts.shap_importance_svg(shap, max_features=0)
+    assert f"{top.iloc[0]:.3f}".replace(".", ",") in texts(svg)  # three decimals, Dutch
+    assert "lbm_chg_prev" not in texts(svg)
+    assert f"{top.iloc[0]:.3f}" in texts(charts.shap_importance_svg(shap, 2, lang="en"))
+    assert "geen belang van kenmerken" in charts.shap_importance_svg(shap, max_features=0)
 
 
 def test_importance_bars_serve_any_importance() -> None:
@@ -113,7 +122,10 @@ def test_waterfall_has_a_bar_per_shown_feature_and_one_for_the_rest() -> None:
     bars = ids(svg, "waterfall-")
     assert bars == ["waterfall-income", "waterfall-lbm_chg_prev", "waterfall-other"]
     shown = texts(svg)
-    assert "Income" in shown and "1 other features" in shown and "risk 20.0%" in shown
+    assert "Income" in shown and "1 andere kenmerken" in shown and "risico 20,0%" in shown
+    assert "lbm_chg_prev" not in shown  # the unlabelled feature in words
+    english = texts(charts.shap_waterfall_svg(contributions, -1.0, None, 2, risk=0.2, lang="en"))
+    assert "1 other features" in english and "risk 20.0%" in english
 
 
 def test_history_draws_the_line_and_the_earlier_runs() -> None:
@@ -122,10 +134,22 @@ def test_history_draws_the_line_and_the_earlier_runs() -> None:
     )
     svg = charts.history_svg(history, ylabel="share", title="cost $", percent=True)
     assert ids(svg, "history-line") == ["history-line"]
-    assert "earlier runs" in texts(svg) and "30%" in texts(svg)
-    assert "no history" in charts.history_svg(history.iloc[0:0], ylabel="y", title="t")
+    assert "eerdere runs" in texts(svg) and "30%" in texts(svg)
+    assert "geen geschiedenis" in charts.history_svg(history.iloc[0:0], ylabel="y", title="t")
+
+
+def test_history_of_shares_stays_within_0_100_and_tells_close_ticks_apart() -> None:
+    near = pd.DataFrame({"x": [2018, 2020, 2022, 2024], "y": [0.182, 0.181, 0.179, 0.171]})
+    ticks = re.findall(r"\d+(?:,\d+)?%", texts(charts.history_svg(
+        near, ylabel="risico", title="t", percent=True
+    )))
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks)  # no '18%, 18%, 18%'
+    high = pd.DataFrame({"x": [2018, 2020, 2022], "y": [0.5, 0.97, 0.999]})
+    shown = texts(charts.history_svg(high, ylabel="risico", title="t", percent=True))
+    values = [float(t.rstrip("%").replace(",", ".")) for t in re.findall(r"\d+(?:,\d+)?%", shown)]
+    assert values and max(values) <= 100  # never 104 %
     with pytest.raises(ValueError, match="history lacks the column"):
-        charts.history_svg(history.drop(columns="y"), ylabel="y", title="t")
+        charts.history_svg(high.drop(columns="y"), ylabel="y", title="t")
 
 
 def test_reliability_has_a_line_and_points_per_curve_and_the_diagonal() -> None:

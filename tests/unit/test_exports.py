@@ -18,12 +18,15 @@ from serving.dutch import COLUMNS_NL, UNIT_WORDS_NL, feature_label_nl, unit_nl
 from serving.exports import (
     context_header,
     context_values,
+    csv_bytes,
     explanations_long,
+    export_headers,
     gemeente_table,
     new_in_top,
     rank_change,
     write_gemeente_exports,
     write_xlsx,
+    xlsx_bytes,
 )
 from serving.ranking import build_ranking
 from wijkradar.errors import ConfigError
@@ -330,7 +333,7 @@ def test_write_xlsx_to_a_buffer_keeps_numbers_text_and_gaps():
     assert rows[2] == ("1011", "Centrum", None, 2, None, -1.5)
     assert ws.cell(row=2, column=2).data_type == "s"  # text, not a formula
     assert ws.cell(row=2, column=3).number_format == "0.0%"
-    assert ws.cell(row=2, column=4).number_format == "General"
+    assert ws.cell(row=2, column=4).number_format == "#,##0"  # a rank: thousands grouped
     assert all(c.font.bold for c in ws[1])
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:F3"
 
@@ -379,3 +382,74 @@ def test_gemeente_files_tell_what_was_known_in_excel_only(tmp_path):
             book = openpyxl.load_workbook(after)
             assert book.sheetnames == [after.stem, "Toelichting"]
             assert book["Toelichting"]["A1"].value == notes[0]
+
+
+# --- the page's downloads: csv_bytes and xlsx_bytes ------------------------------------------
+
+
+def _download_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rank": np.array([1, 2, 1234], dtype="int64"),
+            "unit_code": ["WK036301", "1011", "BU00140000"],
+            "unit_name": ["Centrum; oost", "=SUM(A1)", "Zuid"],
+            "risk": [0.997478722634158, 0.1234, np.nan],
+            "relative_risk": [5.2, 0.64, np.nan],
+            "band": ["hoog", "laag", None],
+            "woz_value": [245.3, 1250.5, np.nan],
+            "new_in_top10": [True, False, True],
+        }
+    )
+
+
+def test_the_dutch_csv_reads_back_as_numbers_with_dutch_headers():
+    frame = _download_frame()
+    raw = csv_bytes(frame, "nl")
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    back = pd.read_csv(io.BytesIO(raw), sep=";", decimal=",", encoding="utf-8-sig",
+                       dtype={"Wijkcode": str})
+    assert list(back.columns) == export_headers(list(frame.columns), "nl")
+    assert back.columns[:4].tolist() == ["Rang", "Wijkcode", "Naam", "Risico (%)"]
+    assert back.columns[6] == context_header("woz_value")  # a feature by label and unit
+    assert pd.api.types.is_float_dtype(back["Risico (%)"])  # numbers, not text
+    np.testing.assert_allclose(back["Risico (%)"].iloc[:2], [99.748, 12.34], atol=5e-4)
+    assert np.isnan(back["Risico (%)"].iloc[2])
+    np.testing.assert_allclose(back[context_header("woz_value")].iloc[:2], [245.3, 1250.5])
+    assert back["Rang"].tolist() == [1, 2, 1234]
+    assert back["Naam"].tolist() == ["Centrum; oost", "=SUM(A1)", "Zuid"]
+    assert back["Nieuw in landelijke top 10%"].tolist() == ["ja", "nee", "ja"]
+    assert b"0.997" not in raw and b"99,748" in raw  # a decimal comma, in percent
+
+
+def test_the_english_csv_is_comma_separated_with_english_headers():
+    back = pd.read_csv(io.BytesIO(csv_bytes(_download_frame(), "en")), encoding="utf-8-sig")
+    assert back.columns[:4].tolist() == ["Rank", "Unit code", "Name", "Risk (%)"]
+    np.testing.assert_allclose(back["Risk (%)"].iloc[:2], [99.748, 12.34], atol=5e-4)
+    assert back["New in the national top 10%"].tolist() == ["yes", "no", "yes"]
+
+
+def test_the_xlsx_download_has_number_formats_per_kind():
+    frame = _download_frame()
+    notes = ["Gegevens bekend op 1 juli 2025: Leefbarometer 2024"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, notes, "nl")))
+    assert book.sheetnames == ["Ranglijst", "Toelichting"]
+    ws = book["Ranglijst"]
+    header = [c.value for c in ws[1]]
+    assert header == export_headers(list(frame.columns), "nl")
+    col = {h: i + 1 for i, h in enumerate(header)}
+    risk = ws.cell(row=2, column=col["Risico (%)"])
+    assert risk.value == pytest.approx(0.997478722634158) and risk.number_format == "0.0%"
+    rank = ws.cell(row=4, column=col["Rang"])
+    assert rank.value == 1234 and rank.number_format == "#,##0"
+    ratio = ws.cell(row=2, column=col[COLUMNS_NL["relative_risk"]])
+    assert ratio.value == pytest.approx(5.2) and ratio.number_format == '0.0"×"'
+    woz = ws.cell(row=3, column=col[context_header("woz_value")])
+    assert woz.value == pytest.approx(1250.5) and woz.number_format == "#,##0.00"
+    assert ws.cell(row=3, column=col["Naam"]).data_type == "s"  # '=SUM(A1)' stays text
+    assert ws.cell(row=4, column=col["Risico (%)"]).value is None  # NaN: an empty cell
+    assert ws.cell(row=2, column=col["Nieuw in landelijke top 10%"]).value == "ja"
+    assert all(c.font.bold for c in ws[1]) and ws.freeze_panes == "A2"
+    assert book["Toelichting"]["A1"].value == notes[0]
+    english = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, (), "en")))
+    assert english.sheetnames == ["Ranking"]
+    assert english["Ranking"]["A1"].value == "Rank"

@@ -6,6 +6,7 @@ the Dutch and English lines say the same."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 
 from ml import registry
+from ml.drift import training_profile
 from models.explain import SHAP_BASE, shap_column
 from serving import job
 from serving.exports import date_nl, knowledge_line_nl, knowledge_notes_nl
@@ -151,7 +153,8 @@ def scoring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     monkeypatch.setattr(registry, "tracking_for", lambda ws, cfg: None)
     monkeypatch.setattr(registry, "resolve", lambda tracking, uri: ref)
     monkeypatch.setattr(registry, "load", lambda tracking, ref: (StandIn(), list(FEATURES)))
-    monkeypatch.setattr(registry, "run_text", lambda tracking, run_id, name: None)
+    profile = json.dumps(training_profile(panel[FEATURES]))  # the model's drift profile
+    monkeypatch.setattr(registry, "run_text", lambda tracking, run_id, name: profile)
     return ws
 
 

@@ -14,8 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serving import charts
-from serving.report import HORIZON_PHRASE, TABLE_COLUMNS, ReportInputs, ranking_json, render_report
+from serving import charts, formatting
+from serving.report import (
+    HORIZON_PHRASE,
+    REPORT_COLUMNS,
+    TABLE_COLUMNS,
+    ReportInputs,
+    ranking_json,
+    render_report,
+)
 from wijkradar.records import ALL_GEMEENTEN, Manifest
 
 FEATURES = (
@@ -182,15 +189,56 @@ def test_no_external_resources(html: str, parsed: Collector) -> None:
         assert re.search(r'xmlns(:xlink)?="$', before), html[match.start() - 40 : match.end() + 40]
 
 
-def test_header_shows_the_run(html: str) -> None:
-    assert HORIZON_PHRASE in html
+def test_header_shows_the_run(html: str, inputs: ReportInputs) -> None:
+    assert '<html lang="nl">' in html  # Dutch first
     for text in ("2022", "lightgbm v3", "abc123runid", "f" * 12, "2024-05-01T12:00:00+00:00"):
         assert text in html
+    english = render_report(inputs, lang="en")
+    assert '<html lang="en">' in english and HORIZON_PHRASE in english  # no delta: the phrase
+
+
+def test_header_puts_the_risk_in_context(inputs: ReportInputs) -> None:
+    from dataclasses import replace
+
+    from markupsafe import escape
+
+    from serving import context
+
+    page = render_report(replace(inputs, delta=0.05, horizon=2))
+    target = context.target_text(0.05, 2024)
+    assert f'<strong id="meta-target">{target}</strong>' in page
+    assert "vóór de Leefbarometer-meting 2024" in page
+    assert '<dd id="meta-measurement-year">2024</dd>' in page
+    base_rate = context.base_rate_of(inputs.ranking["risk"])
+    assert context.base_rate_text(base_rate) in page
+    quality = context.quality_text(0.1, 0.5, 0.2)  # lightgbm, newest test year (2020)
+    assert str(escape(quality)) in page and "(toetsjaar 2020)" in page
+    for band in context.BANDS:
+        assert f'data-band="{band.key}"' in page and band.colour in page
+    data = blob(_parse(page))
+    keys = [r[data["columns"].index("band_key")] for r in data["rows"]]
+    risks = [r[data["columns"].index("risk")] for r in data["rows"]]
+    assert keys == context.bands_of(risks, base_rate)
+    drivers = [r[data["columns"].index("top_drivers")] for r in data["rows"]]
+    assert all("_" not in d for d in drivers) and any(" steeg " in d for d in drivers)
+    relative = data["rows"][0][data["columns"].index("relative")]
+    assert relative == formatting.times(risks[0] / base_rate)
+    english = render_report(replace(inputs, delta=0.05, horizon=2), lang="en")
+    assert context.target_text(0.05, 2024, "en") in english
+    assert str(escape(context.quality_text(0.1, 0.5, 0.2, "en"))) in english
+
+
+def _parse(page: str) -> Collector:
+    parser = Collector()
+    parser.feed(page)
+    parser.close()
+    return parser
 
 
 def test_blob_has_all_rows_in_rank_order(inputs: ReportInputs, parsed: Collector) -> None:
     data = blob(parsed)
-    assert data["columns"] == list(TABLE_COLUMNS)
+    assert data["columns"] == list(REPORT_COLUMNS)
+    assert data["columns"][: len(TABLE_COLUMNS)] == list(TABLE_COLUMNS)  # shared with the page
     rows = data["rows"]
     expected = inputs.ranking.sort_values("rank")
     assert len(rows) == len(inputs.ranking) == 40
@@ -206,7 +254,7 @@ def test_gemeente_filter_lists_all_then_sorted_names(parsed: Collector, html: st
     select = re.search(r'<select id="gemeente-filter">(.*?)</select>', html, re.DOTALL)
     assert select
     labels = re.findall(r"<option value=\"([^\"]*)\">([^<]*)</option>", select.group(1))
-    assert labels[0] == ("all", "all")
+    assert labels[0] == ("all", "alle")
     assert [name for _, name in labels[1:]] == ["Amsterdam", "Groningen", "Rotterdam"]
     assert dict(labels[1:])["GM0363"] == "Amsterdam"
 
@@ -270,7 +318,8 @@ def test_shap_summary_is_valid_svg_with_a_row_per_top_feature(
     assert top.index[0] == "corp_renovation_per_dwelling_chg3"  # the largest SHAP scale
     assert "base" not in top.index
     assert charts.NAN_COLOR in svg  # NaN feature values are drawn grey
-    assert "low" in svg and "high" in svg
+    assert "laag" in svg and "hoog" in svg
+    assert "corp_renovation_per_dwelling_chg3" not in re.sub(r'id="[^"]*"', "", svg)  # words
     ET.fromstring(figure_svg(html, "shap-summary"))
 
 
@@ -329,6 +378,9 @@ def test_header_says_what_the_rows_knew_only_when_the_run_knows_it(inputs: Repor
     )
     manifest = replace(inputs.manifest, knowledge_date="2023-07-01", sources=sources)
     page = render_report(replace(inputs, manifest=manifest))
-    line = "data known on 2023-07-01: Leefbarometer 2022, CBS 2022, CBS income 2021"
+    line = "Gegevens bekend op 1 juli 2023: Leefbarometer 2022, CBS 2022, CBS inkomen 2021"
     assert f'<p class="note" id="meta-knowledge">{line}</p>' in page
+    english = render_report(replace(inputs, manifest=manifest), lang="en")
+    line = "Data known on 1 July 2023: Leefbarometer 2022, CBS 2022, CBS income 2021"
+    assert f'<p class="note" id="meta-knowledge">{line}</p>' in english
     assert 'id="meta-knowledge"' not in render_report(inputs)  # no calendar: no line

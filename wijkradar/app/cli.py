@@ -22,6 +22,7 @@ from wijkradar.app.console import (
     console,
     guarded,
     json_line,
+    json_requested,
     print_table,
     say_line,
     status,
@@ -364,7 +365,21 @@ def main() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    app(prog_name="wijkradar")
+    if not json_requested(sys.argv[1:]):
+        app(prog_name="wijkradar")
+        return
+    # JSON: a usage error (an unknown option, a bad value) is one JSON object too.
+    try:
+        code = app(prog_name="wijkradar", standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except Exception as exc:
+        if not hasattr(exc, "format_message"):
+            raise
+        json_line("error", "usage", exc.format_message(), error=type(exc).__name__,
+                  exit_code=getattr(exc, "exit_code", 2))
+        code = getattr(exc, "exit_code", 2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -169,6 +169,14 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def json_requested(argv: Sequence[str]) -> bool:
+    """Whether the command line asks for JSON lines (``--log-format json`` anywhere)."""
+    pairs = zip(argv, [*argv[1:], ""], strict=True)
+    return "--log-format=json" in argv or any(
+        a == "--log-format" and b == "json" for a, b in pairs
+    )
+
+
 def chosen_format(value: str | None) -> str:
     """A command's ``--log-format``, else the one given before the command."""
     chosen = value or _root_log_format()

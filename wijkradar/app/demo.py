@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from features.build import ensure_panel
-from features.describe import describe
+from features.describe import feature_label
 from ml import truthcheck
+from serving.formatting import percent
 from serving.job import ScoreOutcome, run_report, run_score
 from serving.ranking import top_driver_features
 from serving.report import knowledge_line
@@ -79,12 +80,12 @@ def _print_summary(
         say_line(f"scored as of {year}, {known}")
     top = ranking.head(10)
     rows = [
-        (str(r.rank), f"{r.unit_name} ({r.unit_code})", str(r.gemeente_name), f"{r.risk:.1%}",
-         "; ".join(describe(d) for d in drivers))
+        (str(r.rank), f"{r.unit_name} ({r.unit_code})", str(r.gemeente_name),
+         percent(r.risk, 1), "; ".join(feature_label(d) for d in drivers))
         for r, drivers in zip(top.itertuples(), top_driver_features(top), strict=True)
     ]
-    print_table(f"Highest risk of decline by the next measurement (as of {year})",
-                ("rank", "wijk", "gemeente", "risk", "top drivers"), rows, keys=2,
+    print_table(f"Hoogste kans op een daling vóór de volgende meting (peiljaar {year})",
+                ("rang", "wijk", "gemeente", "risico", "belangrijkste factoren"), rows, keys=2,
                 justify="left")
     say_line(
         f"driver fidelity (top decile by true risk): "

@@ -99,7 +99,7 @@ def model_card(
         train_years=result.train_years, n_train_rows=result.n_train_rows,
         n_features=len(result.features), label=label_text(cfg),
         calibration=evaluation.calibrator.method, metrics=metrics, bias=evaluation.bias,
-        params=asdict(cfg.model),
+        params=asdict(cfg.model), features=tuple(result.features),
     )
 
 

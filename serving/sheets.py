@@ -1,0 +1,338 @@
+"""Tables for spreadsheets: the one CSV and Excel writer of the page's downloads and the
+per-gemeente exports (``serving.exports``).
+
+A frame comes in with its own column names (``unit_code``, ``risk``, a feature name, ...);
+``export_headers`` names them in Dutch or English (``COLUMNS_NL`` / ``COLUMNS_EN``; a feature
+by its label and unit), and each column's kind says how it is written:
+
+* CSV (``csv_bytes``): in Dutch ';'-separated with a decimal comma, in English ','-separated;
+  UTF-8 with a BOM, CRLF; a share (risk) in percent ('41,235' under 'Risico (%)'); yes/no as
+  'ja'/'nee'. A Dutch spreadsheet opens it as numbers.
+* Excel (``xlsx_bytes`` / ``write_xlsx``, xlsxwriter in constant-memory mode): numbers are
+  numbers with a number format (a share '0.0%', a count '#,##0', a ratio '0.0"×"'), text is
+  text (never a formula), missing values are empty; a bold frozen header with an auto filter,
+  and notes on a second sheet "Toelichting".
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from features.describe import TERMS, feature_label, unit_text
+from features.vocabulary import parse
+from models.explain import SHAP_PREFIX
+from serving.formatting import Lang, check_lang
+
+NOTES_SHEET = {"nl": "Toelichting", "en": "Notes"}
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_MAX_WIDTH = 90
+_WIDTH_SAMPLE = 2_000  # rows a column's width is fitted to
+FORMATS = {  # Excel number formats by kind (Dutch Excel shows '12,3%', '1.250')
+    "percent": "0.0%",
+    "count": "#,##0",
+    "integer": "0",
+    "number": "#,##0.00",
+    "ratio": '0.0"×"',
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A known export column: its Dutch and English header and its kind (text, integer,
+    count, percent (a share 0..1), number, ratio, flag)."""
+
+    nl: str
+    en: str
+    kind: str
+
+
+COLUMNS: dict[str, Column] = {
+    "unit_code": Column("Wijkcode", "Unit code", "text"),
+    "unit_name": Column("Naam", "Name", "text"),
+    "level": Column("Niveau", "Level", "text"),
+    "gemeente_code": Column("Gemeentecode", "Gemeente code", "text"),
+    "gemeente_name": Column("Gemeente", "Gemeente", "text"),
+    "as_of_year": Column("Peiljaar", "As-of year", "integer"),
+    "risk": Column("Risico (%)", "Risk (%)", "percent"),
+    "band": Column("Risicoband", "Risk band", "text"),
+    "relative_risk": Column(
+        "Risico t.o.v. landelijk gemiddelde", "Risk relative to the national average", "ratio"
+    ),
+    "base_rate": Column("Landelijk gemiddelde risico (%)", "National average risk (%)",
+                        "percent"),
+    "margin": Column("Log-odds", "Log-odds", "number"),
+    "rank": Column("Rang", "Rank", "count"),
+    "rank_in_gemeente": Column("Rang in gemeente", "Rank in gemeente", "count"),
+    "rank_change": Column("Verandering in rang", "Change in rank", "count"),
+    "new_in_top": Column("Nieuw in landelijke top 10%", "New in the national top 10%", "flag"),
+    "new_in_top10": Column("Nieuw in landelijke top 10%", "New in the national top 10%",
+                           "flag"),
+    "top_drivers": Column("Belangrijkste factoren", "Top drivers", "text"),
+    "missing_share": Column("Ontbrekende kenmerken (%)", "Missing features (%)", "percent"),
+    "flag_missing": Column("Veel ontbrekende kenmerken", "Many missing features", "flag"),
+    "feature": Column("Kenmerk", "Feature", "text"),
+    "value": Column("Waarde", "Value", "number"),
+    "contribution": Column("Bijdrage (log-odds)", "Contribution (log-odds)", "number"),
+    "contribution_rank": Column("Volgorde", "Order", "integer"),
+    "domain": Column("Beleidsdomein", "Policy domain", "text"),
+    "knowledge_date": Column("Gegevens bekend op", "Data known on", "text"),
+}
+COLUMNS_NL: dict[str, str] = {k: c.nl for k, c in COLUMNS.items()}
+COLUMNS_EN: dict[str, str] = {k: c.en for k, c in COLUMNS.items()}
+_FLAG = {"nl": ("ja", "nee"), "en": ("yes", "no")}
+
+
+def context_header(feature: str, lang: Lang = "nl") -> str:
+    """A feature's header: its label and unit, 'gemiddelde WOZ-waarde (duizend euro)'."""
+    return f"{feature_label(feature, lang)} ({unit_text(feature, lang)})"
+
+
+def _is_feature(name: str) -> bool:
+    return parse(name).base in TERMS
+
+
+def _header(column: str, lang: Lang) -> str:
+    if column in COLUMNS:
+        known = COLUMNS[column]
+        return known.nl if lang == "nl" else known.en
+    if column.startswith(SHAP_PREFIX) and _is_feature(column[len(SHAP_PREFIX):]):
+        word = "Bijdrage" if lang == "nl" else "Contribution"
+        return f"{word}: {feature_label(column[len(SHAP_PREFIX):], lang)}"
+    return context_header(column, lang) if _is_feature(column) else column
+
+
+def export_headers(columns: Sequence[str], lang: Lang = "nl") -> list[str]:
+    """The headers of ``columns`` in ``lang``: known columns by ``COLUMNS``, features by label
+    and unit, others as they are. A header two columns share gets the column's name added."""
+    lang = check_lang(lang)
+    headers = [_header(str(c), lang) for c in columns]
+    return [
+        f"{h} [{c}]" if headers.count(h) > 1 else h for h, c in zip(headers, columns, strict=True)
+    ]
+
+
+def kind_of(column: str, series: pd.Series) -> str:
+    """How a column is written: its declared kind, else 'flag' for booleans, 'number' for
+    numbers (features included), 'text' for anything else."""
+    if column in COLUMNS:
+        return COLUMNS[column].kind
+    if pd.api.types.is_bool_dtype(series):
+        return "flag"
+    if pd.api.types.is_numeric_dtype(series):
+        return "count" if pd.api.types.is_integer_dtype(series) else "number"
+    return "text"
+
+
+def _flag_word(value: object, lang: Lang) -> str | None:
+    """A yes/no value in words ('ja'/'nee'); text stays as it is; missing is None."""
+    if isinstance(value, str):
+        return value
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return _FLAG[lang][0] if bool(value) else _FLAG[lang][1]
+
+
+def _flags(series: pd.Series, lang: Lang) -> pd.Series:
+    return series.map(lambda v: _flag_word(v, lang)).astype("string")
+
+
+def csv_frame(frame: pd.DataFrame, lang: Lang = "nl") -> pd.DataFrame:
+    """What the CSV holds: headers in ``lang``, shares in percent, flags in words."""
+    lang = check_lang(lang)
+    out = {}
+    for column in frame.columns:
+        series = frame[column]
+        kind = kind_of(str(column), series)
+        if kind == "percent":
+            series = 100.0 * pd.to_numeric(series, errors="coerce").astype("float64")
+        elif kind == "flag":
+            series = _flags(series, lang)
+        out[column] = series
+    table = pd.DataFrame(out, index=frame.index)
+    table.columns = export_headers([str(c) for c in frame.columns], lang)
+    return table.reset_index(drop=True)
+
+
+def csv_bytes(
+    frame: pd.DataFrame, lang: Lang = "nl", *, headers: Sequence[str] | None = None
+) -> bytes:
+    """The frame as a CSV file for a spreadsheet in ``lang``: Dutch ';' and a decimal comma,
+    English ',' and a decimal point; UTF-8 with a BOM; CRLF; floats to 3 decimals. ``headers``
+    replace the generated ones (``export_headers``) when given."""
+    lang = check_lang(lang)
+    table = csv_frame(frame, lang)
+    if headers is not None:
+        table.columns = list(headers)
+    text = table.to_csv(
+        sep=";" if lang == "nl" else ",",
+        decimal="," if lang == "nl" else ".",
+        index=False,
+        lineterminator="\r\n",
+        float_format="%.3f",
+    )
+    return text.encode("utf-8-sig")
+
+
+# --- Excel ----------------------------------------------------------------------------------
+
+
+def sheet_title(sheet: str) -> str:
+    """A sheet name Excel accepts: forbidden characters become '_', cut to 31."""
+    title = _SHEET_FORBIDDEN.sub("_", sheet)[:31]
+    if not title:
+        raise ValueError(f"A sheet needs a name of 1-31 characters. Got {sheet!r} instead.")
+    return title
+
+
+def _width(header: str, column: pd.Series) -> float:
+    sample = column.iloc[:_WIDTH_SAMPLE].dropna()
+    longest = max([len(header), *(len(str(v)) for v in sample)])
+    return min(longest + 2, _MAX_WIDTH)
+
+
+def _number(value: object) -> float | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+Writer = Callable[[Any, int, int, object], None]
+
+
+def _writers(frame: pd.DataFrame, book: Any, lang: Lang, percent: Sequence[str]) -> list[Writer]:
+    """Per column the function that writes one of its cells."""
+    writers: list[Writer] = []
+    for column in frame.columns:
+        kind = "percent" if column in percent else kind_of(str(column), frame[column])
+        if kind in FORMATS:
+            fmt = book.add_format({"num_format": FORMATS[kind]})
+            writers.append(_number_writer(fmt))
+        elif kind == "flag":
+            writers.append(_text_writer(lambda v: _flag_word(v, lang)))
+        else:
+            writers.append(_text_writer(_text_or_number))
+    return writers
+
+
+def _text_or_number(value: object) -> object:
+    if isinstance(value, str) or _number(value) is not None:
+        return value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating):
+        return None  # NaN, inf
+    return str(value)
+
+
+def _number_writer(fmt: Any) -> Writer:
+    def write(ws: Any, row: int, col: int, value: object) -> None:
+        number = _number(value)
+        if number is not None:
+            ws.write_number(row, col, number, fmt)
+
+    return write
+
+
+def _text_writer(convert: Callable[[object], object]) -> Writer:
+    def write(ws: Any, row: int, col: int, value: object) -> None:
+        shown = convert(value)
+        if isinstance(shown, str):
+            ws.write_string(row, col, shown)  # '=SUM(...)' in a name is text, not a formula
+        elif shown is not None and _number(shown) is not None:
+            ws.write_number(row, col, _number(shown))
+
+    return write
+
+
+def write_xlsx(
+    frame: pd.DataFrame,
+    target: Path | BinaryIO,
+    sheet: str,
+    *,
+    percent: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    lang: Lang = "nl",
+    headers: Sequence[str] | None = None,
+) -> None:
+    """Write ``frame`` as one Excel sheet named ``sheet`` to a path or a binary file. Columns
+    are written by their kind (``kind_of``; the columns named in ``percent`` hold shares);
+    ``headers`` default to the frame's column names. ``notes`` go one a row to a second
+    sheet "Toelichting" ("Notes" in English)."""
+    import xlsxwriter
+
+    lang = check_lang(lang)
+    title = sheet_title(sheet)
+    names = [str(c) for c in frame.columns]
+    unknown = [c for c in percent if c not in names]
+    if unknown:
+        raise ValueError(
+            f"percent names columns of the frame ({', '.join(names)}). Got {unknown} instead."
+        )
+    shown = list(headers) if headers is not None else names
+    output: Any = str(target) if isinstance(target, Path) else target
+    book = xlsxwriter.Workbook(output, {"constant_memory": True, "strings_to_formulas": False})
+    try:
+        ws = book.add_worksheet(title)
+        for j, header in enumerate(shown):
+            ws.set_column(j, j, _width(header, frame.iloc[:, j]))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(frame), max(len(shown), 1) - 1)
+        bold = book.add_format({"bold": True})
+        for j, header in enumerate(shown):
+            ws.write_string(0, j, header, bold)
+        writers = _writers(frame, book, lang, percent)
+        for i, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+            for j, value in enumerate(row):
+                writers[j](ws, i, j, value)
+        if notes:
+            _notes_sheet(book, notes, NOTES_SHEET[lang])
+    finally:
+        book.close()
+
+
+def _notes_sheet(book: Any, notes: Sequence[str], name: str) -> None:
+    sheet = book.add_worksheet(name)
+    sheet.set_column(0, 0, min(max(len(n) for n in notes) + 2, 120))
+    for i, line in enumerate(notes):
+        sheet.write_string(i, 0, str(line))
+
+
+def xlsx_bytes(
+    frame: pd.DataFrame,
+    notes: Sequence[str] = (),
+    lang: Lang = "nl",
+    *,
+    sheet: str | None = None,
+) -> bytes:
+    """The frame as an Excel file in ``lang``: headers by ``export_headers``, cells with
+    number formats by kind, ``notes`` on a second sheet. ``sheet`` defaults to 'Ranglijst'
+    ('Ranking')."""
+    lang = check_lang(lang)
+    buffer = io.BytesIO()
+    write_xlsx(
+        frame,
+        buffer,
+        sheet or ("Ranglijst" if lang == "nl" else "Ranking"),
+        notes=notes,
+        lang=lang,
+        headers=export_headers([str(c) for c in frame.columns], lang),
+    )
+    return buffer.getvalue()
+
+
+def header_map(columns: Sequence[str], lang: Lang = "nl") -> Mapping[str, str]:
+    """Column name -> header in ``lang`` (``export_headers``)."""
+    return dict(zip(columns, export_headers(columns, lang), strict=True))

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from features import calendar, derived, labels, neighbours, schema
+from features import calendar, derived, labels, neighbours, relative, schema
 from features.vocabulary import Term, Unit, change, change_since_previous
 from wijkradar.calendar import Calendar
 
@@ -32,6 +32,10 @@ ID_COLUMNS = ("unit_code", "unit_name", "level", "gemeente_code", "gemeente_name
 # With a publication table: the day the row's values were known (an id, never a feature).
 KNOWLEDGE_DATE = "knowledge_date"
 LABEL_COLUMNS = ("label_outcome_year", "label_lbm_change", "label")
+# Whether ``build_panel`` replaces nominal amounts (WOZ value, income) by their year-relative
+# versions as model features (``features.relative``); the nominal level stays as a column
+# for people (``shown_columns``). Read at call time.
+RELATIVE_TO_YEAR = False
 # Scores are published as decimals: a drop of exactly delta must count, whatever binary
 # floating point makes of the difference.
 LBM_FEATURE_SOURCES = ("lbm", *schema.LBM_DIMENSIONS)
@@ -69,9 +73,17 @@ LBM_TERMS: tuple[Term, ...] = (
 
 
 def feature_columns(panel: pd.DataFrame) -> list[str]:
-    """The panel's feature columns, in panel order."""
+    """The panel's feature columns, in panel order: every column but the ids, the labels and
+    the nominal amounts that have a year-relative version beside them (``shown_columns``)."""
     skip = set(ID_COLUMNS) | set(LABEL_COLUMNS) | {KNOWLEDGE_DATE}
+    skip |= set(shown_columns(panel))
     return [c for c in panel.columns if c not in skip]
+
+
+def shown_columns(panel: pd.DataFrame) -> list[str]:
+    """Nominal amounts kept for people (euros) whose year-relative version is the feature:
+    context beside the drivers, never a model feature (``features.relative.replaced``)."""
+    return relative.replaced(panel.columns)
 
 
 def as_of_years(cbs: pd.DataFrame, lbm: pd.DataFrame) -> list[int]:
@@ -312,6 +324,7 @@ def build_panel(
     adjacency: pd.DataFrame | None = None,
     published: pd.DataFrame | None = None,
     knowledge: str | Calendar | None = None,
+    relative_to_year: bool | None = None,
 ) -> pd.DataFrame:
     """One row per (unit_code, as_of_year): ids, features, label.
 
@@ -326,7 +339,12 @@ def build_panel(
     variable the newest known reference year <= T, the changes against k years before that,
     the Leefbarometer measurements published by then, and the context and neighbour features
     made of those. Without it, a row of T uses every value of years <= T.
+
+    With ``relative_to_year`` (default ``RELATIVE_TO_YEAR``) the nominal amounts of
+    ``features.relative`` enter as ``<variable>_rel`` (percent of the median of their year)
+    with its changes; the nominal level stays for people (``shown_columns``).
     """
+    use_relative = RELATIVE_TO_YEAR if relative_to_year is None else relative_to_year
     cbs, lbm = plain_codes(cbs), plain_codes(lbm)
     investment = plain_codes(investment) if investment is not None else None
     development = plain_codes(development) if development is not None else None
@@ -334,7 +352,8 @@ def build_panel(
     known = None
     if published is not None:
         dates = calendar.knowledge_dates(years, published, level, knowledge)
-        known = calendar.Knowledge(published, level, dates)
+        table = relative.published_like_nominal(published) if use_relative else published
+        known = calendar.Knowledge(table, level, dates)
     lbm_l = lbm[lbm["level"] == level]
     keys = unit_years(cbs, lbm, level, years)
     parts = [keys, names(cbs, lbm, keys, places)]
@@ -342,7 +361,7 @@ def build_panel(
         parts.append(pd.DataFrame({KNOWLEDGE_DATE: known.row_dates(keys)}, index=keys.index))
     cbs_l = cbs[cbs["level"] == level]
     if not cbs_l.empty:
-        parts.append(_yearly(cbs_l, keys, cbs_variables(cbs_l), change_lags, "cbs", known))
+        parts.extend(cbs_features(cbs_l, keys, change_lags, known, use_relative))
     measured = known.measurements() if known is not None else None
     if measured is None:
         parts.append(lbm_features(lbm_l, keys, development))
@@ -359,8 +378,27 @@ def build_panel(
     label = labels.panel_labels(lbm_l, keys, label_kind, delta, max_class, development)
     panel = pd.concat([panel, label], axis=1)
     ids = [*ID_COLUMNS, *([KNOWLEDGE_DATE] if known is not None else [])]
-    ordered = [*ids, *feature_columns(panel), *LABEL_COLUMNS]
+    ordered = [*ids, *feature_columns(panel), *shown_columns(panel), *LABEL_COLUMNS]
     return panel[ordered]
+
+
+def cbs_features(
+    cbs_l: pd.DataFrame, keys: pd.DataFrame, lags: Sequence[int],
+    known: calendar.Knowledge | None, relative_to_year: bool,
+) -> list[pd.DataFrame]:
+    """The CBS levels and changes of the rows ``keys``; with ``relative_to_year`` the
+    declared nominal amounts as year-relative levels and changes, plus their nominal level
+    (``shown_columns``)."""
+    variables = cbs_variables(cbs_l)
+    if not relative_to_year:
+        return [_yearly(cbs_l, keys, variables, lags, "cbs", known)]
+    frame = relative.with_relative(cbs_l)
+    modelled = relative.model_variables(variables)
+    parts = [_yearly(frame, keys, modelled, lags, "cbs", known)]
+    nominal = [v for v in variables if v not in modelled]
+    if nominal:
+        parts.append(_yearly(frame, keys, nominal, (), "cbs", known))
+    return parts
 
 
 def cbs_variables(cbs: pd.DataFrame) -> list[str]:

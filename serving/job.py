@@ -27,13 +27,12 @@ from ml.drift import DRIFT_COLUMNS, drift_table
 from models.explain import ADDITIVITY_TOLERANCE, additivity_error
 from serving.exports import (
     context_values,
-    explanations_long,
     knowledge_notes_nl,
     new_in_top,
     rank_change,
-    write_gemeente_exports,
 )
 from serving.ranking import build_ranking
+from serving.writers import RunContent, write_run_files
 from wijkradar import catalog
 from wijkradar.catalog import RunFolder, Workspace
 from wijkradar.config import Config
@@ -261,47 +260,27 @@ def _score_locked(
         panel_hash=meta.content_hash,
         drift_profile="checked" if profile is not None else "missing (allowed)",
     )
-    context = context_values(rows, meta.context_features)
-    run = publish_run(
-        ws, manifest, ranking, values, drift, previous, gemeenten, progress, context=context
+    content = RunContent(
+        ranking=ranking, values=values, drift=drift, previous=previous, gemeenten=gemeenten,
+        context=context_values(rows, meta.context_features),
     )
+    run = publish_run(ws, manifest, content, progress)
     return ScoreOutcome(run, True, ranking, catalog.read_manifest(run))
 
 
 def publish_run(
-    ws: Workspace,
-    manifest: Manifest,
-    ranking: pd.DataFrame,
-    values: pd.DataFrame,
-    drift: pd.DataFrame,
-    previous: pd.DataFrame | None,
-    gemeenten: Sequence[str] | None,
-    progress: Progress,
-    context: pd.DataFrame | None = None,
+    ws: Workspace, manifest: Manifest, content: RunContent, progress: Progress
 ) -> RunFolder:
     """Write the run folder of ``manifest`` (its run id and as-of year) and make it the latest.
 
-    ``ranking`` is the guarded ranking (``with_guards``); ``values`` holds ``unit_code`` and the
-    feature values the model saw; ``drift`` is the drift table (``ml.drift``); ``previous`` is
-    the ranking of the run the rank changes compare with (for the gemeente exports), or None;
-    ``gemeenten`` limits those exports; ``context`` (``serving.exports.context_values``) holds
-    the year's values of the panel's context features, which those exports show last; the
-    manifest's knowledge date and sources go to the Excel files' "Toelichting" sheet. The
-    folder is written whole to a staging sibling, with the manifest and the digests of the
-    other files last, then renamed into place.
+    The folder (``serving.writers.RunContent``) is written whole to a staging sibling, with the
+    manifest and the digests of the other files last, then renamed into place.
     """
     final = ws.run_dir(manifest.as_of_year, manifest.run_id)
     with catalog.staged_dir(final.path) as tmp:
         staged = RunFolder(tmp)
-        ranking.to_parquet(staged.ranking, index=False)
-        ranking.to_csv(staged.ranking_csv, index=False)
-        explanations_long(ranking, values).to_parquet(staged.explanations, index=False)
-        catalog.write_json({"features": drift.to_dict("records")}, staged.drift)
-        progress("writing the exports per gemeente")
         notes = knowledge_notes_nl(manifest.knowledge_date, manifest.sources)
-        write_gemeente_exports(
-            ranking, values, previous, staged.gemeenten, gemeenten, context=context, notes=notes
-        )
+        write_run_files(staged, content, notes, progress)
         catalog.write_manifest(staged, manifest)  # last: a run with it is whole
     catalog.point_latest(ws, manifest.as_of_year, manifest.run_id)
     progress(f"published run {manifest.run_id}")

@@ -31,6 +31,7 @@ from ml.drift import DRIFT_COLUMNS
 from models.explain import SHAP_BASE, shap_column
 from serving.exports import context_values
 from serving.job import publish_run, score_rows, with_guards
+from serving.writers import RunContent
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import ScoringConfig
@@ -190,9 +191,9 @@ def publish(
     )
     drift = pd.DataFrame(columns=list(DRIFT_COLUMNS))  # a model without a training profile
     context = context_values(rows, CONTEXT)
-    publish_run(
-        ws, manifest, ranking, values, drift, previous, None, lambda _: None, context=context
-    )
+    content = RunContent(ranking=ranking, values=values, drift=drift, previous=previous,
+                         context=context)
+    publish_run(ws, manifest, content, lambda _: None)
     return ranking
 
 

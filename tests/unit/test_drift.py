@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import bin_shares, drift_table, flag_drift, psi, training_profile
+from ml.drift import (
+    DRIFT_COLUMNS,
+    MIN_IMPORTANCE,
+    bin_shares,
+    drift_table,
+    flag_drift,
+    psi,
+    training_profile,
+)
 
 
 def _frame(n: int, seed: int, shift: float = 0.0, missing: float = 0.02) -> pd.DataFrame:
@@ -56,7 +64,8 @@ def test_profile_is_json_and_shares_add_up():
 def test_identical_data_has_psi_near_zero_and_nothing_flagged():
     X = _frame(5000, 0)
     table = drift_table(training_profile(X), X)
-    assert list(table.columns) == ["feature", "psi", "missing_train", "missing_now", "flagged"]
+    assert list(table.columns) == list(DRIFT_COLUMNS)
+    assert {"feature", "psi", "missing_train", "missing_now", "flagged"} <= set(table.columns)
     assert (table["psi"] < 1e-9).all()
     assert not table["flagged"].any()
     # a fresh sample of the same distribution stays well under the limit
@@ -116,6 +125,109 @@ def test_flag_drift_limits():
 def test_all_missing_training_feature():
     X = pd.DataFrame({"a": [np.nan] * 10, "b": np.arange(10.0)})
     profile = training_profile(X)
-    assert profile["features"]["a"] == {"edges": [], "shares": [], "missing": 1.0}
+    assert profile["features"]["a"] == {
+        "edges": [], "shares": [], "missing": 1.0, "present": 0, "missing_expected": 1.0,
+        "rows_expected": 10,
+    }
     table = drift_table(profile, X).set_index("feature")
     assert math.isnan(table.loc["a", "psi"]) and not table.loc["a", "flagged"]
+
+
+# --- like with like: a world that did not change raises nothing ---------------------------
+
+TRAIN_YEARS = (2008, 2010, 2012, 2014, 2016, 2018, 2020)
+
+
+def _world(years: tuple[int, ...], n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    """Panel-like rows: a level, its 1- and 3-year changes (missing in the first years: the
+    sources begin in 2008), and a source that starts in 2014; ``shift`` moves the level."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for year in years:
+        frame = pd.DataFrame({
+            "as_of_year": year,
+            "level": rng.normal(10 + shift, 2, n),
+            "level_chg1": rng.normal(0, 1, n) if year >= 2009 else np.nan,
+            "level_chg3": rng.normal(0, 1, n) if year >= 2011 else np.nan,
+            "late_source": rng.normal(5, 1, n) if year >= 2014 else np.nan,
+            "flag": (rng.random(n) < 0.3).astype("float64"),
+        })
+        for col in ("level", "level_chg1", "flag"):
+            frame.loc[rng.random(n) < 0.02, col] = np.nan
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _profile(train: pd.DataFrame, **kwargs: object) -> dict:
+    return training_profile(train.drop(columns="as_of_year"), years=train["as_of_year"],
+                            **kwargs)
+
+
+def test_an_unchanged_world_raises_no_warning_although_early_years_lacked_changes():
+    train = _world(TRAIN_YEARS, 600, seed=0)
+    profile = _profile(train)
+    now = _world((2024,), 600, seed=1).drop(columns="as_of_year")
+    table = drift_table(profile, now).set_index("feature")
+    assert not table["flagged"].any(), table
+    # the like-for-like share: the years that could have had the feature
+    spec = profile["features"]["level_chg3"]
+    assert spec["years_expected"] == [2012, 2014, 2016, 2018, 2020]
+    assert spec["missing"] == pytest.approx(2 / 7)  # the pooled share, kept for reference
+    assert table.loc["level_chg3", "missing_train"] == 0.0
+    assert profile["features"]["late_source"]["years_expected"] == [2014, 2016, 2018, 2020]
+    # the pooled comparison (no years) is the old false alarm
+    pooled = drift_table(training_profile(train.drop(columns="as_of_year")), now)
+    assert set(pooled.loc[pooled["flagged"], "feature"]) == {"level_chg1", "level_chg3",
+                                                               "late_source"}
+
+
+def test_a_small_scored_set_is_not_flagged_for_its_sampling_noise():
+    train = _world(TRAIN_YEARS, 600, seed=0)
+    now = _world((2024,), 20, seed=2).drop(columns="as_of_year")  # one gemeente's wijken
+    table = drift_table(_profile(train), now).set_index("feature")
+    assert not table["flagged"].any(), table
+    assert table.loc["level", "psi_noise"] > 0.25  # 20 values cannot tell 0.25 from noise
+
+
+def test_an_injected_shift_and_a_lost_source_are_flagged():
+    train = _world(TRAIN_YEARS, 600, seed=0)
+    now = _world((2024,), 300, seed=3, shift=3.0).drop(columns="as_of_year")
+    now.loc[now.index[: len(now) // 2], "late_source"] = np.nan  # half not delivered
+    table = drift_table(_profile(train), now).set_index("feature")
+    assert table.loc["level", "psi"] > max(0.25, table.loc["level", "psi_noise"])
+    assert set(table.index[table["flagged"]]) == {"level", "late_source"}
+    assert table.loc["late_source", "psi"] < 0.1  # its values did not move; it went missing
+
+
+def test_drift_in_a_feature_the_model_hardly_uses_is_listed_not_flagged():
+    train = _world(TRAIN_YEARS, 600, seed=0)
+    now = _world((2024,), 300, seed=3, shift=3.0).drop(columns="as_of_year")
+    gains = {"level": MIN_IMPORTANCE / 2, "level_chg1": 50.0, "level_chg3": 50.0}
+    profile = _profile(train, importance=gains)
+    table = drift_table(profile, now).set_index("feature")
+    assert table.loc["level", "psi"] > 1.0 and not table.loc["level", "flagged"]
+    assert table.loc["level", "importance"] < MIN_IMPORTANCE
+    assert table.loc["late_source", "importance"] == 0.0  # not in the model at all
+    assert table.loc["level_chg1", "importance"] == pytest.approx(0.5, rel=1e-3)
+    gains["level"] = 100.0
+    assert drift_table(_profile(train, importance=gains), now).set_index("feature").loc[
+        "level", "flagged"]
+
+
+def test_a_version_1_profile_is_still_read():
+    X = _frame(5000, 0)
+    profile = training_profile(X)
+    for spec in profile["features"].values():
+        for key in ("present", "missing_expected", "rows_expected"):
+            del spec[key]
+    profile["version"] = 1
+    fresh = drift_table(profile, _frame(5000, 1))
+    assert not fresh["flagged"].any()
+    assert (fresh["psi_noise"] > 0).all() and fresh["importance"].isna().all()
+    shifted = drift_table(profile, _frame(5000, 1, shift=4.0)).set_index("feature")
+    assert shifted.loc["low_income_hh_pct", "flagged"]
+
+
+def test_years_must_be_one_per_row():
+    with pytest.raises(ValueError, match="one year per row"):
+        training_profile(_frame(10, 0), years=[2020] * 9)

@@ -144,9 +144,9 @@ def training_record(
     metrics["calibration_ece"] = float(next(iter(evaluation.ece.values())))
     metrics.update({f"last_fold_truth_{k}": v for k, v in (truth_scores or {}).items()})
     pr = result.predictions[result.predictions["test_year"] == last_year]
-    trained_on = panel.loc[
-        panel["as_of_year"].isin(result.train_years) & panel["label"].notna(), result.features
-    ]
+    rows = panel["as_of_year"].isin(result.train_years) & panel["label"].notna()
+    trained_on = panel.loc[rows, result.features]
+    gains = dict(zip(result.features, result.booster.feature_importance("gain"), strict=True))
     return registry.RunRecord(
         params={
             **{f"model.{k}": v for k, v in asdict(cfg.model).items()},
@@ -178,7 +178,8 @@ def training_record(
         },
         texts={
             "config.json": json.dumps(asdict(cfg), indent=2, default=str),
-            registry.PROFILE_ARTIFACT: json.dumps(training_profile(trained_on)),
+            registry.PROFILE_ARTIFACT: json.dumps(training_profile(
+                trained_on, years=panel.loc[rows, "as_of_year"], importance=gains)),
             **training_charts(result, evaluation, panel),
         },
     )

@@ -70,9 +70,12 @@ def known_variables(part: str) -> frozenset[str]:
     return frozenset(v.name for v in schema.INVESTMENT_VARIABLES)
 
 
-def check_calendar(calendar: Calendar, part: str, where: str) -> None:
-    """An unknown variable in a group of ``calendar`` is a ConfigError naming it."""
-    allowed = known_variables(part)
+def check_calendar(
+    calendar: Calendar, part: str, where: str, extra: frozenset[str] = frozenset()
+) -> None:
+    """An unknown variable in a group of ``calendar`` is a ConfigError naming it; ``extra``
+    are the source's further variables (mapped through ``columns``)."""
+    allowed = known_variables(part) | extra
     for group in calendar.groups:
         unknown = sorted(set(group.variables) - allowed)
         if unknown:
@@ -103,7 +106,8 @@ def publication_table(frames: Sequence[SourceFrame]) -> pd.DataFrame:
     rows = []
     for frame in frames:
         calendar = calendar_of(frame)
-        check_calendar(calendar, frame.part, f"the {frame.kind} source {frame.file}")
+        check_calendar(calendar, frame.part, f"the {frame.kind} source {frame.file}",
+                       frozenset(frame.variables))
         for variable in frame.variables:
             label = source_label(frame, variable)
             for level, year in frame.years:

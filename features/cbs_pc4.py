@@ -12,7 +12,9 @@ The header block is found by its content: the units row is the first whose first
 rows above those whose first cell is ``Postcode-4`` or empty. A column is matched to
 ``PC4_COLUMNS`` by its code where the file has codes, else by its Dutch header path (the
 grouped headers joined with " / ", whitespace collapsed), so that all versions line up on one
-set of stable names. Columns the table does not name are left out.
+set of stable names. A source's ``columns`` table maps further columns (by code or header
+path; its kind sets the bounds); columns named by neither are listed in
+``CbsPc4Table.ignored``.
 
 ``-99997`` (0-4 / secret) and ``-99995`` (not yet available) become missing and are counted.
 Every kept cell is validated; a bad one is an ``InputError`` naming the file, the sheet, the
@@ -22,6 +24,7 @@ cell, the code and the value.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,18 +39,24 @@ from openpyxl.utils import get_column_letter
 from features import schema
 from wijkradar.calendar import MONTHS_NL
 from wijkradar.errors import InputError
+from wijkradar.sourceconfig import ColumnMap
 
-SECRET = -99997  # "0 - 4 / geheim"
-UNAVAILABLE = -99995  # not yet available
+SECRET = int(schema.CBS_SECRET)  # "0 - 4 / geheim"
+UNAVAILABLE = int(schema.CBS_UNAVAILABLE)  # not yet available
 MONTHS = {m: i for i, m in enumerate(MONTHS_NL, start=1)}
 _DATE = r"(\d{1,2})\s+([a-z]+)\s+(\d{4})"
 _REFERENCE = re.compile(rf"peildatum\s+{_DATE}", re.IGNORECASE)
 _PUBLISHED = re.compile(rf"^\s*datum\s*:\s*{_DATE}", re.IGNORECASE)
 _HEADER_SCAN_ROWS = 40
 
-Scale = Literal["count", "percent", "mean", "class"]
+Scale = Literal["count", "percent", "mean", "class", "amount"]
 _BOUNDS: dict[str, tuple[float, float | None]] = {
-    "count": (0.0, None), "percent": (0.0, 100.0), "mean": (0.0, None), "class": (1.0, 5.0)
+    "count": (0.0, None), "percent": (0.0, 100.0), "mean": (0.0, None), "class": (1.0, 5.0),
+    "amount": (-math.inf, None),
+}
+# The scale of a column mapped through ``columns``, by its kind.
+KIND_SCALES: dict[str, Scale] = {
+    "count": "count", "share": "percent", "rate": "mean", "amount": "amount"
 }
 
 
@@ -69,6 +78,7 @@ class Pc4Column:
     per: str | None = None
     factor: float = 100.0
     zero_missing: bool = False  # 0 means "none to average over" (household size)
+    whole: bool = False  # a mapped count: a whole number
 
     @property
     def label(self) -> str:
@@ -162,6 +172,7 @@ class CbsPc4Table:
 
     frame: pd.DataFrame
     info: CbsFileInfo
+    ignored: tuple[str, ...] = ()  # columns neither in PC4_COLUMNS nor mapped
 
 
 @dataclass(frozen=True)
@@ -256,16 +267,32 @@ def _title_dates(rows: Sequence[tuple[Any, ...]], where: _Where) -> tuple[date, 
     return found["reference"], found["published"]
 
 
+def mapped_entry(column: ColumnMap) -> Pc4Column:
+    """The table entry of a column mapped through ``columns`` (by its code or header path)."""
+    return Pc4Column(
+        column.name, (column.source,), (column.source,), KIND_SCALES[column.kind],
+        whole=column.kind == "count",
+    )
+
+
 def _match_columns(
-    paths: list[str], codes: tuple[Any, ...] | None, where: _Where, row: int
-) -> dict[int, Pc4Column]:
-    """Column index -> table entry, by code where the file has codes, else by header path."""
+    paths: list[str], codes: tuple[Any, ...] | None, where: _Where, row: int,
+    columns: Sequence[ColumnMap] = (),
+) -> tuple[dict[int, Pc4Column], tuple[str, ...]]:
+    """Column index -> table entry, by code where the file has codes, else by header path;
+    a mapped column (``columns``: its code or header path) wins over the table. Also the
+    columns matched by neither (their code, else header path), in sheet order."""
     matched: dict[int, Pc4Column] = {}
+    ignored: list[str] = []
     seen: dict[str, int] = {}
+    mapped = {c.source: mapped_entry(c) for c in columns}
     for c, path in enumerate(paths[1:], start=1):
         code = _text(codes[c]) if codes is not None and c < len(codes) else ""
-        entry = PC4_BY_CODE.get(code) if codes is not None else PC4_BY_HEADER.get(path)
+        entry = mapped.get(code) or mapped.get(path)
         if entry is None:
+            entry = PC4_BY_CODE.get(code) if codes is not None else PC4_BY_HEADER.get(path)
+        if entry is None:
+            ignored += [code or path] if code or path else []
             continue
         if entry.name in seen:
             first = get_column_letter(seen[entry.name] + 1)
@@ -279,7 +306,7 @@ def _match_columns(
         raise where.error(
             "no known column (by code or Dutch header) in the header block", row=row, col=0
         )
-    return matched
+    return matched, tuple(ignored)
 
 
 def _pc4_codes(rows: Sequence[tuple[Any, ...]], first: int, where: _Where) -> list[str]:
@@ -317,6 +344,10 @@ def _cell_value(value: object, entry: Pc4Column, where: _Where, row: int, col: i
         what = {"count": "a count", "percent": "a share in %"}.get(entry.scale, "a value")
         raise where.error(
             f"expected {what} ({bounds}), got {value!r}", row=row, col=col, code=entry.label
+        )
+    if entry.whole and value != round(value):
+        raise where.error(
+            f"expected a whole count, got {value!r}", row=row, col=col, code=entry.label
         )
     return float(value)
 
@@ -360,8 +391,10 @@ def _derive(raw: dict[str, np.ndarray], matched: dict[int, Pc4Column]) -> dict[s
     return out
 
 
-def parse_cbs_pc4_xlsx(data: bytes, file: str) -> CbsPc4Table:
-    """A CBS "Statistiek per postcode" workbook (first sheet with a header block)."""
+def parse_cbs_pc4_xlsx(data: bytes, file: str, columns: Sequence[ColumnMap] = ()) -> CbsPc4Table:
+    """A CBS "Statistiek per postcode" workbook (first sheet with a header block); ``columns``
+    maps further columns by code or Dutch header path (their values follow the frame's
+    ``COLUMNS``)."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError on non-xlsx bytes
@@ -379,8 +412,8 @@ def parse_cbs_pc4_xlsx(data: bytes, file: str) -> CbsPc4Table:
     top, codes_row, units_row = _header_rows(rows, where)
     paths = _header_paths(rows[top : (codes_row if codes_row is not None else units_row)], width)
     codes = rows[codes_row] if codes_row is not None else None
-    matched = _match_columns(
-        paths, codes, where, (codes_row if codes_row is not None else units_row) + 1
+    matched, ignored = _match_columns(
+        paths, codes, where, (codes_row if codes_row is not None else units_row) + 1, columns
     )
     reference, published = _title_dates(rows[:top], where)
     data_rows = [r for r in rows[units_row + 1 :] if any(_text(c) for c in r)]
@@ -402,11 +435,12 @@ def parse_cbs_pc4_xlsx(data: bytes, file: str) -> CbsPc4Table:
             "year": pd.Series([reference.year] * len(pc4), dtype="int64"),
         }
     )
-    for name in VARIABLES:
+    extra = [c.name for c in columns if c.name not in VARIABLES and c.name in values]
+    for name in (*VARIABLES, *extra):
         frame[name] = values.get(name, np.full(len(pc4), np.nan))
     info = CbsFileInfo(
         file=file, sheet=where.sheet, reference_date=reference, published=published,
         secret=secret, unavailable=unavailable,
-        variables=tuple(n for n in VARIABLES if n in values),
+        variables=tuple(n for n in (*VARIABLES, *extra) if n in values),
     )
-    return CbsPc4Table(frame=frame[list(COLUMNS)], info=info)
+    return CbsPc4Table(frame=frame[[*COLUMNS, *extra]], info=info, ignored=ignored)

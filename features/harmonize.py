@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from features.schema import CBS_BY_NAME, unit_level
+from wijkradar.sourceconfig import ColumnMap
 
 
 def aggregate(frame: pd.DataFrame, new_code: pd.Series, variables: Sequence[str]) -> pd.DataFrame:
@@ -146,28 +147,45 @@ SCORE_WEIGHTS: dict[str, str | None] = {
 }
 
 
+def mapped_weights(
+    mapped: Sequence[ColumnMap], frame: pd.DataFrame, weight: str
+) -> dict[str, str | None]:
+    """The weights of the mapped columns ``frame`` holds (none of them built in): a count is
+    summed, a share, rate or amount is a mean weighted by ``weight``."""
+    builtin = {*CBS_BY_NAME, *INVESTMENT_WEIGHTS}
+    return {
+        c.name: (None if c.kind == "count" else weight)
+        for c in mapped if c.name in frame.columns and c.name not in builtin
+    }
+
+
 def harmonize(
     cbs: pd.DataFrame,
     lbm: pd.DataFrame | None,
     investment: pd.DataFrame | None,
     crosswalk: pd.DataFrame,
+    mapped: Sequence[ColumnMap] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     """All sources in the newest codes. Leefbarometer scores and investment per dwelling are
-    weighted by the old units' inhabitants (taken from the CBS data) or dwellings."""
+    weighted by the old units' inhabitants (taken from the CBS data) or dwellings. Columns
+    mapped through a source's ``columns`` (``mapped``) move with their kind: counts summed,
+    the rest weighted by inhabitants (CBS) or dwellings (further yearly variables)."""
     if crosswalk.empty:
         return cbs, lbm, investment
     population = cbs[["unit_code", "year", "inhabitants", "dwellings"]]
-    cbs_h = apply_crosswalk(cbs, crosswalk, list(cbs_weights()), cbs_weights())
+    weights = {**cbs_weights(), **mapped_weights(mapped, cbs, "inhabitants")}
+    cbs_h = apply_crosswalk(cbs, crosswalk, list(weights), weights)
     lbm_h = None
     if lbm is not None:
         lbm_vars = [c for c in SCORE_WEIGHTS if c in lbm.columns]
         lbm_h = apply_crosswalk(lbm, crosswalk, lbm_vars, SCORE_WEIGHTS, population)
     inv_h = None
     if investment is not None:
-        inv_vars = [c for c in INVESTMENT_WEIGHTS if c in investment.columns]
+        inv_weights = {**INVESTMENT_WEIGHTS, **mapped_weights(mapped, investment, "dwellings")}
+        inv_vars = [c for c in inv_weights if c in investment.columns]
         with_dw = investment.merge(
             population[["unit_code", "year", "dwellings"]], on=["unit_code", "year"], how="left"
         )
-        inv_h = apply_crosswalk(with_dw, crosswalk, inv_vars, INVESTMENT_WEIGHTS)
+        inv_h = apply_crosswalk(with_dw, crosswalk, inv_vars, inv_weights)
         inv_h = inv_h.drop(columns="dwellings")
     return cbs_h, lbm_h, inv_h

@@ -16,7 +16,10 @@ The JSON release (``wijk.json``, ``gemeente.json``) is one object keyed by unit 
 The class columns, one grammar for both: ``KLYY`` (liveability class 1-9 -> ``lbm_class``)
 and ``VKLaabb`` (development class 1-7 from year ``aa`` to year ``bb``; 4 = no notable change,
 lower = decline). Years are read from the headers (``YY`` < 50 is 20YY, else 19YY), so a
-release with other years loads unchanged; columns of neither pattern are ignored. Rows of PC4
+release with other years loads unchanged. A source's ``columns`` table maps further per-year
+columns by their name without the two-digit year (``{"RLBXYZ" = {...}}`` reads ``RLBXYZ12``,
+``RLBXYZ14``, ...) into ``Lbm2.extra``; columns of none of these are listed in
+``Lbm2.ignored``. Rows of PC4
 areas without values are ragged (the code alone, or fewer cells than the header): their
 missing cells are missing values. Errors name the file, the column (header or JSON key) and
 the row (line number, header = 1; the unit code in JSON).
@@ -28,14 +31,23 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from features import schema
-from features.readers import check_unique, first_present, line_of, numeric_column, read_table
+from features.readers import (
+    check_unique,
+    checked_column,
+    first_present,
+    line_of,
+    numeric_column,
+    read_table,
+)
 from wijkradar.errors import ConfigError, InputError
+from wijkradar.records import IgnoredColumn
+from wijkradar.sourceconfig import ColumnMap
 
 _DIMENSION = re.compile(r"^RLB(RMTR|WON|BEV|VRZ|VEI|FYS)(\d{2})$", re.IGNORECASE)
 _DIMENSION_COLUMN = {
@@ -67,6 +79,8 @@ class Lbm2:
 
     scores: pd.DataFrame
     development: pd.DataFrame
+    extra: pd.DataFrame | None = None  # unit_code, year + the mapped columns (``columns``)
+    ignored: tuple[IgnoredColumn, ...] = ()  # headers (keys) neither built in nor mapped
 
 
 def _year(two_digits: str) -> int:
@@ -136,13 +150,68 @@ def _classes(
     return values
 
 
-def _dimension_scores(text: str, file: str) -> pd.DataFrame:
+def _mapped_year(header: str, columns: Sequence[ColumnMap]) -> tuple[ColumnMap, int] | None:
+    """The mapped column ``header`` is a year of (its source + two digits), if any."""
+    for column in columns:
+        rest = header[len(column.source):]
+        if header.upper().startswith(column.source.upper()) and re.fullmatch(r"\d{2}", rest):
+            return column, _year(rest)
+    return None
+
+
+def mapped_years(
+    cells: pd.DataFrame, codes: pd.Series, rows: Sequence[int | str], file: str,
+    columns: Sequence[ColumnMap],
+) -> tuple[pd.DataFrame | None, set[str]]:
+    """The checked values of every mapped per-year column of ``cells`` as one long frame
+    (unit_code, year, names; None: none) and the headers it used."""
+    parts: dict[int, pd.DataFrame] = {}
+    used: set[str] = set()
+    claimed: dict[object, str] = {}
+    for header in cells.columns:
+        found = _mapped_year(header, columns)
+        if found is None:
+            continue
+        column, year = found
+        _claim(claimed, (column.name, year), header, file)
+        used.add(header)
+        part = parts.setdefault(year, pd.DataFrame(
+            {"unit_code": codes.to_numpy(), "year": year}, index=cells.index
+        ))
+        part[column.name] = checked_column(
+            cells[header], schema.check_of(column.kind), file=file, column=header, rows=rows
+        ).to_numpy()
+    if not parts:
+        return None, used
+    frame = pd.concat(parts.values(), ignore_index=True).astype({"unit_code": "str"})
+    return frame, used
+
+
+def merge_extra(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """Mapped per-year frames of one release, outer-joined on (unit_code, year)."""
+    found = [f for f in frames if f is not None]
+    if not found:
+        return None
+    out = found[0]
+    for other in found[1:]:
+        out = out.merge(other, on=["unit_code", "year"], how="outer")
+    return out.sort_values(["unit_code", "year"], ignore_index=True)
+
+
+def _dimension_scores(text: str, file: str, columns: Sequence[ColumnMap] = ()) -> tuple[
+    pd.DataFrame, pd.DataFrame | None, tuple[str, ...]
+]:
+    """Long scores, the mapped columns and the ignored headers of a dimension file."""
     raw, codes = _table(text, file)
+    rows = [int(line) for line in raw.index]
+    extra, used = mapped_years(raw, codes, rows, file, columns)
     claimed: dict[object, str] = {}
     parts: dict[int, pd.DataFrame] = {}
+    ignored = []
     for header in raw.columns:
         m = _DIMENSION.match(header)
         if m is None:
+            ignored += [] if header in used or header in _CODE_COLUMNS else [header]
             continue
         column, year = _DIMENSION_COLUMN[m.group(1).upper()], _year(m.group(2))
         _claim(claimed, (column, year), header, file)
@@ -157,18 +226,22 @@ def _dimension_scores(text: str, file: str) -> pd.DataFrame:
     for part in parts.values():
         values = [c for c in schema.LBM_SCORE_COLUMNS if c in part.columns]
         frames.append(part[part[values].notna().any(axis=1)])
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), extra, tuple(ignored)
 
 
 def _class_tables(
-    cells: pd.DataFrame, codes: pd.Series, rows: Sequence[int | str], file: str
+    cells: pd.DataFrame, codes: pd.Series, rows: Sequence[int | str], file: str,
+    skip: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long classes (unit_code, year, lbm_class) and development classes from the ``KLyy`` and
-    ``VKLaabb`` columns of ``cells`` (one row per code, positionally; ``rows`` name them)."""
+    ``VKLaabb`` columns of ``cells`` (one row per code, positionally; ``rows`` name them);
+    the headers in ``skip`` (mapped ones) are left alone."""
     codes = pd.Series(codes.to_numpy(), dtype="str")
     claimed: dict[object, str] = {}
     classes, development = [], []
     for header in cells.columns:
+        if skip and header in skip:
+            continue
         if m := _CLASS.match(header):
             year = _year(m.group(1))
             _claim(claimed, year, header, file)
@@ -203,6 +276,13 @@ def _class_tables(
     return long_classes, long_development
 
 
+def _class_ignored(cells: pd.DataFrame, used: set[str], file: str) -> list[IgnoredColumn]:
+    return [
+        IgnoredColumn(file, h) for h in cells.columns
+        if not (_CLASS.match(h) or _DEVELOPMENT.match(h) or h in used or h in _CODE_COLUMNS)
+    ]
+
+
 def _release(
     dims: pd.DataFrame, classes: pd.DataFrame, development: pd.DataFrame, level: str
 ) -> Lbm2:
@@ -230,6 +310,7 @@ def parse_lbm2_pc4(
     classes_text: str | None,
     dimensions_file: str = "PC4DIMENSIE.csv",
     classes_file: str = "PC4LBR.csv",
+    columns: Sequence[ColumnMap] = (),
 ) -> Lbm2:
     """Read the Leefbarometer 2.0 PC4 pair (either file may be absent, not both).
 
@@ -240,18 +321,26 @@ def parse_lbm2_pc4(
         raise InputError(
             "neither the dimension file nor the class file was given", file=dimensions_file
         )
+    extras: list[pd.DataFrame | None] = []
+    ignored: list[IgnoredColumn] = []
     if dimensions_text is not None:
-        dims = _dimension_scores(dimensions_text, dimensions_file)
+        dims, extra, skipped = _dimension_scores(dimensions_text, dimensions_file, columns)
+        extras.append(extra)
+        ignored += [IgnoredColumn(dimensions_file, h) for h in skipped]
     else:
         dims = pd.DataFrame(columns=["unit_code", "year", *schema.LBM_SCORE_COLUMNS])
     if classes_text is not None:
         raw, codes = _table(classes_text, classes_file)
         rows = [int(line) for line in raw.index]
-        classes, development = _class_tables(raw, codes, rows, classes_file)
+        extra, used = mapped_years(raw, codes, rows, classes_file, columns)
+        extras.append(extra)
+        ignored += _class_ignored(raw, used, classes_file)
+        classes, development = _class_tables(raw, codes, rows, classes_file, used)
     else:
         classes = pd.DataFrame(columns=["unit_code", "year", "lbm_class"])
         development = pd.DataFrame(columns=list(DEVELOPMENT_COLUMNS))
-    return _release(dims, classes, development, "pc4")
+    release = _release(dims, classes, development, "pc4")
+    return replace(release, extra=merge_extra(extras), ignored=tuple(ignored))
 
 
 class _Pairs(list[tuple[str, object]]):
@@ -332,7 +421,9 @@ def _json_units(text: str, file: str, level: str) -> dict[str, dict[str, str | N
     return units
 
 
-def parse_lbm2_json(text: str, file: str, level: str) -> Lbm2:
+def parse_lbm2_json(
+    text: str, file: str, level: str, columns: Sequence[ColumnMap] = ()
+) -> Lbm2:
     """Read a Leefbarometer 2.0 class file in JSON (``wijk.json``, ``gemeente.json``).
 
     ``level`` is the level its codes must have (``"wijk"`` or ``"gemeente"``; any level of
@@ -348,9 +439,12 @@ def parse_lbm2_json(text: str, file: str, level: str) -> Lbm2:
     units = _json_units(text, file, level)
     codes = pd.Series(list(units), dtype="str")
     cells = pd.DataFrame.from_records(list(units.values()), columns=_keys_of(units))
-    classes, development = _class_tables(cells.astype(object), codes, list(codes), file)
+    cells = cells.astype(object)
+    extra, used = mapped_years(cells, codes, list(codes), file, columns)
+    classes, development = _class_tables(cells, codes, list(codes), file, used)
     dims = pd.DataFrame(columns=["unit_code", "year", *schema.LBM_SCORE_COLUMNS])
-    return _release(dims, classes, development, level)
+    release = _release(dims, classes, development, level)
+    return replace(release, extra=extra, ignored=tuple(_class_ignored(cells, used, file)))
 
 
 def _keys_of(units: dict[str, dict[str, str | None]]) -> list[str]:

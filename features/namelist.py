@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.readers import check_unique, numeric_column, read_table, unit_codes
+from features.readers import Parsed, check_unique, numeric_column, read_table, unit_codes
 from wijkradar.errors import InputError
 
 BUDGET_COLUMN = "max_subsidie_per_jaar_eur"
@@ -79,6 +79,20 @@ def join_name_keyed(
     """A name-keyed list (text of a CSV) joined to codes through ``names`` (as returned by
     ``parse_name_table``): one row per (unit_code, year in ``years``), columns
     ``OUTPUT_COLUMNS``. See the module docstring for how the budget is split."""
+    return read_name_keyed(
+        list_text, list_file, names, name_column=name_column, years=years
+    ).frame
+
+
+def read_name_keyed(
+    list_text: str,
+    list_file: str,
+    names: pd.DataFrame,
+    *,
+    name_column: str,
+    years: Sequence[int],
+) -> Parsed:
+    """``join_name_keyed`` with the list's columns it does not use (``Parsed.ignored``)."""
     raw = read_table(list_text, list_file, sep=",")
     missing = [c for c in (name_column, BUDGET_COLUMN) if c not in raw.columns]
     if missing:
@@ -115,4 +129,6 @@ def join_name_keyed(
         "krachtwijk": 1.0,
         "programme_budget_eur": np.repeat(per_code.to_numpy(dtype="float64"), len(year_list)),
     })
-    return out.astype({"unit_code": "str", "year": "int64"})[list(OUTPUT_COLUMNS)]
+    frame = out.astype({"unit_code": "str", "year": "int64"})[list(OUTPUT_COLUMNS)]
+    used = {name_column, *_NUMERIC_COLUMNS}
+    return Parsed(frame, tuple(c for c in raw.columns if c not in used))

@@ -11,9 +11,12 @@ Two shapes are accepted:
 
 Measure keys carry a numeric suffix that changes between releases (``Woningvoorraad_34`` in
 2019, ``Woningvoorraad_35`` in 2024). The suffix is stripped and the rest looked up in
-``ODATA_NAMES``; unmapped keys are ignored. Values may be numbers, ``null`` or StatLine text
-cells (``"   ."``); they are validated exactly like the StatLine CSV (``numeric_column`` with
-the CBS symbols and the bounds in ``features.schema``).
+``ODATA_NAMES``. A source's ``columns`` table maps further keys, written with or without the
+suffix (``Bevolkingsdichtheid`` matches ``Bevolkingsdichtheid_33`` and ``_34``); every other
+measure key is listed as ignored (``read_cbs_kwb_json``). Values may be numbers, ``null`` or
+StatLine text cells (``"   ."``); they are validated exactly like the StatLine CSV
+(``numeric_column`` with the CBS symbols and codes, and the bounds of the variable or of the
+mapped column's kind).
 
 The national row (``NL01``), present in every unfiltered KWB download, is not a unit of this
 project and is skipped; any other code that is not ``GMxxxx``, ``WKxxxxxx`` or ``BUxxxxxxxx``
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -35,8 +38,9 @@ import numpy as np
 import pandas as pd
 
 from features import schema
-from features.readers import numeric_column
+from features.readers import Parsed, checked_column, mapped_names
 from wijkradar.errors import InputError
+from wijkradar.sourceconfig import ColumnMap
 
 # OData measure name (numeric suffix removed) -> stable name in features.schema.CBS_BY_NAME.
 # Only names whose unit matches the stable variable in every KWB release are mapped. Left out
@@ -65,6 +69,11 @@ _CODE_KEYS = ("Codering", "WijkenEnBuurten")  # suffix-stripped; first present w
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _PERIOD = re.compile(r"^(\d{4})(?:JJ00)?$")
 _LEVELS = ("gemeente", "wijk", "buurt")
+# Record keys (suffix-stripped) that identify or describe a region and hold no value.
+_DESCRIPTIVE = frozenset({
+    "ID", "WijkenEnBuurten", "Gemeentenaam", "SoortRegio", "Codering", "Perioden",
+    "IndelingswijzigingWijkenEnBuurten", "MeestVoorkomendePostcode", "Dekkingspercentage",
+})
 
 
 def _base(key: str) -> str:
@@ -179,14 +188,43 @@ def _name(rec: dict[str, Any], code: str, level: str) -> str:
     return code
 
 
-def parse_cbs_kwb_json(text: str, file: str, year: int | None = None) -> pd.DataFrame:
+def parse_cbs_kwb_json(
+    text: str, file: str, year: int | None = None, columns: Sequence[ColumnMap] = ()
+) -> pd.DataFrame:
     """CBS KWB OData JSON (either shape, see the module docstring) as a long DataFrame:
-    ``unit_code, unit_name, level, year`` + every ``CBS_VARIABLES`` name (NaN where absent).
+    ``unit_code, unit_name, level, year`` + every ``CBS_VARIABLES`` name (NaN where absent),
+    then the mapped ``columns``.
 
     The year is ``year``, else each record's ``Perioden``, else the one 4-digit year in the
     file name. Errors name the file, the JSON key (as ``column``) and the region code (as
     ``row``)."""
+    return read_cbs_kwb_json(text, file, year, columns).frame
+
+
+def key_column(key: str, columns: Sequence[ColumnMap]) -> tuple[str, schema.Check] | None:
+    """The panel name and checks of a measure key: mapped (the key itself, or its name
+    without the numeric suffix), else built in (``ODATA_NAMES``), else None."""
+    mapped = next((c for c in columns if c.source == key), None) or next(
+        (c for c in columns if _base(c.source) == _base(key)), None
+    )
+    if mapped is not None:
+        builtin = schema.CBS_BY_NAME.get(mapped.name) or schema.CBS_PC4_BY_NAME.get(mapped.name)
+        return mapped.name, schema.check_of(mapped.kind, builtin)
+    name = ODATA_NAMES.get(_base(key))
+    if name is None:
+        return None
+    var = schema.CBS_BY_NAME[name]
+    return name, schema.Check(var.minimum, var.maximum)
+
+
+def read_cbs_kwb_json(
+    text: str, file: str, year: int | None = None, columns: Sequence[ColumnMap] = ()
+) -> Parsed:
+    """``parse_cbs_kwb_json`` with the keys it ignored (neither descriptive, built in nor
+    mapped), each once, in order of first appearance."""
     rows: list[dict[str, Any]] = []
+    checks: dict[str, schema.Check] = {}
+    ignored: dict[str, None] = {}
     seen: set[tuple[str, int]] = set()
     file_year: int | None = None
     for code, code_key, rec in _records(_load(text, file), file):
@@ -216,9 +254,12 @@ def parse_cbs_kwb_json(text: str, file: str, year: int | None = None) -> pd.Data
             "year": row_year,
         }
         for key, value in rec.items():
-            name = ODATA_NAMES.get(_base(key))
-            if name is None:
+            found = key_column(key, columns) if _base(key) not in _DESCRIPTIVE else None
+            if found is None:
+                if _base(key) not in _DESCRIPTIVE:
+                    ignored.setdefault(key)
                 continue
+            name, checks[name] = found
             if name in row:
                 raise InputError(
                     f"two keys hold {name!r} ({row[name + ' key']} and {key})",
@@ -229,31 +270,32 @@ def parse_cbs_kwb_json(text: str, file: str, year: int | None = None) -> pd.Data
         rows.append(row)
     if not rows:
         raise InputError("the file holds no region records", file=file)
-    return _validated(rows, file)
+    extra = [n for n in mapped_names(columns, schema.CBS_BY_NAME) if n in checks]
+    return Parsed(_validated(rows, file, checks, extra), tuple(ignored))
 
 
-def _validated(rows: list[dict[str, Any]], file: str) -> pd.DataFrame:
-    """Parse and bound-check every mapped variable; errors name the JSON key and the code."""
+def _validated(
+    rows: list[dict[str, Any]], file: str, checks: dict[str, schema.Check], extra: list[str]
+) -> pd.DataFrame:
+    """Parse and bound-check every kept variable; errors name the JSON key and the code."""
     frame = pd.DataFrame(rows)
     out = frame[["unit_code", "unit_name", "level", "year"]].copy()
     out["year"] = out["year"].astype("int64")
-    codes = out["unit_code"].to_numpy()
-    for var in schema.CBS_VARIABLES:
-        if var.name not in frame.columns:
-            out[var.name] = np.nan
+    codes = out["unit_code"].tolist()
+    for name in [*(v.name for v in schema.CBS_VARIABLES), *extra]:
+        if name not in frame.columns:
+            out[name] = np.nan
             continue
-        cells = frame[var.name].fillna("").reset_index(drop=True)
-        keys = frame[var.name + " key"].fillna("").to_numpy()
+        cells = frame[name].fillna("").reset_index(drop=True)
+        keys = frame[name + " key"].fillna("").to_numpy()
+        first_key = str(next((k for k in keys if k), name))
         try:
-            values = numeric_column(
-                cells, file=file, column=var.name, cbs_symbols=True,
-                minimum=var.minimum, maximum=var.maximum,
+            values = checked_column(
+                cells, checks[name], file=file, column=first_key, cbs_symbols=True, rows=codes
             )
-        except InputError as exc:  # re-address: JSON key and region code, not line number
-            pos = int(exc.row) - 2  # type: ignore[arg-type]
+        except InputError as exc:  # name the key of the offending record (suffixes differ)
+            key = str(keys[codes.index(str(exc.row))])
             prefix = str(InputError("", file=exc.file, column=exc.column, row=exc.row))
-            raise InputError(
-                str(exc)[len(prefix):], file=file, column=str(keys[pos]), row=str(codes[pos])
-            ) from exc
-        out[var.name] = values.to_numpy()
+            raise InputError(str(exc)[len(prefix):], file=file, column=key, row=exc.row) from exc
+        out[name] = values.to_numpy()
     return out.reset_index(drop=True)

@@ -401,9 +401,12 @@ def cbs_features(
     return parts
 
 
+_NOT_VARIABLES = ("unit_code", "unit_name", "level", "year")
+
+
 def cbs_variables(cbs: pd.DataFrame) -> list[str]:
-    """The CBS variables of the frame, in the schema's order."""
-    return [
-        v.name for v in (*schema.CBS_VARIABLES, *schema.CBS_PC4_VARIABLES)
-        if v.name in cbs.columns
-    ]
+    """The CBS variables of a CBS frame: the schema's, in its order, then the columns mapped
+    through a source's ``columns`` (every other non-id column)."""
+    known = [v.name for v in (*schema.CBS_VARIABLES, *schema.CBS_PC4_VARIABLES)
+             if v.name in cbs.columns]
+    return [*known, *(c for c in cbs.columns if c not in known and c not in _NOT_VARIABLES)]

@@ -24,12 +24,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from features import schema
 from wijkradar.errors import InputError
+from wijkradar.sourceconfig import ColumnMap
 
 _NUMBER = re.compile(r"^-?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
 
@@ -120,12 +122,16 @@ def numeric_column(
     cbs_symbols: bool = False,
     minimum: float | None = None,
     maximum: float | None = None,
+    whole: bool = False,
+    rows: Sequence[int | str] | None = None,
 ) -> pd.Series:
     """Parse a column of text cells to floats.
 
-    Empty cells are missing. With ``cbs_symbols``, ``.``, ``x`` and ``?`` are missing and ``-``
-    is zero, as CBS defines them. A Dutch decimal comma is accepted. Text that is none of these,
-    and values outside [minimum, maximum], are rejected naming the first offending row.
+    Empty cells are missing. With ``cbs_symbols``, ``.``, ``x`` and ``?`` are missing, ``-``
+    is zero, and CBS's codes -99997 (secret) and -99995 (not yet available) are missing, as
+    CBS defines them. A Dutch decimal comma is accepted. Text that is none of these, values
+    outside [minimum, maximum] and, with ``whole``, a fraction are rejected naming the first
+    offending row: ``rows[pos]`` where given, else the file line (``line_of``).
     """
     s = cells.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
     s = s.where(s.notna(), "")
@@ -133,32 +139,56 @@ def numeric_column(
     nil = s.isin(schema.CBS_NIL_SYMBOLS) if cbs_symbols else pd.Series(False, index=s.index)
     candidate = s[~missing & ~nil]
     ok = candidate.map(lambda v: bool(_NUMBER.match(v)))
+
+    def where(mask: pd.Series) -> int | str:
+        pos = s.index.get_loc(mask[mask].index[0])
+        return rows[pos] if rows is not None else line_of(s, pos)
+
     if not ok.all():
-        pos = s.index.get_loc(ok[~ok].index[0])
         raise InputError(
             f"expected a number{' or a CBS symbol (. x ? -)' if cbs_symbols else ''}, "
             f"got {candidate[~ok].iloc[0]!r}",
-            file=file,
-            column=column,
-            row=line_of(s, pos),
+            file=file, column=column, row=where(~ok),
         )
     values = pd.Series(np.nan, index=s.index, dtype="float64")
     values[candidate.index] = candidate.str.replace(",", ".", regex=False).astype("float64")
     values[nil] = 0.0
-    for bound, bad in (
-        (minimum, values < minimum if minimum is not None else None),
-        (maximum, values > maximum if maximum is not None else None),
-    ):
+    if cbs_symbols:
+        values[values.isin(schema.CBS_CODE_VALUES)] = np.nan
+    checks = (
+        (values < minimum if minimum is not None else None, f"below the minimum {minimum:g}"
+         if minimum is not None else ""),
+        (values > maximum if maximum is not None else None, f"above the maximum {maximum:g}"
+         if maximum is not None else ""),
+        (values.notna() & (values != values.round()) if whole else None, "not a whole count"),
+    )
+    for bad, what in checks:
         if bad is not None and bad.any():
-            pos = s.index.get_loc(bad[bad].index[0])
-            side = "below the minimum" if bound == minimum else "above the maximum"
             raise InputError(
-                f"value {values[bad].iloc[0]:g} is {side} {bound:g}",
-                file=file,
-                column=column,
-                row=line_of(s, pos),
+                f"value {s[bad].iloc[0]!r} ({values[bad].iloc[0]:g}) is {what}",
+                file=file, column=column, row=where(bad),
             )
     return values
+
+
+def checked_column(
+    cells: pd.Series, check: schema.Check, *, file: str, column: str, cbs_symbols: bool = False,
+    rows: Sequence[int | str] | None = None,
+) -> pd.Series:
+    """``numeric_column`` with the bounds of ``check``."""
+    return numeric_column(
+        cells, file=file, column=column, cbs_symbols=cbs_symbols, minimum=check.minimum,
+        maximum=check.maximum, whole=check.whole, rows=rows,
+    )
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed file: its long frame and the headers of its columns that are neither built in
+    nor mapped (``ignored``, in file order)."""
+
+    frame: pd.DataFrame
+    ignored: tuple[str, ...] = ()
 
 
 def unit_codes(
@@ -219,8 +249,35 @@ def _year_column(cells: pd.Series, file: str, column: str) -> pd.Series:
     return years.astype("int64")
 
 
-def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
+def cbs_column(
+    header: str, columns: Sequence[ColumnMap]
+) -> tuple[str, schema.Check] | None:
+    """The panel name and checks of a CBS header: mapped (``columns``, first), else built in
+    (``schema.CBS_BY_HEADER``), else None. A mapping onto a built-in name keeps its bounds."""
+    mapped = next((c for c in columns if c.source == header), None)
+    if mapped is not None:
+        builtin = schema.CBS_BY_NAME.get(mapped.name) or schema.CBS_PC4_BY_NAME.get(mapped.name)
+        return mapped.name, schema.check_of(mapped.kind, builtin)
+    var = schema.CBS_BY_HEADER.get(header)
+    if var is None:
+        return None
+    return var.name, schema.Check(var.minimum, var.maximum)
+
+
+def mapped_names(columns: Sequence[ColumnMap], builtin: Iterable[str]) -> list[str]:
+    """The names of ``columns`` that are no built-in variable, in config order."""
+    known = set(builtin)
+    return [c.name for c in columns if c.name not in known]
+
+
+def parse_cbs_kwb_csv(text: str, file: str, columns: Sequence[ColumnMap] = ()) -> pd.DataFrame:
     """A StatLine CSV export of Kerncijfers wijken en buurten (one or more periods)."""
+    return read_cbs_kwb_csv(text, file, columns).frame
+
+
+def read_cbs_kwb_csv(text: str, file: str, columns: Sequence[ColumnMap] = ()) -> Parsed:
+    """``parse_cbs_kwb_csv`` with the headers it ignored. ``columns`` maps further headers
+    (or renames built-in ones); every kept cell is checked by its variable's bounds."""
     raw = read_table(text, file, sep=";")
     code_col = first_present(raw, schema.CBS_CODE_HEADERS, file, "region code")
     period_col = first_present(raw, schema.CBS_PERIOD_HEADERS, file, "period")
@@ -230,34 +287,70 @@ def parse_cbs_kwb_csv(text: str, file: str) -> pd.DataFrame:
     out = unit_codes(raw[code_col], file, code_col, ("gemeente", "wijk", "buurt"))
     out["unit_name"] = raw[name_col].str.strip() if name_col else out["unit_code"]
     out["year"] = _year_column(raw[period_col], file, period_col)
+    ids = {code_col, period_col, name_col, *schema.CBS_DESCRIPTIVE_HEADERS}
+    ignored, held_by = [], {}
     for header in raw.columns:
-        var = schema.CBS_BY_HEADER.get(header)
-        if var is None:
+        found = cbs_column(header, columns) if header not in ids else None
+        if found is None:
+            ignored += [shown_header(raw, header)] if header not in ids else []
             continue
-        if var.name in out.columns:
+        name, check = found
+        if name in held_by:
             raise InputError(
-                f"two columns hold {var.name!r} (headers {var.headers})", file=file, column=header
+                f"two columns hold {name!r} ({held_by[name]!r} and {header!r})",
+                file=file, column=header,
             )
-        out[var.name] = numeric_column(
-            raw[header],
-            file=file,
-            column=header,
-            cbs_symbols=True,
-            minimum=var.minimum,
-            maximum=var.maximum,
-        )
+        held_by[name] = header
+        out[name] = checked_column(raw[header], check, file=file, column=header, cbs_symbols=True)
     for var in schema.CBS_VARIABLES:
         if var.name not in out.columns:
             out[var.name] = np.nan
     check_unique(out, ["unit_code", "year"], file, code_col)
-    columns = ["unit_code", "unit_name", "level", "year", *(v.name for v in schema.CBS_VARIABLES)]
-    return out[columns].reset_index(drop=True)
+    extra = [n for n in mapped_names(columns, schema.CBS_BY_NAME) if n in out.columns]
+    order = ["unit_code", "unit_name", "level", "year", *(v.name for v in schema.CBS_VARIABLES)]
+    return Parsed(out[[*order, *extra]].reset_index(drop=True), tuple(ignored))
+
+
+def mapped_frame(
+    raw: pd.DataFrame, keys: pd.DataFrame, columns: Sequence[ColumnMap], file: str,
+    cbs_symbols: bool = False,
+) -> pd.DataFrame:
+    """``keys`` (unit_code, year) with the checked values of every mapped header of ``raw``."""
+    out = keys.copy()
+    for column in columns:
+        if column.source in raw.columns:
+            out[column.name] = checked_column(
+                raw[column.source], schema.check_of(column.kind), file=file,
+                column=column.source, cbs_symbols=cbs_symbols,
+            )
+    return out
+
+
+def unknown_headers(raw: pd.DataFrame, known: Iterable[str], columns: Sequence[ColumnMap]) -> tuple[
+    str, ...
+]:
+    """The headers of ``raw`` that are neither ``known`` nor mapped, in file order."""
+    skip = {*known, *(c.source for c in columns)}
+    return tuple(shown_header(raw, h) for h in raw.columns if h not in skip)
+
+
+def shown_header(raw: pd.DataFrame, header: str) -> str:
+    """A header as people read it: pandas' name of an empty one is its column number."""
+    if re.fullmatch(r"Unnamed: \d+", header):
+        return f"(column {list(raw.columns).index(header) + 1}, no header)"
+    return header
 
 
 def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
+    """A Leefbarometer 3.0 score file (``read_lbm3_scores``) without mapped columns."""
+    return read_lbm3_scores(text, file).frame
+
+
+def read_lbm3_scores(text: str, file: str, columns: Sequence[ColumnMap] = ()) -> Parsed:
     """A Leefbarometer 3.0 score file at gemeente, wijk or buurt level (``gm_code``,
     ``wk_code`` or ``bu_code`` with its name column), or the national PC4 long form (``PC4``;
-    the unit name is the code). ``NA`` is a missing value, as an empty cell is."""
+    the unit name is the code). ``NA`` is a missing value, as an empty cell is. Mapped
+    columns (``columns``) are left in the frame after the scores."""
     raw = read_table(text, file, sep=",")
     code_col = first_present(raw, tuple(schema.LBM_CODE_COLUMNS), file, "unit code")
     missing = [c for c in ("jaar", "lbm") if c not in raw.columns]
@@ -281,12 +374,23 @@ def parse_lbm3_scores(text: str, file: str) -> pd.DataFrame:
             "the total score is missing", file=file, column="lbm", row=line_of(out, pos)
         )
     check_unique(out, ["unit_code", "year"], file, code_col)
-    columns = ["unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS]
-    return out[columns].reset_index(drop=True)
+    out = mapped_frame(raw, out, columns, file)
+    order = ["unit_code", "unit_name", "level", "year", *schema.LBM_SCORE_COLUMNS]
+    # An empty first header is R's column of row names (write.csv): no value.
+    known = [code_col, "jaar", name_col or "", *schema.LBM_SCORE_COLUMNS, "Unnamed: 0"]
+    extra = [c.name for c in columns if c.name in out.columns]
+    return Parsed(out[[*order, *extra]].reset_index(drop=True),
+                  unknown_headers(raw, known, columns))
 
 
-def parse_investment_csv(text: str, file: str) -> pd.DataFrame:
-    """The investment schema: ``unit_code, year`` and the columns in INVESTMENT_VARIABLES."""
+def parse_investment_csv(text: str, file: str, columns: Sequence[ColumnMap] = ()) -> pd.DataFrame:
+    """The investment schema (``read_investment_csv``)."""
+    return read_investment_csv(text, file, columns).frame
+
+
+def read_investment_csv(text: str, file: str, columns: Sequence[ColumnMap] = ()) -> Parsed:
+    """The investment schema: ``unit_code, year`` and the columns in INVESTMENT_VARIABLES,
+    then the mapped ``columns``."""
     raw = read_table(text, file, sep=",")
     required = ["unit_code", "year", *schema.INVESTMENT_BY_NAME]
     missing = [c for c in required if c not in raw.columns]
@@ -301,7 +405,8 @@ def parse_investment_csv(text: str, file: str) -> pd.DataFrame:
             raw[var.name], file=file, column=var.name, minimum=0.0, maximum=var.maximum
         )
     check_unique(out, ["unit_code", "year"], file, "unit_code")
-    return out.reset_index(drop=True)
+    out = mapped_frame(raw, out, columns, file)
+    return Parsed(out.reset_index(drop=True), unknown_headers(raw, required, columns))
 
 
 CROSSWALK_COLUMNS = ("old_code", "new_code", "year", "weight")
@@ -337,11 +442,3 @@ def parse_crosswalk(text: str, file: str) -> pd.DataFrame:
         raise InputError("weight must be > 0", file=file, column="weight", row=line_of(out, pos))
     check_unique(out, ["old_code", "new_code", "year"], file, "old_code")
     return out.reset_index(drop=True)
-
-
-PARSERS = {
-    "cbs_kwb_csv": parse_cbs_kwb_csv,
-    "lbm3_scores": parse_lbm3_scores,
-    "investment_csv": parse_investment_csv,
-    "crosswalk": parse_crosswalk,
-}

@@ -222,6 +222,18 @@ CBS_NAME_HEADERS = ("Wijken en buurten", "Regioaanduiding/Wijken en buurten (naa
 # CBS statistical symbols (StatLine "CSV met statistische symbolen").
 CBS_MISSING_SYMBOLS = frozenset({"", ".", "x", "?"})  # not available / secret / unreliable
 CBS_NIL_SYMBOLS = frozenset({"-"})  # "nihil": the value is zero
+# CBS's codes in number cells: -99997 secret ("0 - 4 / geheim"), -99995 not yet available.
+CBS_SECRET, CBS_UNAVAILABLE = -99997.0, -99995.0
+CBS_CODE_VALUES = frozenset({CBS_SECRET, CBS_UNAVAILABLE})
+# StatLine columns that describe a region and hold no value: known, read by none, not listed
+# as ignored.
+CBS_DESCRIPTIVE_HEADERS = frozenset({
+    "Gemeentenaam (naam)", "Soort regio (omschrijving)", "Indelingswijziging (code)",
+    "Meest voorkomende postcode (code)", "Dekkingspercentage (%)",
+    "Regioaanduiding/Gemeentenaam (naam)", "Regioaanduiding/Soort regio (omschrijving)",
+    "Regioaanduiding/Codering (code)",
+    "Regioaanduiding/Indelingswijziging wijken en buurten (code)",
+})
 
 LBM_DIMENSIONS = ("fys", "onv", "soc", "vrz", "won")
 LBM_SCORE_COLUMNS = ("lbm", "afw", *LBM_DIMENSIONS)
@@ -286,3 +298,36 @@ def gemeente_of(code: str) -> str | None:
     if code[:2] in ("GM", "WK", "BU") and len(code) >= 6:
         return "GM" + code[2:6]
     return None
+
+
+@dataclass(frozen=True)
+class Check:
+    """What every value of a column must be: within [minimum, maximum] (None: open) and,
+    for a count, a whole number."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    whole: bool = False
+
+
+# The checks of a column mapped through a source's ``columns`` table, by its kind
+# (``wijkradar.sourceconfig.ColumnMap.kind``).
+KIND_CHECKS: dict[str, Check] = {
+    "count": Check(0.0, None, whole=True),
+    "share": Check(0.0, 100.0),
+    "rate": Check(0.0, None),
+    "amount": Check(),
+}
+
+
+def check_of(kind: str, builtin: Variable | InvestmentVariable | None = None) -> Check:
+    """The checks of a mapped column of ``kind``; mapped onto a built-in variable, that
+    variable's bounds apply as well (the narrower of the two)."""
+    check = KIND_CHECKS[kind]
+    if builtin is None:
+        return check
+    low = getattr(builtin, "minimum", 0.0)
+    high = builtin.maximum
+    lows = [b for b in (check.minimum, low) if b is not None]
+    highs = [b for b in (check.maximum, high) if b is not None]
+    return Check(max(lows) if lows else None, min(highs) if highs else None, check.whole)

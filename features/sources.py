@@ -17,15 +17,25 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from features import schema
-from features.readers import CROSSWALK_COLUMNS, PARSERS, decode
+from features.readers import (
+    CROSSWALK_COLUMNS,
+    decode,
+    parse_crosswalk,
+    read_cbs_kwb_csv,
+    read_investment_csv,
+    read_lbm3_scores,
+)
 from wijkradar.calendar import Calendar
 from wijkradar.config import Config, SourceConfig
-from wijkradar.errors import InputError
+from wijkradar.errors import ConfigError, InputError
+from wijkradar.records import IgnoredColumn
+from wijkradar.sourceconfig import ColumnMap
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from features.cbs_pc4 import CbsFileInfo
+    from features.lbm2 import Lbm2
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,8 @@ class Sources:
     boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     # Per file and part, what its publication calendar applies to (features.calendar).
     frames: tuple[SourceFrame, ...] = ()
+    # Per file, each column that is neither built in nor mapped, in file order.
+    ignored: tuple[IgnoredColumn, ...] = ()
 
 
 def empty_cbs() -> pd.DataFrame:
@@ -96,38 +108,68 @@ def _text(path: Path) -> str:
     return decode(path.read_bytes(), str(path))
 
 
-def _read_one(source: SourceConfig, path: Path) -> dict[str, pd.DataFrame]:
-    """One file of a source, as {part: frame} (parts: cbs, lbm, investment, crosswalk,
-    development)."""
-    kind, name = source.kind, str(path)
-    if kind == "cbs_kwb_json":
-        from features.odata import parse_cbs_kwb_json
+@dataclass(frozen=True)
+class FileRead:
+    """What one file (or lbm2_pc4 folder) of a source gave: {part: frame} (parts: cbs, lbm,
+    investment, crosswalk, development; mapped columns of a Leefbarometer file go to
+    'investment', the part of further yearly variables) and the columns it ignored."""
 
-        return {"cbs": parse_cbs_kwb_json(_text(path), name, source.year)}
+    parts: dict[str, pd.DataFrame]
+    ignored: tuple[IgnoredColumn, ...] = ()
+
+
+def _ignored(file: str, headers: Sequence[str]) -> tuple[IgnoredColumn, ...]:
+    return tuple(IgnoredColumn(file, h) for h in headers)
+
+
+def _split_extra(frame: pd.DataFrame, columns: Sequence[ColumnMap]) -> dict[str, pd.DataFrame]:
+    """A Leefbarometer frame without its mapped columns, and those as part 'investment'."""
+    names = [c.name for c in columns if c.name in frame.columns]
+    out = {"lbm": frame.drop(columns=names)}
+    if names:
+        out["investment"] = frame[["unit_code", "year", *names]].astype({"unit_code": object})
+    return out
+
+
+def _lbm2(result: Lbm2) -> FileRead:
+    parts = {"lbm": result.scores, "development": result.development}
+    if result.extra is not None:
+        parts["investment"] = result.extra.astype({"unit_code": object})
+    return FileRead(parts, result.ignored)
+
+
+def _read_one(source: SourceConfig, path: Path) -> FileRead:
+    """One file of a source."""
+    kind, name, columns = source.kind, str(path), source.columns
+    if kind == "cbs_kwb_json":
+        from features.odata import read_cbs_kwb_json
+
+        got = read_cbs_kwb_json(_text(path), name, source.year, columns)
+        return FileRead({"cbs": got.frame}, _ignored(name, got.ignored))
     if kind == "investment_csv" and source.names is not None:
-        from features.namelist import join_name_keyed, parse_name_table
+        from features.namelist import parse_name_table, read_name_keyed
 
         names = parse_name_table(_text(source.names), str(source.names))
-        return {
-            "investment": join_name_keyed(
-                _text(path), name, names, name_column=source.name_column, years=source.years
-            )
-        }
+        got = read_name_keyed(
+            _text(path), name, names, name_column=source.name_column, years=source.years
+        )
+        return FileRead({"investment": got.frame}, _ignored(name, got.ignored))
     if kind == "lbm2_json":
         from features.lbm2 import parse_lbm2_json
 
-        result = parse_lbm2_json(_text(path), name, source.level)
-        return {"lbm": result.scores, "development": result.development}
-    part = {
-        "cbs_kwb_csv": "cbs",
-        "lbm3_scores": "lbm",
-        "investment_csv": "investment",
-        "crosswalk": "crosswalk",
-    }[kind]
-    return {part: PARSERS[kind](_text(path), name)}
+        return _lbm2(parse_lbm2_json(_text(path), name, str(source.level), columns))
+    if kind == "crosswalk":
+        return FileRead({"crosswalk": parse_crosswalk(_text(path), name)})
+    reader = {"cbs_kwb_csv": read_cbs_kwb_csv, "lbm3_scores": read_lbm3_scores,
+              "investment_csv": read_investment_csv}[kind]
+    got = reader(_text(path), name, columns)
+    if kind == "lbm3_scores":
+        return FileRead(_split_extra(got.frame, columns), _ignored(name, got.ignored))
+    part = "cbs" if kind == "cbs_kwb_csv" else "investment"
+    return FileRead({part: got.frame}, _ignored(name, got.ignored))
 
 
-def _read_lbm2(source: SourceConfig, files: list[Path]) -> dict[str, pd.DataFrame]:
+def _read_lbm2(source: SourceConfig, files: list[Path]) -> FileRead:
     from features.lbm2 import parse_lbm2_pc4
 
     by_name = {f.name.upper(): f for f in files}
@@ -142,8 +184,9 @@ def _read_lbm2(source: SourceConfig, files: list[Path]) -> dict[str, pd.DataFram
         _text(cls) if cls else None,
         str(dim or "PC4DIMENSIE.csv"),
         str(cls or "PC4LBR.csv"),
+        source.columns,
     )
-    return {"lbm": result.scores, "development": result.development}
+    return _lbm2(result)
 
 
 def _boundaries(tables: Sequence[tuple[str, str, gpd.GeoDataFrame]]) -> dict[str, gpd.GeoDataFrame]:
@@ -239,29 +282,72 @@ def source_frame(
     )
 
 
+CBS_KINDS = ("cbs_kwb_csv", "cbs_kwb_json", "cbs_pc4_xlsx")
+
+
+def check_columns(cfg: Config) -> None:
+    """The ``columns`` of every source: a name may be a built-in variable only in a CBS
+    source (it then fills that variable), and one name has one kind everywhere."""
+    cbs = {*schema.CBS_BY_NAME, *schema.CBS_PC4_BY_NAME}
+    builtin = {*cbs, *schema.INVESTMENT_BY_NAME, *schema.LBM_SCORE_COLUMNS, "lbm_class",
+               "unit_code", "unit_name", "level", "year"}
+    kinds: dict[str, tuple[str, str]] = {}
+    for source in cfg.sources:
+        if source.columns and source.names is not None:
+            raise ConfigError(
+                f"The investment source {source.path} is a name-keyed list ('names'); such a "
+                "list takes no 'columns'. Give the values per unit_code in an investment_csv."
+            )
+        for column in source.columns:
+            if column.name in builtin and not (source.kind in CBS_KINDS and column.name in cbs):
+                raise ConfigError(
+                    f"Column {column.source!r} of the {source.kind} source {source.path} is "
+                    f"mapped to {column.name!r}, a name the panel already has; choose another."
+                )
+            first = kinds.setdefault(column.name, (column.kind, str(source.path)))
+            if first[0] != column.kind:
+                raise ConfigError(
+                    f"{column.name!r} is a {first[0]} in the columns of {first[1]} and a "
+                    f"{column.kind} in those of {source.path}; one name needs one kind."
+                )
+
+
+def _check_found(source: SourceConfig, frames: Sequence[pd.DataFrame]) -> None:
+    """A mapped column that no file of its source holds is a typo, not a silent gap."""
+    held = {c for f in frames for c in f.columns}
+    absent = [c for c in source.columns if c.name not in held]
+    if absent:
+        raise ConfigError(
+            f"The 'columns' of the {source.kind} source {source.path} map "
+            f"{', '.join(repr(c.source) for c in absent)}, which none of its files holds."
+        )
+
+
 def read_sources(cfg: Config) -> Sources:
     """Read and validate every source the config lists."""
+    check_columns(cfg)
     parts: dict[str, list[tuple[str, pd.DataFrame]]] = {
         k: [] for k in ("cbs", "lbm", "investment", "crosswalk", "development")
     }
     cbs_files: list[CbsFileInfo] = []
     frames: list[SourceFrame] = []
+    ignored: list[IgnoredColumn] = []
     boundaries: list[tuple[str, str, gpd.GeoDataFrame]] = []
     for source in cfg.sources:
         files = _files_of(source)
+        reads: list[tuple[str, FileRead]] = []
+        held: list[pd.DataFrame] = []
         if source.kind == "lbm2_pc4":
-            for part, frame in _read_lbm2(source, files).items():
-                parts[part].append((str(source.path), frame))
-                if part == "lbm":
-                    frames.append(source_frame(source, part, str(source.path), frame))
-            continue
-        for path in files:
+            reads.append((str(source.path), _read_lbm2(source, files)))
+        for path in files if source.kind != "lbm2_pc4" else []:
             if source.kind == "cbs_pc4_xlsx":
                 from features.cbs_pc4 import parse_cbs_pc4_xlsx
 
-                table = parse_cbs_pc4_xlsx(path.read_bytes(), str(path))
+                table = parse_cbs_pc4_xlsx(path.read_bytes(), str(path), source.columns)
                 parts["cbs"].append((str(path), table.frame))
+                held.append(table.frame)
                 cbs_files.append(table.info)
+                ignored += _ignored(str(path), table.ignored)
                 frames.append(
                     source_frame(source, "cbs", str(path), table.frame, table.info.published)
                 )
@@ -275,10 +361,15 @@ def read_sources(cfg: Config) -> Sources:
                 )
                 boundaries.append((str(path), level, geo.frame))
                 continue
-            for part, frame in _read_one(source, path).items():
-                parts[part].append((str(path), frame))
+            reads.append((str(path), _read_one(source, path)))
+        for file, read in reads:
+            ignored += read.ignored
+            for part, frame in read.parts.items():
+                parts[part].append((file, frame))
                 if part in CALENDAR_PARTS:
-                    frames.append(source_frame(source, part, str(path), frame))
+                    frames.append(source_frame(source, part, file, frame))
+        if source.columns:
+            _check_found(source, held + [f for _, r in reads for f in r.parts.values()])
     if not parts["lbm"]:
         raise InputError(
             "the config lists no Leefbarometer source (lbm3_scores, lbm2_pc4 or lbm2_json)",
@@ -306,4 +397,5 @@ def read_sources(cfg: Config) -> Sources:
         cbs_files=tuple(cbs_files),
         boundaries=_boundaries(boundaries),
         frames=tuple(frames),
+        ignored=tuple(ignored),
     )

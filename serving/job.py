@@ -201,7 +201,7 @@ def _score_locked(
     ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress
 ) -> ScoreOutcome:
     model_uri, gemeenten = request.model_uri, request.gemeenten
-    panel, meta = ensure_panel(ws, cfg)
+    panel, meta = ensure_panel(ws, cfg, progress=progress)
     year, note, rows = _rows_to_score(panel, meta.knowledge, request)
     tracking = registry.tracking_for(ws, cfg)
     ref = registry.resolve(tracking, model_uri)

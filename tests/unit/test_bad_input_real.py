@@ -22,8 +22,10 @@ from openpyxl import Workbook, load_workbook
 
 from features.boundaries import parse_boundaries
 from features.cbs_pc4 import parse_cbs_pc4_xlsx
-from features.readers import parse_lbm3_scores
+from features.odata import read_cbs_kwb_json
+from features.readers import decode, parse_lbm3_scores, read_cbs_kwb_csv
 from wijkradar.errors import InputError
+from wijkradar.sourceconfig import ColumnMap
 
 Rows = list[list[Any]]
 XLSX = {2020: Path("cbs_pc4") / "pc4_2020_v1.xlsx", 2024: Path("cbs_pc4") / "pc4_2024_v1.xlsx"}
@@ -304,3 +306,124 @@ def test_bad_lbm3_pc4_csv(
     assert (err.value.file, err.value.column, err.value.row) == ("scores_pc4_bad.csv", column, row)
     for part in parts:
         assert part in str(err.value), f"{part!r} not in {err.value}"
+
+
+# --- columns mapped through a source's ``columns`` table (issue 13) ------------------------------
+
+PC4_MAPPED = (ColumnMap("MAN", "men", "count"), ColumnMap("P_WE_MIG_A", "western_pct", "share"))
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "row", "parts"),
+    [
+        pytest.param(_set("C30", "veel"), "MAN", 30, ["cell C30", "got 'veel'"], id="text"),
+        pytest.param(_set("C31", -5), "MAN", 31, ["cell C31", "a count (>= 0), got -5"],
+                     id="negative-count"),
+        pytest.param(_set("K32", 180.5), "P_WE_MIG_A", 32,
+                     ["cell K32", "a share in % (0..100), got 180.5"], id="share-180.5"),
+    ],
+)
+def test_bad_value_in_a_mapped_column_of_the_real_workbook(
+    sheets: dict[int, Rows], change: Callable[[Rows], None], column: str, row: int,
+    parts: list[str],
+) -> None:
+    rows = copy.deepcopy(sheets[2020][: 10 + KEEP_ROWS])
+    good = parse_cbs_pc4_xlsx(_xlsx(rows, SHEET[2020]), "pc4_2020.xlsx", PC4_MAPPED)
+    assert good.frame["men"].notna().sum() > 300 and good.frame["western_pct"].max() <= 100
+    assert "VROUW" in good.ignored and "MAN" not in good.ignored
+    change(rows)
+    with pytest.raises(InputError) as err:
+        parse_cbs_pc4_xlsx(_xlsx(rows, SHEET[2020]), "pc4_2020.xlsx", PC4_MAPPED)
+    assert (err.value.file, err.value.column, err.value.row) == ("pc4_2020.xlsx", column, row)
+    for part in parts:
+        assert part in str(err.value), str(err.value)
+
+
+SES = Path("cbs_ses_woa") / "SES_WOA_scores_per_wijk_en_buurt_25042023_160857.csv"
+SES_COLUMNS = (
+    ColumnMap("Particuliere huishoudens (Aantal)", "private_households", "count"),
+    ColumnMap("Opleidingsniveau/Laag/Waarde (%)", "education_low_pct", "share"),
+    ColumnMap("Opleidingsniveau/Middelbaar/Waarde (%)", "education_mid_pct", "share"),
+    ColumnMap("Opleidingsniveau/Hoog/Waarde (%)", "education_high_pct", "share"),
+    ColumnMap("SES-WOA/Totaalscore/Gemiddelde score (Getal)", "ses_score", "amount"),
+    ColumnMap("Spreiding/Spreiding totaal/Waarde (Getal)", "ses_spread", "rate"),
+)
+
+
+@pytest.fixture(scope="module")
+def ses_lines(shared_real_dir: Path) -> list[str]:
+    return decode((shared_real_dir / SES).read_bytes(), "ses.csv").splitlines()
+
+
+def test_the_real_ses_woa_export_loads_with_its_columns_mapped(ses_lines: list[str]) -> None:
+    got = read_cbs_kwb_csv("\n".join(ses_lines), "ses.csv", SES_COLUMNS)
+    assert len(got.frame) == 579 and got.ignored == ()
+    assert got.frame["level"].value_counts().to_dict() == {"buurt": 479, "wijk": 99,
+                                                           "gemeente": 1}
+    assert got.frame.loc[0, "private_households"] == 457400.0
+    assert got.frame.loc[0, "education_low_pct"] == 20.8
+    without = read_cbs_kwb_csv("\n".join(ses_lines), "ses.csv")
+    assert len(without.ignored) == len(SES_COLUMNS)  # listed, never silently dropped
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "value", "column", "shown"),
+    [
+        pytest.param(5, 3, "veel", "Particuliere huishoudens (Aantal)", "'veel'", id="text"),
+        pytest.param(40, 3, "-5", "Particuliere huishoudens (Aantal)", "'-5'",
+                     id="negative-households"),
+        pytest.param(100, 4, "180.5", "Opleidingsniveau/Laag/Waarde (%)", "'180.5'",
+                     id="education-share-180.5"),
+        pytest.param(7, 8, "-1", "Spreiding/Spreiding totaal/Waarde (Getal)", "'-1'",
+                     id="negative-rate"),
+    ],
+)
+def test_bad_value_in_a_mapped_column_of_the_real_ses_woa_export(
+    ses_lines: list[str], line: int, field: int, value: str, column: str, shown: str,
+) -> None:
+    lines = list(ses_lines)
+    cells = lines[line - 1].split(";")
+    cells[field] = f'"{value}"'
+    lines[line - 1] = ";".join(cells)
+    with pytest.raises(InputError) as err:
+        read_cbs_kwb_csv("\n".join(lines), "ses.csv", SES_COLUMNS)
+    assert (err.value.file, err.value.column, err.value.row) == ("ses.csv", column, line)
+    assert shown in str(err.value)
+
+
+KWB_2024 = Path("cbs_kwb_2024_wijk") / "stripped_filtered_data_2024.json"
+KWB_COLUMNS = (ColumnMap("Bevolkingsdichtheid", "density", "rate"),
+               ColumnMap("Mannen_6", "men", "count"), ColumnMap("Vrouwen", "women", "count"))
+
+
+@pytest.fixture(scope="module")
+def kwb_2024(shared_real_dir: Path) -> dict[str, Any]:
+    return json.loads((shared_real_dir / KWB_2024).read_text(encoding="utf-8"))
+
+
+def test_the_real_odata_file_loads_with_its_columns_mapped(kwb_2024: dict[str, Any]) -> None:
+    got = read_cbs_kwb_json(json.dumps(kwb_2024), "kwb_2024.json", None, KWB_COLUMNS)
+    assert len(got.frame) == 3735 and got.frame["density"].notna().sum() > 3600
+    row = got.frame[got.frame["unit_code"] == "GM1680"].iloc[0]
+    assert (row["men"], row["women"], row["density"]) == (12867.0, 12978.0, 94.0)
+    assert got.ignored == ("OppervlakteTotaal_122", "OppervlakteLand_123",
+                           "OppervlakteWater_124")
+
+
+@pytest.mark.parametrize(
+    ("code", "key", "value", "shown"),
+    [
+        pytest.param("WK168001", "Mannen_6", -5, "'-5'", id="negative-count"),
+        pytest.param("GM1680", "Bevolkingsdichtheid_34", "veel", "'veel'", id="text-in-rate"),
+        pytest.param("WK168003", "Vrouwen_7", 195.5, "'195.5'", id="fractional-count"),
+    ],
+)
+def test_bad_value_in_a_mapped_key_of_the_real_odata_file(
+    kwb_2024: dict[str, Any], code: str, key: str, value: Any, shown: str,
+) -> None:
+    doc = copy.deepcopy(kwb_2024)
+    doc[code][key] = value
+    with pytest.raises(InputError) as err:
+        read_cbs_kwb_json(json.dumps(doc), "kwb_2024.json", None, KWB_COLUMNS)
+    assert (err.value.file, err.value.column, err.value.row) == ("kwb_2024.json", key, code)
+    assert shown in str(err.value)

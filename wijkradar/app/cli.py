@@ -124,8 +124,8 @@ def panel(
     from features.build import ensure_panel
 
     ws, cfg = _context(workspace, config)
-    with status("panel"):
-        _, meta = ensure_panel(ws, cfg, force=force)
+    with status("panel") as say:
+        _, meta = ensure_panel(ws, cfg, force=force, progress=say)
     say_line(
         f"panel: {meta.rows:,} rows, {meta.units:,} units, "
         f"{len(meta.features)} features, as-of years {meta.as_of_years}"

@@ -44,7 +44,7 @@ def run_demo(ws: Workspace, seed: int, console: Console) -> None:
         cfg = load_config(ws.config)
         progress.advance(task)
         say("building the panel")
-        _, meta = ensure_panel(ws, cfg)
+        _, meta = ensure_panel(ws, cfg, progress=say)
         progress.advance(task)
         summary = pipeline.run_train(ws, cfg, None, say)
         progress.advance(task)

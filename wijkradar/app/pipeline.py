@@ -190,7 +190,7 @@ def run_train(
 ) -> TrainSummary:
     """Validate on the temporal folds, train the final model, log and register it as the
     challenger, and let the promotion rule decide whether it becomes the champion."""
-    panel, meta = ensure_panel(ws, cfg)
+    panel, meta = ensure_panel(ws, cfg, progress=progress)
     tracking = registry.tracking_for(ws, cfg)
     for run_id in registry.fail_orphans(tracking):
         progress(f"marked run {run_id} FAILED: its training process died before it ended")
@@ -223,7 +223,7 @@ def run_backtest(ws: Workspace, cfg: Config, progress: Progress) -> tuple[pd.Dat
     """Backtest every period; log the table and per-period metrics to MLflow."""
     from ml.backtest import METRICS, backtest
 
-    panel, meta = ensure_panel(ws, cfg)
+    panel, meta = ensure_panel(ws, cfg, progress=progress)
     table = backtest(panel, cfg, progress)
     record = registry.RunRecord(
         params={"label.kind": cfg.label.kind, "panel.level": cfg.panel.level,

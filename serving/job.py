@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -91,11 +92,13 @@ def run_id_of(
     as_of_year: int,
     gemeenten: Sequence[str] | None = None,
     known_at: date | None = None,
+    explain: str = "fast",
 ) -> str:
-    """The run's id; ``known_at`` (a replay of the past) is part of it only when given, so the
-    ids of runs without it stay as they were."""
+    """The run's id: the panel, the model version, the as-of year, the gemeenten exported and
+    the explanation method; ``known_at`` (a replay of the past) only when given."""
     scope = ",".join(sorted(gemeenten)) if gemeenten else "all"
-    key = f"{panel_fingerprint}\0{ref.name}\0{ref.version}\0{as_of_year}\0{scope}"
+    key = (f"{panel_fingerprint}\0{ref.name}\0{ref.version}\0{as_of_year}\0{scope}"
+           f"\0{explain}")
     if known_at is not None:
         key += f"\0{known_at.isoformat()}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -205,7 +208,8 @@ def _score_locked(
     year, note, rows = _rows_to_score(panel, meta.knowledge, request)
     tracking = registry.tracking_for(ws, cfg)
     ref = registry.resolve(tracking, model_uri)
-    run_id = run_id_of(meta.fingerprint, ref, year, gemeenten, request.known_at)
+    method = cfg.explain.method
+    run_id = run_id_of(meta.fingerprint, ref, year, gemeenten, request.known_at, method)
     current = catalog.latest_run(ws, year)
     if current is not None and current.run_id == run_id:
         progress(f"nothing new: run {run_id} already published")
@@ -218,7 +222,8 @@ def _score_locked(
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
     known = f", data known on {note.knowledge_date}" if note else ""
     progress(f"scoring and explaining {len(rows):,} units of as-of year {year}{known}")
-    ranking, error = score_rows(model.predict, rows, features)
+    ranking, error = score_rows(partial(model.predict, params={"explain": method}), rows,
+                                features)
     previous = catalog.read_parquet(current.ranking) if current else None
     values = rows[["unit_code", *features]]
     ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
@@ -259,6 +264,7 @@ def _score_locked(
         sources=note.sources if note else (),
         panel_hash=meta.content_hash,
         drift_profile="checked" if profile is not None else "missing (allowed)",
+        explain_method=method,
     )
     content = RunContent(
         ranking=ranking, values=values, drift=drift, previous=previous, gemeenten=gemeenten,

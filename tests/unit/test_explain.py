@@ -15,17 +15,21 @@ import pytest
 from models.calibrator import Calibrator
 from models.explain import (
     ADDITIVITY_TOLERANCE,
+    METHODS,
     SHAP_BASE,
     additivity_error,
     contribution_columns,
     explain,
+    explainer,
     explanation,
     feature_matrix,
     predict_frame,
     shap_column,
     shap_features,
     top_contributions,
+    tree_shap,
 )
+from models.interventional import shap_interventional
 from models.packaged import (
     BOOSTER_ARTIFACT,
     CALIBRATOR_ARTIFACT,
@@ -33,6 +37,7 @@ from models.packaged import (
     RiskModel,
     output_columns,
 )
+from wijkradar.errors import ExplanationError
 
 FEATURES = ["a", "b", "c"]
 
@@ -59,10 +64,13 @@ def test_explain_is_one_loop_for_matrices_and_frames_in_any_chunking(booster):
     rows = frame(301)
     X = rows.to_numpy()
     whole = booster.predict(X, pred_contrib=True)
-    np.testing.assert_array_equal(explain(booster, X, chunk_rows=1_000), whole)
-    np.testing.assert_array_equal(explain(booster, X, chunk_rows=7), whole)
+    np.testing.assert_array_equal(explain(booster, X, 1_000, method="native"), whole)
+    np.testing.assert_array_equal(explain(booster, X, chunk_rows=7, method="native"), whole)
+    fast = explain(booster, X, chunk_rows=7)  # the default: the kernel, the same values
+    np.testing.assert_allclose(fast, whole, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(explain(booster, X, chunk_rows=1_000), fast)
     shuffled = rows.assign(extra="x")[["c", "extra", "a", "b"]]
-    np.testing.assert_array_equal(explain(booster, shuffled, 50, features=FEATURES), whole)
+    np.testing.assert_array_equal(explain(booster, shuffled, 50, features=FEATURES), fast)
     assert explain(booster, X[:0]).shape == (0, 4)
     with pytest.raises(ValueError, match=r"chunk_rows must be an int >= 1\. Got 0"):
         explain(booster, X, chunk_rows=0)
@@ -123,6 +131,8 @@ def test_explanation_feeds_shaps_waterfall_and_beeswarm(booster):
     np.testing.assert_allclose(expl.values.sum(axis=1) + expl.base_values, margin, atol=1e-9)
     out = predict_frame(booster, FEATURES, rows)
     np.testing.assert_array_equal(expl.values, out[[shap_column(f) for f in FEATURES]])
+    native = explanation(booster, FEATURES, rows, method="native")
+    np.testing.assert_allclose(native.values, expl.values, rtol=0, atol=1e-9)
     try:
         shap.plots.waterfall(expl[0], show=False)
         assert plt.gcf().axes
@@ -155,3 +165,33 @@ def test_risk_model_loads_its_artifacts_and_explains(booster, tmp_path):
     pd.testing.assert_frame_equal(out, predict_frame(booster, FEATURES, rows, calibrator=cal))
     expl = model.explanation(rows)
     np.testing.assert_allclose(expl.values.sum(axis=1) + expl.base_values, out["margin"])
+
+
+def test_every_method_adds_up_to_the_margin_and_interventional_uses_the_background(booster):
+    rows = frame(200)
+    X = rows.to_numpy()
+    margin = booster.predict(X, raw_score=True)
+    background = frame(60, seed=9).to_numpy()
+    for method in METHODS:
+        bg = background if method == "interventional" else None
+        contrib = explain(booster, X, 64, method=method, background=bg)
+        assert np.abs(contrib.sum(axis=1) - margin).max() < 1e-9 < ADDITIVITY_TOLERANCE
+    inter = explainer(booster, "interventional", background)
+    assert inter.used == "interventional" and inter.fallback is None
+    mean_margin = booster.predict(background, raw_score=True).mean()
+    np.testing.assert_allclose(inter(X)[:, -1], mean_margin, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(inter(X), shap_interventional(booster, background, X),
+                               rtol=0, atol=1e-6)  # shap rounds to float32 on the way
+    out = predict_frame(booster, FEATURES, rows, using=inter)
+    assert additivity_error(out, FEATURES) < 1e-9
+    with pytest.raises(ExplanationError, match="background sample"):
+        explainer(booster, "interventional")
+    with pytest.raises(ExplanationError, match=r"one of fast, native, interventional\. Got 'x'"):
+        explainer(booster, "x")
+
+
+def test_tree_shap_is_pred_contrib_on_the_fixture(booster):
+    X = frame(150, seed=2).to_numpy()
+    np.testing.assert_allclose(
+        tree_shap(booster, X), booster.predict(X, pred_contrib=True), rtol=0, atol=1e-9
+    )

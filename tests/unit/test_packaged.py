@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from ml import promotion, registry
-from models.explain import additivity_error, predict_frame
-from models.packaged import output_columns
+from models.explain import additivity_error, explainer, predict_frame
+from models.packaged import EXPLAIN_PARAM, output_columns
 from wijkradar.errors import NoModelError
 
 FEATURES = ["a", "b", "c", "d"]
@@ -78,7 +78,10 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
         tags={"t": "x"}, tables={"evaluation": pd.DataFrame({"x": [1, 2]})},
         texts={"note.txt": "hi"},
     )
-    ref = registry.log_training(tracking, record, booster=booster, features=FEATURES)
+    background = _frame(40, seed=7).assign(extra=1.0)  # the registry keeps the features
+    ref = registry.log_training(
+        tracking, record, booster=booster, features=FEATURES, background=background
+    )
     promotion.promote(tracking, ref.version, "first model", by="test")
     champion = registry.resolve(tracking, None)
     assert (champion.version, champion.run_id) == (ref.version, ref.run_id)
@@ -89,6 +92,16 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
         model.predict(frame).reset_index(drop=True),
         predict_frame(booster, FEATURES, frame).reset_index(drop=True),
     )
+    inter = model.predict(frame, params={EXPLAIN_PARAM: "interventional"})
+    expected = predict_frame(
+        booster, FEATURES, frame, using=explainer(booster, "interventional", background[FEATURES])
+    )
+    pd.testing.assert_frame_equal(inter.reset_index(drop=True), expected.reset_index(drop=True))
+    assert additivity_error(inter, FEATURES) < 1e-9
+    native = model.predict(frame, params={EXPLAIN_PARAM: "native"})
+    np.testing.assert_allclose(
+        native.to_numpy(), model.predict(frame).to_numpy(), rtol=0, atol=1e-9
+    )  # fast (the default) and native: the same values
     expl = model.unwrap_python_model().explanation(frame)  # the notebook's way in
     assert expl.feature_names == FEATURES
     np.testing.assert_allclose(

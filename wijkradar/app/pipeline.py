@@ -22,6 +22,7 @@ from ml import modelcard, promotion, registry, truthcheck
 from ml.drift import training_profile
 from ml.evaluate import Evaluation, evaluate
 from ml.train import TrainResult, outcome_years, train
+from models.interventional import background_sample
 from serving.charts import training_charts
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
@@ -206,6 +207,11 @@ def run_train(
     ref = registry.log_training(
         tracking, record, booster=result.booster, features=result.features,
         calibrator=evaluation.calibrator.to_dict(),
+        background=background_sample(
+            panel.loc[panel["as_of_year"].isin(result.train_years) & panel["label"].notna(),
+                      result.features],
+            cfg.explain.background_rows, cfg.model.random_state,
+        ),
     )
     card = model_card(cfg, ref, result, evaluation)
     registry.log_texts(tracking, ref.run_id, {

@@ -6,7 +6,13 @@ app with uvicorn on 127.0.0.1 in a background thread, and requests pages of 100 
 Prints the cold first request and the median and p95 of each scenario; exits 1 when the median
 of the plain ``/api/rankings?limit=100`` exceeds the target (50 ms).
 
+With ``--map-workspace W`` (a built workspace, e.g. of examples/lbm3_pc4.toml) it also measures
+``/api/map`` there: the national map and one gemeente's, cold (first request: boundaries read,
+outlines dissolved, simplified) and warm (cached), the body's size and its gzipped size on the
+wire; exits 1 when the national body is 1.5 MB or more.
+
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/api.py [--units 14500] [--requests 300]
+        [--map-workspace W [--map-config W/../lbm3_pc4.toml]]
 """
 
 from __future__ import annotations
@@ -24,17 +30,19 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 50.0
+MAP_LIMIT = 1.5e6  # bytes
 
 
 def fixtures() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("api_fixtures", ROOT / "tests/api/conftest.py")
+    path = ROOT / "tests" / "api" / "apiworkspace.py"
+    spec = importlib.util.spec_from_file_location("apiworkspace", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def start(workspace: Path) -> tuple[str, object, threading.Thread]:
+def start(workspace: Path, config: Path | None = None) -> tuple[str, object, threading.Thread]:
     import uvicorn
 
     from serving.api import create_app
@@ -42,9 +50,8 @@ def start(workspace: Path) -> tuple[str, object, threading.Thread]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(workspace), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(workspace, config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -67,8 +74,14 @@ def main() -> int:
     parser.add_argument("--units", type=int, default=14_500)
     parser.add_argument("--gemeenten", type=int, default=342)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--map-workspace", type=Path, default=None)
+    parser.add_argument("--map-config", type=Path, default=None)
     args = parser.parse_args()
     import httpx
+
+    map_ok = True
+    if args.map_workspace is not None:
+        map_ok = bench_map(args.map_workspace, args.map_config)
 
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp) / "ws"
@@ -104,7 +117,40 @@ def main() -> int:
     median = statistics.median(results["limit=100"])
     verdict = "OK" if median < TARGET_MS else "TOO SLOW"
     print(f"target: median of limit=100 < {TARGET_MS:.0f} ms: {median:.1f} ms, {verdict}")
-    return 0 if median < TARGET_MS else 1
+    return 0 if median < TARGET_MS and map_ok else 1
+
+
+def bench_map(workspace: Path, config: Path | None) -> bool:
+    """/api/map of a built workspace: size (raw, gzip) and time, cold and warm."""
+    import httpx
+
+    base, server, thread = start(workspace, config)
+    with httpx.Client(base_url=base, timeout=300) as client:
+        gemeente = client.get("/api/rankings", params={"limit": 1}).json()["rows"][0]
+        rows = []
+        one = {"gemeente": gemeente["gemeente_code"]}
+        for name, params in (("national", {}), ("one gemeente", one)):
+            times = []
+            for _ in range(6):
+                t0 = time.perf_counter()
+                response = client.get("/api/map", params=params)
+                times.append((time.perf_counter() - t0) * 1000.0)
+                response.raise_for_status()
+            wire = response.num_bytes_downloaded  # gzipped on the wire (httpx asks for gzip)
+            body = response.json()
+            warm = statistics.median(times[1:])
+            rows.append((name, len(response.content), wire, times[0], warm, body["n_shown"]))
+    server.should_exit = True  # type: ignore[attr-defined]
+    thread.join(timeout=10)
+    head = ("/api/map", "units", "body KB", "gzip KB", "cold ms", "warm ms")
+    print("{:16} {:>6} {:>8} {:>8} {:>8} {:>8}".format(*head))
+    for name, size, wire, cold, warm, shown in rows:
+        print(f"{name:16} {shown:6d} {size / 1e3:8.0f} {wire / 1e3:8.0f} {cold:8.0f} {warm:8.1f}")
+    national = rows[0][1]
+    verdict = "OK" if national < MAP_LIMIT else "TOO LARGE"
+    limit = MAP_LIMIT / 1e6
+    print(f"target: national /api/map body < {limit:.1f} MB: {national / 1e6:.2f} MB, {verdict}")
+    return national < MAP_LIMIT
 
 
 if __name__ == "__main__":

@@ -15,6 +15,14 @@ from pydantic import BaseModel, Field
 # lookup, so nothing else ever reaches the data.
 UNIT_CODE_PATTERN = r"^(GM[0-9]{4}|WK[0-9]{4}[0-9A-Z]{2}|BU[0-9]{4}[0-9A-Z]{4}|[0-9]{4})$"
 GEMEENTE_CODE_PATTERN = r"^GM[0-9]{4}$"
+MAX_LIMIT = 500
+
+
+class LangKey(StrEnum):
+    """The language of the texts in a response: Dutch (the default) or English."""
+
+    nl = "nl"
+    en = "en"
 
 
 class SortKey(StrEnum):
@@ -74,6 +82,7 @@ class RunSummary(BaseModel):
         None, description="The same in Dutch words, as the page and the exports show it: "
         "'Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024, CBS inkomen 2022'."
     )
+    created_text: str | None = Field(None, description="``created`` in words ('14 mei 2025').")
 
 
 class YearRuns(BaseModel):
@@ -103,6 +112,20 @@ class RankingRow(BaseModel):
     new_in_top10: bool | None = Field(
         description="In the top 10 % now but not in the previous run; null without one."
     )
+    relative: float | None = Field(None, description="risk / base_rate.")
+    relative_text: str | None = Field(None, description="'3,1× het landelijk gemiddelde'.")
+    band: str | None = Field(None, description="The risk band's key (serving.context.BANDS).")
+    band_label: str | None = None
+
+
+class BandInfo(BaseModel):
+    """A risk band (docs/risk_bands.md): units from ``min_ratio`` times the base rate."""
+
+    key: str
+    label: str
+    colour: str
+    min_ratio: float
+    description: str
 
 
 class RankingPage(BaseModel):
@@ -115,6 +138,10 @@ class RankingPage(BaseModel):
     offset: int
     limit: int
     sort: SortKey
+    base_rate: float = Field(description="The national average risk of the run.")
+    base_rate_text: str
+    context_line: str = Field(description="As-of year, knowledge date, what is predicted.")
+    bands: list[BandInfo]
     rows: list[RankingRow]
 
 
@@ -122,9 +149,54 @@ class Driver(BaseModel):
     feature: str
     label: str = Field(description="The feature in words.")
     value: float | None = Field(description="The unit's feature value (from the panel).")
+    value_text: str = Field(description="The value in words, with its unit or class name.")
     contribution: float = Field(description="SHAP contribution to the log-odds.")
     gemeente_median: float | None
+    gemeente_text: str
     national_median: float | None
+    national_text: str
+
+
+class DriverWords(BaseModel):
+    feature: str
+    label: str
+    sentence: str = Field(description="'het aandeel ... steeg 5,4 procentpunt in 3 jaar'.")
+    value_text: str
+    contribution: float
+    domain: str
+    raises_risk: bool
+
+
+class DriverGroup(BaseModel):
+    """The largest drivers of one policy domain (features.domains)."""
+
+    domain: str
+    label: str
+    total: float = Field(description="The domain's summed contribution (log-odds).")
+    drivers: list[DriverWords]
+
+
+class Peer(BaseModel):
+    """One of the units nearest in profile (z-scores of the model's features)."""
+
+    unit_code: str
+    title: str
+    gemeente_name: str | None
+    risk: float | None
+    rank: int
+    band: str | None
+    band_label: str | None
+    relative_text: str | None
+    distance: float
+
+
+class Compared(BaseModel):
+    """One measure of the unit against its gemeente, its peers and the country."""
+
+    key: str
+    label: str
+    values: list[float | None] = Field(description="unit, gemeente, peers, national (medians).")
+    texts: list[str]
 
 
 class ContextValue(BaseModel):
@@ -132,19 +204,23 @@ class ContextValue(BaseModel):
     recent years), so no model uses it; shown as the unit's profile against the medians."""
 
     feature: str
-    label: str = Field(description="The feature in words (English).")
-    label_nl: str = Field(description="The feature in words (Dutch).")
-    unit: str = Field(description="What the number counts (the vocabulary's unit, English).")
-    unit_nl: str = Field(description="The unit in Dutch, as in the exports' headers.")
+    label: str = Field(description="The feature in words (in the request's language).")
+    unit: str = Field(description="What the number counts, in words.")
     value: float | None = Field(description="The unit's value in the as-of year.")
+    value_text: str
     gemeente_median: float | None
+    gemeente_text: str
     national_median: float | None
+    national_text: str
 
 
 class LbmPoint(BaseModel):
     as_of_year: int
     lbm: float | None = Field(description="The last Leefbarometer score at or before the year.")
     measurement_year: int | None
+    dimensions: dict[str, float | None] = Field(
+        default_factory=dict, description="The Leefbarometer dimensions (lbm_fys...)."
+    )
 
 
 class RiskPoint(BaseModel):
@@ -162,13 +238,23 @@ class UnitDetail(BaseModel):
     unit_name: str | None
     gemeente_code: str | None
     gemeente_name: str | None
+    title: str = Field(description="Name, code (unless the name holds it) and gemeente.")
     as_of_year: int
     run_id: str
     risk: float | None
+    risk_text: str | None
+    relative: float | None
+    relative_text: str | None
+    band: str | None
+    band_label: str | None
+    base_rate: float
+    base_rate_text: str
+    context_line: str
+    measurement_year: int | None
     margin: float | None
     base_value: float | None
     rank: int
-    rank_in_gemeente: int | None
+    rank_in_gemeente: int | None = Field(description="Null when the unit has no gemeente.")
     n_units: int
     n_in_gemeente: int
     in_top10: bool
@@ -180,6 +266,9 @@ class UnitDetail(BaseModel):
         description="Features of the top drivers: the (up to 3) largest positive contributions."
     )
     drivers: list[Driver] = Field(description="Every feature, largest |contribution| first.")
+    driver_groups: list[DriverGroup] = Field(
+        default_factory=list, description="The 8 largest drivers in words, by policy domain."
+    )
     context: list[ContextValue] = Field(
         default_factory=list,
         description="The panel's context features that the as-of year holds, in the panel "
@@ -190,7 +279,11 @@ class UnitDetail(BaseModel):
         "feature values and medians come from a newer panel)."
     )
     lbm_history: list[LbmPoint]
+    lbm_dimensions: dict[str, str] = Field(default_factory=dict, description="Their labels.")
     risk_history: list[RiskPoint]
+    peers: list[Peer] = Field(default_factory=list, description="The 10 nearest in profile.")
+    comparison: list[Compared] = Field(default_factory=list)
+    freshness: list[str] = Field(default_factory=list, description="The data's dates, in words.")
 
 
 class Gemeente(BaseModel):
@@ -243,39 +336,64 @@ class ModelInfo(BaseModel):
     )
     validation: ValidationTable | None = None
     model_card: str | None = Field(default=None, description="Markdown, when the run has one.")
+    model_card_html: str | None = Field(
+        default=None, description="The model card as HTML (Markdown rendered, raw HTML escaped)."
+    )
+    quality_text: str | None = Field(default=None, description="The quality in plain words.")
+    quality_year: int | None = None
     published_with: list[PublishedWith] = Field(
         default_factory=list, description="The model version behind each year's latest run."
     )
 
 
-class Geometry(BaseModel):
-    type: Literal["Polygon", "MultiPolygon"]
-    coordinates: list[Any]
+class Topology(BaseModel):
+    """A TopoJSON Topology: objects ``units`` and ``gemeenten`` (GeometryCollections of
+    Polygons and MultiPolygons, ``id`` the code), quantized, delta-encoded arcs."""
+
+    type: Literal["Topology"] = "Topology"
+    bbox: list[float]
+    transform: dict[str, list[float]]
+    objects: dict[str, Any]
+    arcs: list[list[list[int]]]
 
 
-class MapProperties(BaseModel):
-    unit_code: str
-    unit_name: str | None
-    gemeente_code: str | None
-    gemeente_name: str | None
-    risk: float | None
-    rank: int | None
+class MapUnits(BaseModel):
+    """The drawn units' values as columns, in the order of the topology's units."""
+
+    unit_code: list[str]
+    unit_name: list[str | None]
+    gemeente_code: list[str | None]
+    rank: list[int | None]
+    risk: list[float | None]
+    band: list[str | None]
+    lbm: list[float | None]
+    lbm_change: list[float | None] = Field(description="Change since the previous measurement.")
+    top_driver: list[int | None] = Field(description="Index into driver_labels.")
 
 
-class MapFeature(BaseModel):
-    type: Literal["Feature"] = "Feature"
-    properties: MapProperties
-    geometry: Geometry
+class MapGemeenten(BaseModel):
+    gemeente_code: list[str]
+    gemeente_name: list[str | None]
+    label: list[list[float]] = Field(description="Where the name is written (lon, lat).")
 
 
 class MapResponse(BaseModel):
-    """A GeoJSON FeatureCollection of the units shown, with their risk and rank."""
+    """The units shown (all, or one gemeente's) and the gemeente outlines near them; national
+    maps of many units are simplified more (a unit is a few pixels wide)."""
 
-    type: Literal["FeatureCollection"] = "FeatureCollection"
     as_of_year: int
     run_id: str
     n_units: int
-    features: list[MapFeature]
+    n_shown: int
+    gemeente: str | None
+    base_rate: float
+    delta: float | None = Field(description="The decline the label counts (0.05: 0.05 or more).")
+    context_line: str
+    bands: list[BandInfo]
+    driver_labels: list[str]
+    topology: Topology
+    units: MapUnits
+    gemeenten: MapGemeenten
 
 
 class Problem(BaseModel):

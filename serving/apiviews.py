@@ -1,26 +1,233 @@
-"""The API's responses that take more than a lookup: a unit's explanation and history, the
-gemeente summary, the model card, the map and the charts (drawn by ``serving.charts``, as the
-static report draws them). Pure apart from reading through the ``Store`` and the registry.
+"""The API's responses that take more than a lookup: the ranking rows in context (base rate,
+band, drivers in words), a unit's explanation, history, peers and fact sheet, the gemeente
+summary, the model card and the charts (drawn by ``serving.charts``). Texts come in the
+request's language from ``serving.context``, ``serving.drivers`` and ``features.describe``;
+numbers from ``serving.formatting``. Pure apart from reading through the ``Store``.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from features.describe import describe, format_value, unit
-from features.vocabulary import parse
+from features.describe import feature_label
 from ml import registry
-from models.explain import SHAP_BASE, shap_column, shap_features, top_contributions
+from models.explain import shap_column, shap_features, top_contributions
 from serving import apimodels as m
 from serving import charts
-from serving.apistore import NotFound, PanelYear, RankingView, Store
-from serving.dutch import feature_label_nl, unit_nl
+from serving import context as ctx
+from serving.apistore import NotFound, RankingView, Store
+from serving.drivers import driver_sentence
+from serving.exports import knowledge_line_nl, knowledge_notes_nl
+from serving.formatting import Lang, date_text
 from serving.report import validation_headers, validation_rows
+from serving.sheets import csv_bytes, xlsx_bytes
 from wijkradar.catalog import plain
+
+N_PEERS = 10
+N_DRIVERS = 3
+LBM_DIMENSIONS = ("lbm_fys", "lbm_onv", "lbm_soc", "lbm_vrz", "lbm_won")
+
+
+def filtered_view(store: Store, as_of: int | None, gemeente: str | None) -> RankingView:
+    view = store.view(as_of)
+    if gemeente and not (view.gemeente_codes == gemeente).any():
+        raise NotFound(f"No gemeente {gemeente} in the ranking of {view.run.year}.")
+    return view
+
+
+def unit_view(store: Store, code: str, as_of: int | None) -> RankingView:
+    view = store.view(as_of)
+    if code not in view.position:
+        raise NotFound(f"No unit {code} in the ranking of {view.run.year}.")
+    return view
+
+
+# --- risk in context --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a run's risks mean: the base rate they compare with and what they predict."""
+
+    base_rate: float
+    measurement_year: int | None
+    delta: float
+    knowledge_date: str | None
+
+    def line(self, year: int, lang: Lang) -> str:
+        return ctx.context_line(year, self.knowledge_date, self.measurement_year, self.delta, lang)
+
+
+def run_context(store: Store, view: RankingView) -> RunContext:
+    def make() -> RunContext:
+        meta = store.panel_meta()
+        panel = store.panel()
+        horizon = ctx.horizon_of(panel) if panel is not None else None
+        year = ctx.measurement_year(view.run.year, horizon) if horizon else None
+        return RunContext(
+            base_rate=ctx.base_rate_of(view.frame["risk"]),
+            measurement_year=year,
+            delta=float(meta.delta) if meta is not None else float("nan"),
+            knowledge_date=view.run.manifest.knowledge_date,
+        )
+
+    key = ("context", str(view.run.path), view.run.mtime_ns, store.file_key(store.ws.panel))
+    return store.derived.get(key, make)
+
+
+def top_sentences(store: Store, view: RankingView, position: int, lang: Lang) -> str:
+    """The unit's (up to 3) largest positive contributions as driver sentences, '; '-joined
+    (drawn once per unit and language)."""
+    key = ("sentences", str(view.run.path), view.run.mtime_ns, lang)
+    done: dict[int, str] = store.derived.get(key, dict)
+    if position not in done:
+        features = features_of(view)
+        row = view.frame.iloc[position]
+        shap = np.array([float(row[shap_column(f)]) for f in features])[None, :]
+        [top] = top_contributions(shap, N_DRIVERS)
+        year = store.panel_year(view.run.year, features)
+        code = str(row["unit_code"])
+        values = year.profile(code, None)[0] if year is not None else {}
+        done[position] = "; ".join(
+            driver_sentence(features[j], values.get(features[j], float("nan")), lang) for j in top
+        )
+    return done[position]
+
+
+def ranking_page(
+    store: Store, view: RankingView, positions: np.ndarray, total: int, offset: int,
+    limit: int, sort: m.SortKey, lang: Lang,
+) -> m.RankingPage:
+    context = run_context(store, view)
+    rows = []
+    for i in positions:
+        record = view.records[int(i)]
+        rows.append(m.RankingRow(**in_context(record, context.base_rate, lang),
+                                 top_drivers=top_sentences(store, view, int(i), lang)))
+    return m.RankingPage(
+        as_of_year=view.run.year,
+        run_id=view.run.run_id,
+        previous_run_id=view.previous_run_id,
+        n_units=len(view.records),
+        total=total,
+        top10_rank=view.top10_rank,
+        offset=offset,
+        limit=limit,
+        sort=sort,
+        base_rate=context.base_rate,
+        base_rate_text=ctx.base_rate_text(context.base_rate, lang),
+        context_line=context.line(view.run.year, lang),
+        bands=bands(lang),
+        rows=rows,
+    )
+
+
+def bands(lang: Lang) -> list[m.BandInfo]:
+    return [
+        m.BandInfo(key=b.key, label=ctx.band_label(b, lang), colour=b.colour,
+                   min_ratio=b.min_ratio, description=ctx.band_description(b, lang))
+        for b in ctx.BANDS
+    ]
+
+
+def in_context(record: dict[str, Any], base_rate: float, lang: Lang) -> dict[str, Any]:
+    """The record's fields with its risk against the base rate: ratio, words and band."""
+    out = {k: v for k, v in record.items() if k != "top_drivers"}
+    risk = record["risk"]
+    if risk is None:
+        return {**out, "relative": None, "relative_text": None, "band": None, "band_label": None}
+    band = ctx.band_of(risk, base_rate)
+    return {
+        **out,
+        "relative": ctx.relative_risk(risk, base_rate),
+        "relative_text": ctx.relative_text(risk, base_rate, lang),
+        "band": band.key,
+        "band_label": ctx.band_label(band, lang),
+    }
+
+
+def runs_response(store: Store, lang: Lang) -> m.RunsResponse:
+    years = []
+    for year in store.years():
+        found = [_run_summary(r, lang) for r in store.runs(year)]
+        latest = [r.run_id for r in found if r.latest]
+        if latest:
+            years.append(m.YearRuns(as_of_year=year, latest_run_id=latest[0], runs=found))
+    return m.RunsResponse(years=years)
+
+
+def _run_summary(run: Any, lang: Lang) -> m.RunSummary:
+    man = run.manifest
+    return m.RunSummary(
+        run_id=run.run_id,
+        as_of_year=run.year,
+        created=run.created,
+        model_name=man.model_name,
+        model_version=man.model_version,
+        model_run_id=man.model_run_id,
+        panel_fingerprint=man.panel_fingerprint,
+        row_count=man.row_count,
+        additivity_max_error=plain(man.additivity_max_error),
+        latest=run.latest,
+        knowledge_date=man.knowledge_date,
+        sources=[m.SourceUse(**asdict(use)) for use in man.sources],
+        knowledge_line=knowledge_line_nl(man.knowledge_date, man.sources),
+        created_text=date_text(run.created, lang) if run.created else None,
+    )
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def export_frame(
+    store: Store, as_of: int | None, gemeente: str | None, q: str | None, sort: str,
+    lang: Lang = "nl",
+) -> tuple[pd.DataFrame, str, RankingView]:
+    """The filtered ranking with its context columns (ratio to the base rate, band), formulas
+    defused, and the file name."""
+    view = filtered_view(store, as_of, gemeente)
+    frame = view.export_frame(view.select(gemeente, q, sort))
+    context = run_context(store, view)
+    risk = pd.to_numeric(frame["risk"], errors="coerce")
+    frame["relative_risk"] = risk / context.base_rate
+    known = risk.notna()
+    frame["band"] = None
+    names = {b.key: ctx.band_label(b, lang) for b in ctx.BANDS}
+    frame.loc[known, "band"] = [names[k] for k in ctx.bands_of(risk[known], context.base_rate)]
+    frame["base_rate"] = context.base_rate
+    for column in ("unit_name", "gemeente_name", "top_drivers"):
+        frame[column] = frame[column].map(_no_formula)
+    return frame, f"wijkradar-{view.run.year}" + (f"-{gemeente}" if gemeente else ""), view
+
+
+def export_csv(
+    store: Store, as_of: int | None, gemeente: str | None, q: str | None, sort: str, lang: Lang
+) -> tuple[bytes, str]:
+    frame, name, _ = export_frame(store, as_of, gemeente, q, sort, lang)
+    return csv_bytes(frame, lang), name
+
+
+def export_xlsx(
+    store: Store, as_of: int | None, gemeente: str | None, q: str | None, sort: str, lang: Lang
+) -> tuple[bytes, str]:
+    frame, name, view = export_frame(store, as_of, gemeente, q, sort, lang)
+    man = view.run.manifest
+    context = run_context(store, view)
+    notes = [context.line(view.run.year, lang), ctx.base_rate_text(context.base_rate, lang),
+             *knowledge_notes_nl(man.knowledge_date, man.sources)]
+    return xlsx_bytes(frame, notes, lang), name
+
+
+def _no_formula(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def features_of(view: RankingView) -> list[str]:
@@ -49,122 +256,6 @@ def top_driver_features(shap: pd.Series, k: int = 3) -> list[str]:
     """The features of the k largest positive contributions, largest first."""
     [top] = top_contributions(shap.to_numpy(dtype=float)[None, :], k)
     return [str(shap.index[j]) for j in top]
-
-
-def unit_detail(store: Store, view: RankingView, code: str) -> m.UnitDetail:
-    record = view.records[view.position[code]]
-    row = view.frame.iloc[view.position[code]]
-    shap = contributions(view, code)
-    year = view.run.year
-    context = context_features(store, view)
-    panel_year = store.panel_year(year, features_of(view) + context)
-    values, gemeente, national = ({}, {}, {})
-    if panel_year is not None:
-        values, gemeente, national = panel_year.profile(code, record["gemeente_code"])
-    drivers = [
-        m.Driver(
-            feature=f,
-            label=describe(f),
-            value=plain(values.get(f)),
-            contribution=float(shap[f]),
-            gemeente_median=plain(gemeente.get(f)),
-            national_median=plain(national.get(f)),
-        )
-        for f in sorted(shap.index, key=lambda f: (-abs(shap[f]), f))
-    ]
-    in_gemeente = int((view.gemeente_codes == str(record["gemeente_code"])).sum())
-    return m.UnitDetail(
-        **{k: record[k] for k in ("unit_code", "unit_name", "gemeente_code", "gemeente_name")},
-        as_of_year=year,
-        run_id=view.run.run_id,
-        risk=record["risk"],
-        margin=plain(row.get("margin")),
-        base_value=plain(row.get(SHAP_BASE)),
-        rank=record["rank"],
-        rank_in_gemeente=record["rank_in_gemeente"],
-        n_units=len(view.records),
-        n_in_gemeente=in_gemeente,
-        in_top10=record["in_top10"],
-        new_in_top10=record["new_in_top10"],
-        previous_rank=record["previous_rank"],
-        rank_change=record["rank_change"],
-        top_drivers=record["top_drivers"],
-        top_driver_features=top_driver_features(shap),
-        drivers=drivers,
-        context=_context_values(panel_year, context, code, record["gemeente_code"]),
-        panel_matches_run=store.panel_fingerprint() == view.run.manifest.panel_fingerprint,
-        lbm_history=[m.LbmPoint(**p) for p in lbm_history(store, code)],
-        risk_history=[m.RiskPoint(**p) for p in risk_history(store, code)],
-    )
-
-
-def _context_values(
-    year: PanelYear | None, features: list[str], code: str, gemeente_code: Any
-) -> list[m.ContextValue]:
-    """The context features the year holds: the unit's value against its gemeente's and the
-    national median (of the same panel rows as the drivers' medians)."""
-    if year is None:
-        return []
-    values, gemeente, national = year.profile(code, gemeente_code)
-    return [
-        m.ContextValue(
-            feature=f,
-            label=describe(f),
-            label_nl=feature_label_nl(f),
-            unit=unit(parse(f).base).value,
-            unit_nl=unit_nl(f),
-            value=plain(values.get(f)),
-            gemeente_median=plain(gemeente.get(f)),
-            national_median=plain(national.get(f)),
-        )
-        for f in features
-        if year.present(f)
-    ]
-
-
-def lbm_history(store: Store, code: str) -> list[dict[str, Any]]:
-    panel = store.panel()
-    if panel is None or "lbm" not in panel.columns:
-        return []
-    rows = panel[panel["unit_code"] == code].sort_values("as_of_year")
-    since = rows["lbm_years_since"] if "lbm_years_since" in rows.columns else None
-    out = []
-    for i, (year, lbm) in enumerate(zip(rows["as_of_year"], rows["lbm"], strict=True)):
-        gap = plain(since.iloc[i]) if since is not None else None
-        out.append(
-            {
-                "as_of_year": int(year),
-                "lbm": plain(lbm),
-                "measurement_year": int(year) - int(gap) if gap is not None else None,
-            }
-        )
-    return out
-
-
-def risk_history(store: Store, code: str) -> list[dict[str, Any]]:
-    """The unit's risk and rank in every published run, oldest year and run first."""
-    out = []
-    for year in store.years():
-        for run in store.runs(year):
-            index = store.derived.get(
-                ("unit-index", str(run.path), run.mtime_ns),
-                lambda r=run: store.ranking(r).drop_duplicates("unit_code").set_index("unit_code"),
-            )
-            if code not in index.index:
-                continue
-            found = index.loc[code]
-            out.append(
-                {
-                    "as_of_year": year,
-                    "run_id": run.run_id,
-                    "created": run.created,
-                    "model_version": run.manifest.model_version,
-                    "risk": plain(found.get("risk")),
-                    "rank": plain(found.get("rank")),
-                    "latest": run.latest,
-                }
-            )
-    return out
 
 
 def gemeente_summary(view: RankingView) -> list[m.Gemeente]:
@@ -210,8 +301,9 @@ def _tracking(store: Store, config_path: Path) -> registry.Tracking:
     return tracking
 
 
-def model_info(store: Store, config_path: Path, as_of: int | None) -> m.ModelInfo:
-    """The champion, or with ``as_of`` the model behind that year's latest run."""
+def model_info(store: Store, config_path: Path, as_of: int | None, lang: Lang) -> m.ModelInfo:
+    """The champion, or with ``as_of`` the model behind that year's latest run; its model
+    card rendered to HTML (no raw HTML passes) and its quality in plain words."""
     from wijkradar.errors import NoModelError
 
     published = []
@@ -257,6 +349,8 @@ def model_info(store: Store, config_path: Path, as_of: int | None) -> m.ModelInf
             rows=[r["cells"] for r in rows],
             primary=[bool(r["primary"]) for r in rows],
         )
+    card = card or model.tags.get("mlflow.description") or None
+    quality = ctx.latest_quality(evaluation)
     return m.ModelInfo(
         available=True,
         message=message,
@@ -264,9 +358,21 @@ def model_info(store: Store, config_path: Path, as_of: int | None) -> m.ModelInf
         champion=champion,
         evaluation=[{k: plain(v) for k, v in r.items()} for r in evaluation.to_dict("records")],
         validation=table,
-        model_card=card or model.tags.get("mlflow.description") or None,
+        model_card=card,
+        model_card_html=card_html(card) if card else None,
+        quality_text=ctx.quality_text(quality.top_frac, quality.top_hit_rate, quality.base_rate,
+                                      lang) if quality is not None else None,
+        quality_year=quality.test_year if quality is not None else None,
         published_with=published,
     )
+
+
+def card_html(markdown: str) -> str:
+    """Markdown as HTML (CommonMark with tables); raw HTML in it is shown as text, and links
+    to javascript: and the like are not made."""
+    from markdown_it import MarkdownIt
+
+    return str(MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown))
 
 
 def _model_version(
@@ -315,66 +421,15 @@ def pr_svg(store: Store, config_path: Path, model_run_id: str) -> str:
     return charts.pr_curve_svg(curves)
 
 
-def shap_summary_svg(store: Store, view: RankingView) -> str:
+def shap_summary_svg(store: Store, view: RankingView, lang: Lang) -> str:
+    """The SHAP summary with the features in words (the chart's rows are named by label)."""
     features = features_of(view)
+    labels = {f: feature_label(f, lang) for f in features}
     shap = view.frame[["unit_code", *(shap_column(f) for f in features)]]
+    shap = shap.rename(columns={shap_column(f): labels[f] for f in features})
     year = store.panel_year(view.run.year, features)
     raw = year.values.reset_index() if year is not None else pd.DataFrame({"unit_code": []})
-    return charts.shap_summary_svg(shap, raw)
-
-
-def waterfall_svg(store: Store, view: RankingView, code: str) -> str:
-    shap = contributions(view, code)
-    year = store.panel_year(view.run.year, features_of(view))
-    values = year.profile(code, None)[0] if year is not None else {}
-    labels = {
-        f: f"{describe(f)} = {format_value(float(v), signed='_chg' in f)}"
-        if plain(v) is not None
-        else f"{describe(f)} = missing"
-        for f, v in ((f, values.get(f)) for f in shap.index)
-    }
-    row = view.frame.iloc[view.position[code]]
-    base, risk = plain(row.get(SHAP_BASE)), plain(row.get("risk"))
-    return charts.shap_waterfall_svg(shap, float(base or 0.0), labels, risk=risk)
-
-
-def history_svg(store: Store, view: RankingView, code: str, kind: str) -> str:
-    name = view.records[view.position[code]]["unit_name"] or code
-    if kind == "lbm":
-        points = pd.DataFrame(lbm_history(store, code), columns=["as_of_year", "lbm"])
-        frame = points.rename(columns={"as_of_year": "x", "lbm": "y"})
-        return charts.history_svg(
-            frame, ylabel="Leefbarometer score", title=f"{name}: Leefbarometer", salt="lbm"
-        )
-    points = pd.DataFrame(risk_history(store, code), columns=["as_of_year", "risk", "latest"])
-    frame = points.rename(columns={"as_of_year": "x", "risk": "y", "latest": "current"})
-    return charts.history_svg(
-        frame, ylabel="risk of a decline", title=f"{name}: risk", percent=True, salt="risk"
-    )
-
-
-def map_json(
-    view: RankingView, geometries: dict[str, dict[str, Any]], gemeente: str | None
-) -> bytes:
-    features = []
-    for record in view.records:
-        if gemeente and record["gemeente_code"] != gemeente:
-            continue
-        geometry = geometries.get(record["unit_code"])
-        if geometry is None:
-            continue
-        risk = record["risk"]
-        props = {k: record[k] for k in ("unit_code", "unit_name", "gemeente_code", "gemeente_name")}
-        props.update(rank=record["rank"], risk=round(risk, 6) if risk is not None else None)
-        features.append({"type": "Feature", "properties": props, "geometry": geometry})
-    body = {
-        "type": "FeatureCollection",
-        "as_of_year": view.run.year,
-        "run_id": view.run.run_id,
-        "n_units": len(view.records),
-        "features": features,
-    }
-    return json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    return charts.shap_summary_svg(shap, raw.rename(columns=labels))
 
 
 def _text(value: Any) -> str | None:

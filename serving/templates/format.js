@@ -3,13 +3,28 @@
 var wijkradarFormat = (function () {
   "use strict";
   var DASH = "\u2013";
-  var grouped = new Intl.NumberFormat("nl-NL");
+  var locale = "nl-NL";  // the page sets "en-GB" for ?lang=en (setLang)
+  var grouped = new Intl.NumberFormat(locale);
 
   function missing(value) { return value === null || value === undefined; }
 
+  function setLang(lang) {
+    locale = lang === "en" ? "en-GB" : "nl-NL";
+    grouped = new Intl.NumberFormat(locale);
+  }
+
+  // A number with a fixed count of decimals, in the page's locale (1.234,5 / 1,234.5).
+  function decimal(value, decimals) {
+    if (missing(value)) { return DASH; }
+    return new Intl.NumberFormat(locale, {
+      minimumFractionDigits: decimals, maximumFractionDigits: decimals
+    }).format(value).replace("-", "\u2212");
+  }
+
+  // A share as a percentage with one decimal: 0.997 -> "99,7%".
   function risk(value) {
     if (missing(value)) { return DASH; }
-    return (value * 100).toFixed(1).replace(".", ",") + "%";
+    return decimal(value * 100, 1) + "%";
   }
 
   function number(value) { return missing(value) ? DASH : grouped.format(value); }
@@ -52,7 +67,8 @@ var wijkradarFormat = (function () {
   }
 
   return {
-    DASH: DASH, risk: risk, number: number, cell: cell, riskCell: riskCell,
-    markSorted: markSorted, pageInfo: pageInfo
+    DASH: DASH, risk: risk, number: number, decimal: decimal, cell: cell, riskCell: riskCell,
+    markSorted: markSorted, pageInfo: pageInfo, setLang: setLang,
+    locale: function () { return locale; }
   };
 }());

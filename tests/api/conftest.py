@@ -28,5 +28,5 @@ def api_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
 def client(api_workspace: tuple[Path, dict[str, Any]]) -> Any:
     from serving.api import create_app
 
-    with TestClient(create_app(api_workspace[0])) as test_client:
+    with TestClient(create_app(api_workspace[0]), base_url="http://127.0.0.1") as test_client:
         yield test_client

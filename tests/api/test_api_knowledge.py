@@ -50,12 +50,14 @@ def test_excel_download_has_a_toelichting_sheet_and_csv_no_new_column(
 
     response = client.get("/api/export.xlsx", params={"as_of": 2024})
     book = load_workbook(io.BytesIO(response.content), read_only=True)
-    assert book.sheetnames == ["ranking", "Toelichting"]
+    assert book.sheetnames == ["Ranglijst", "Toelichting"]
     notes = [r[0] for r in book["Toelichting"].values]
-    assert notes[0] == KNOWLEDGE_LINE_2024
+    assert notes[0].startswith("Peiljaar 2024, gegevens bekend op 1 juli 2025: kans op")
+    assert KNOWLEDGE_LINE_2024 in notes
     assert "CBS inkomen: peiljaar 2023, gepubliceerd op 1 juli 2025" in notes
-    csv = pd.read_csv(io.StringIO(client.get("/api/export.csv", params={"as_of": 2024}).text))
-    assert list(csv.columns) == list(next(iter(book["ranking"].values)))
+    text = client.get("/api/export.csv", params={"as_of": 2024}).text.lstrip("\ufeff")
+    csv = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
+    assert list(csv.columns) == list(next(iter(book["Ranglijst"].values)))
     assert not any("bekend" in str(c) for c in csv.columns)
 
 

@@ -13,6 +13,8 @@ from apiworkspace import TestClient, build_workspace
 from serving.api import create_app
 from wijkradar import catalog
 
+LOCAL = "http://127.0.0.1"  # a Host the app answers (TrustedHostMiddleware)
+
 N_UNITS = 12
 
 
@@ -37,7 +39,7 @@ def pc4(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str,
         features.append({"type": "Feature", "properties": props, "geometry": square(i)})
     body = {"type": "FeatureCollection", "features": features}
     catalog.write_text(json.dumps(body), catalog.Workspace(root).boundaries)
-    with TestClient(create_app(root)) as client:
+    with TestClient(create_app(root), base_url=LOCAL) as client:
         yield client, info
 
 
@@ -72,9 +74,23 @@ def test_map_has_a_polygon_for_every_ranked_pc4_area_with_one(
     client, _ = pc4
     body = client.get("/api/map").json()
     assert body["n_units"] == N_UNITS
-    shown = sorted(f["properties"]["unit_code"] for f in body["features"])
-    assert shown == [str(1011 + i) for i in range(N_UNITS - 1)]  # 1021 as a number too
-    assert all(f["geometry"]["type"] == "Polygon" for f in body["features"])
-    one = client.get("/api/map", params={"gemeente": "GM0107"}).json()["features"]
-    assert sorted(f["properties"]["unit_code"] for f in one) == ["1015", "1016", "1017", "1018"]
+    shown = body["units"]["unit_code"]
+    assert sorted(shown) == [str(1011 + i) for i in range(N_UNITS - 1)]  # 1021 as a number too
+    geometries = body["topology"]["objects"]["units"]["geometries"]
+    assert [g["id"] for g in geometries] == shown
+    assert all(g["type"] == "Polygon" for g in geometries)
+    assert len(body["gemeenten"]["gemeente_code"]) == 3  # outlines of the three gemeenten
+    one = client.get("/api/map", params={"gemeente": "GM0107"}).json()["units"]["unit_code"]
+    assert sorted(one) == ["1015", "1016", "1017", "1018"]
 
+
+def test_pc4_detail_does_not_look_broken(pc4: tuple[TestClient, dict[str, Any]]) -> None:
+    """The title does not repeat a code the name holds; the rank in the gemeente counts the
+    gemeente's units; no driver shows a raw feature name."""
+    client, _ = pc4
+    body = client.get("/api/units/1011").json()
+    assert body["title"] == "1011 Gemeente A0"
+    assert body["rank_in_gemeente"] is not None and body["n_in_gemeente"] >= 1
+    assert body["rank_in_gemeente"] <= body["n_in_gemeente"]
+    for driver in body["drivers"]:
+        assert driver["label"] != driver["feature"] and "_" not in driver["label"]

@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+PC4_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "lbm3_pc4.toml"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -191,3 +192,42 @@ def crafted_page(browser: Any, crafted: Any) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def new_page() -> Any:
+    """``open_page``: (context, page, errors) of a fresh browser context."""
+    return open_page
+
+
+def cheap_pc4_config(real: Path) -> str:
+    """examples/lbm3_pc4.toml with its sources found in ``real`` and a quicker training (two
+    validation folds, fewer trees): the same sources, panel and boundaries."""
+    text = PC4_CONFIG.read_text(encoding="utf-8").replace("../../shared/data/real", str(real))
+    text = text.replace("n_estimators = 400", "n_estimators = 60")
+    return text.replace("n_folds = 6", "n_folds = 2")
+
+
+@pytest.fixture(scope="session")
+def pc4_server(tmp_path_factory: pytest.TempPathFactory, shared_real_dir: Path) -> Iterator[str]:
+    """examples/lbm3_pc4.toml built once with the CLI (panel, train and score of as-of 2018)
+    and served; trained cheaply (``cheap_pc4_config``), since the page is tested, not the
+    model."""
+    assert (shared_real_dir / "boundaries" / "pc4_grenzen.topojson.json").exists()
+    root = tmp_path_factory.mktemp("pc4") / "ws"
+    config = root.parent / "lbm3_pc4.toml"
+    config.write_text(cheap_pc4_config(shared_real_dir), encoding="utf-8")
+    common = ("--config", str(config), "--workspace", str(root))
+    wijkradar("panel", *common)
+    wijkradar("train", *common, "--as-of", "2018")
+    wijkradar("score", *common, "--as-of", "2018", "--gemeente", "GM0344")  # one export
+    with serving(root) as url:
+        yield url
+
+
+@pytest.fixture
+def pc4_page(browser: Any, pc4_server: str) -> Iterator[Any]:
+    context, tab, errors = open_page(browser, pc4_server)
+    yield tab
+    context.close()
+    assert not errors, errors

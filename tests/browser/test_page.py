@@ -1,14 +1,14 @@
 """The analysts' page in headless chromium, against the real app and a generated workspace:
-ranking, filter, search, detail (drivers equal the ranking file's), CSV export, the map and
-the model view; screenshots go to tests/artifacts/."""
+ranking, filter, search, detail (drivers in Dutch words of the ranking's top features), the
+Dutch CSV export, the map and the model view; screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,6 +19,13 @@ READY = "#ranking-table[data-state=ready]"
 def risk_text(risk: float) -> str:
     """The page's (and the report's) formatting of a risk: one decimal, a decimal comma."""
     return f"{risk * 100:.1f}".replace(".", ",") + "%"
+
+
+def top_features(row: pd.Series) -> list[str]:
+    """The features of the row's (up to 3) largest positive contributions."""
+    shap = {c[len("shap__") :]: row[c] for c in row.index if c.startswith("shap__")}
+    shap.pop("base")
+    return sorted((f for f in shap if shap[f] > 0), key=lambda f: -shap[f])[:3]
 
 
 def table_codes(page: Any) -> list[str]:
@@ -76,20 +83,25 @@ def test_detail_shows_the_ranking_files_drivers(
     page.click(f"#ranking-table tr[data-unit-code='{row['unit_code']}'] a.unit-link")
     page.wait_for_selector(f"#view-detail[data-state=ready][data-unit-code='{row['unit_code']}']")
     assert page.url.endswith(f"#/unit/{row['unit_code']}")
-    shown = page.locator("#detail-drivers li").all_inner_texts()
-    assert shown == str(row["top_drivers"]).split("; ")
+    shown = page.locator("#detail-drivers li").evaluate_all(
+        "items => items.map(li => li.getAttribute('data-feature'))"
+    )
+    assert shown == top_features(row)
     assert page.locator("#detail-risk").inner_text() == risk_text(row["risk"])
-    assert page.locator("#detail-rank").inner_text().startswith("3 of ")
+    assert page.locator("#detail-rank").inner_text().startswith("3 van ")
     features = page.locator("#detail-features tbody tr").evaluate_all(
         "rows => rows.map(r => r.getAttribute('data-feature'))"
     )
     shap = {c[len("shap__") :]: row[c] for c in ranking.columns if c.startswith("shap__")}
     shap.pop("base")
     assert features[:5] == sorted(shap, key=lambda f: (-abs(shap[f]), f))[:5]
-    for figure in ("detail-waterfall", "detail-lbm-history", "detail-risk-history"):
-        image = page.locator(f"#{figure} img")
-        image.scroll_into_view_if_needed()
-        assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0, figure
+    page.wait_for_selector("#detail-waterfall[data-state=ready]")
+    image = page.locator("#detail-waterfall img")
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    for figure in ("detail-lbm-history", "detail-risk-history"):
+        assert page.locator(f"#{figure} svg.line-chart path.series").count() >= 1, figure
+    assert float(page.locator("#detail-risk-history .chart-body").get_attribute("data-y-max")) <= 1
+    assert page.locator("#detail-peers tbody tr").count() == 10
     page.screenshot(path=str(artifacts / "detail.png"), full_page=True)
     context = json.loads((workspace / "panel" / "panel.json").read_text())["context_features"]
     context_rows = page.locator("#detail-context-table tbody tr").count()
@@ -102,6 +114,7 @@ def test_detail_shows_the_ranking_files_drivers(
 def test_csv_export_is_what_the_table_shows(
     page: Any, ranking: pd.DataFrame, tmp_path: Path
 ) -> None:
+    """The page's CSV opens in a Dutch spreadsheet as numbers: ';' and a decimal comma."""
     page.goto("/")
     page.wait_for_selector(READY)
     gemeente = busiest_gemeente(ranking)
@@ -114,54 +127,28 @@ def test_csv_export_is_what_the_table_shows(
     assert download.suggested_filename == f"wijkradar-2024-{gemeente}.csv"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    frame = pd.read_csv(path, dtype={"unit_code": str, "gemeente_code": str})
-    assert frame["unit_code"].tolist() == expected["unit_code"].tolist()
-    assert frame["rank"].tolist() == expected["rank"].tolist()
-    assert frame["top_drivers"].fillna("").tolist() == expected["top_drivers"].tolist()
-    pd.testing.assert_series_equal(
-        frame["risk"], expected["risk"].reset_index(drop=True), check_names=False, rtol=1e-12
-    )
+    frame = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig", dtype={"Wijkcode": str})
+    assert frame["Wijkcode"].tolist() == expected["unit_code"].tolist()
+    assert frame["Rang"].tolist() == expected["rank"].tolist()
+    assert frame["Risico (%)"].dtype == float
+    np.testing.assert_allclose(frame["Risico (%)"], 100 * expected["risk"], atol=6e-4)
+    assert frame["Risico t.o.v. landelijk gemiddelde"].dtype == float
 
 
-def inside_point(ring: list[list[float]], box: dict[str, float]) -> dict[str, float]:
-    """The polygon's centroid as a position within its on-screen bounding box (the page's
-    projection is affine, so the centroid of a convex cell maps inside the drawn cell)."""
-    area = cx = cy = 0.0
-    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
-        cross = x0 * y1 - x1 * y0
-        area += cross
-        cx += (x0 + x1) * cross
-        cy += (y0 + y1) * cross
-    cx, cy = cx / (3 * area), cy / (3 * area)
-    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
-    fx = (cx - min(lons)) / (max(lons) - min(lons))
-    fy = (max(lats) - cy) / (max(lats) - min(lats))
-    return {"x": fx * box["width"], "y": fy * box["height"]}
-
-
-def test_map_click_opens_the_detail(
-    page: Any, workspace: Path, ranking: pd.DataFrame, artifacts: Path
-) -> None:
+def test_map_click_opens_the_detail(page: Any, ranking: pd.DataFrame, artifacts: Path) -> None:
     page.goto("/#/map")
     page.wait_for_selector("#view-map[data-state=ready]")
-    geojson = json.loads((workspace / "boundaries" / "units.geojson").read_text())
     paths = page.locator("#map path.unit")
-    assert paths.count() == len(ranking) == len(geojson["features"])
-    top = page.locator("#map path.unit[fill='#bd0026']").count()
-    assert top == int((ranking["rank"] <= -(-len(ranking) // 10)).sum())  # the top 10 %
-    page.locator("#view-map").screenshot(path=str(artifacts / "map.png"))
+    assert paths.count() == len(ranking)
+    base = float(ranking["risk"].mean())
+    high = int((ranking["risk"] >= 3 * base * (1 - 1e-12)).sum())
+    assert page.locator("#map path.unit[data-band=hoog]").count() == high
+    assert page.locator("#map path.gemeente").count() == ranking["gemeente_code"].nunique()
+    assert page.locator("#map-legend .legend-item").count() == 5  # 4 bands and 'geen waarde'
+    page.locator("#view-map").screenshot(path=str(artifacts / "map-demo.png"))
     code = str(ranking["unit_code"].iloc[0])
-    ring = next(
-        f["geometry"]["coordinates"][0]
-        for f in geojson["features"]
-        if f["properties"]["unit_code"] == code
-    )
-    target = page.locator(f"#map path.unit[data-unit-code='{code}']")
-    target.click(position=inside_point(ring, target.bounding_box()))
+    page.dispatch_event(f"#map path.unit[data-unit-code='{code}']", "click")
     page.wait_for_selector(f"#view-detail[data-state=ready][data-unit-code='{code}']")
-    assert page.locator("#detail-drivers li").all_inner_texts() == str(
-        ranking["top_drivers"].iloc[0]
-    ).split("; ")
 
 
 def test_map_follows_the_gemeente_filter(page: Any, ranking: pd.DataFrame) -> None:
@@ -171,8 +158,9 @@ def test_map_follows_the_gemeente_filter(page: Any, ranking: pd.DataFrame) -> No
     page.select_option("#gemeente-filter", gemeente)
     wait_total(page, int((ranking["gemeente_code"] == gemeente).sum()))
     page.click("#tab-map")
-    page.wait_for_selector("#view-map[data-state=ready]")
+    page.wait_for_selector(f"#view-map[data-state=ready][data-gemeente='{gemeente}']")
     assert page.locator("#map path.unit").count() == (ranking["gemeente_code"] == gemeente).sum()
+    assert page.locator(f"#map path.gemeente[data-gemeente-code='{gemeente}']").count() == 1
 
 
 def test_model_view_and_year_switch(page: Any, workspace: Path, artifacts: Path) -> None:
@@ -185,8 +173,11 @@ def test_model_view_and_year_switch(page: Any, workspace: Path, artifacts: Path)
     assert page.locator("#model-version").inner_text().startswith(version)
     assert page.locator("#validation-table tbody tr").count() >= 3
     assert page.locator("#validation-table tbody tr.primary").count() >= 1
+    page.wait_for_selector("#pr-plot[data-state=ready]")
     image = page.locator("#pr-plot img")
     assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    assert page.locator("#model-card h1, #model-card h2").count() >= 1  # Markdown rendered
+    assert "van de 10% hoogste risico's" in page.locator("#model-quality").inner_text()
     page.screenshot(path=str(artifacts / "model.png"), full_page=True)
     page.select_option("#year-select", "2022")
     page.click("#tab-ranking")
@@ -234,8 +225,12 @@ def test_hostile_names_stay_text(crafted_page: Any, crafted: Any) -> None:
     assert page.locator("#detail-title *").count() == 0
     page.click("#tab-map")
     page.wait_for_selector("#view-map[data-state=ready]")
-    titles = page.locator("#map path.unit title").all_text_contents()
-    assert any(t.startswith(hostile) for t in titles)
+    names = page.locator("#map path.unit").evaluate_all(
+        "paths => paths.map(p => p.getAttribute('aria-label'))"
+    )
+    assert hostile in names
+    page.locator("#map-card").evaluate("card => card")  # exists
+    assert page.locator("#map-card img, #map-card script").count() == 0
 
 
 def test_detail_shows_the_context_features_in_dutch(
@@ -243,7 +238,7 @@ def test_detail_shows_the_context_features_in_dutch(
 ) -> None:
     """The crafted workspace's panel has a context feature (WOZ-waarde, 2024 only): the
     detail shows it in its own section, in Dutch words and numbers; 2022 has none."""
-    from serving.dutch import format_nl
+    from features.describe import value_text
 
     info = crafted[1]
     panel = info["panel"]
@@ -260,9 +255,9 @@ def test_detail_shows_the_context_features_in_dutch(
     cells = section.locator("tbody tr[data-feature=woz_value] td").all_inner_texts()
     assert cells == [
         "gemiddelde WOZ-waarde (duizend euro)",
-        format_nl(float(mine["woz_value"])),
-        format_nl(float(gemeente.median())),
-        format_nl(float(year["woz_value"].median())),
+        value_text("woz_value", float(mine["woz_value"])),
+        value_text("woz_value", float(gemeente.median())),
+        value_text("woz_value", float(year["woz_value"].median())),
     ]
     section.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "detail-context.png"), full_page=True)

@@ -83,10 +83,12 @@ def test_train_score_and_map_place_every_area(ws):
 
     from serving.api import create_app
 
-    with TestClient(create_app(ws, CONFIG)) as client:
+    with TestClient(create_app(ws, CONFIG), base_url="http://127.0.0.1") as client:
         response = client.get("/api/map", params={"as_of": 2018})
         assert response.status_code == 200
-        features = response.json()["features"]
-    with_polygon = {f["properties"]["unit_code"] for f in features}
+        body = response.json()
+    with_polygon = set(body["units"]["unit_code"])
     assert len(with_polygon & set(ranking["unit_code"])) >= 0.98 * len(ranking)
-    assert {f["geometry"]["type"] for f in features} <= {"Polygon", "MultiPolygon"}
+    geometries = body["topology"]["objects"]["units"]["geometries"]
+    assert {g["type"] for g in geometries} <= {"Polygon", "MultiPolygon"}
+    assert len(response.content) < 1_500_000

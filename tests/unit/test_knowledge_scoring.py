@@ -128,7 +128,7 @@ def _panel() -> pd.DataFrame:
 class StandIn:
     """What the packaged model returns: risk, margin and contributions that add up."""
 
-    def predict(self, X: pd.DataFrame) -> pd.DataFrame:
+    def predict(self, X: pd.DataFrame, params: dict[str, str] | None = None) -> pd.DataFrame:
         shap = (X.to_numpy(dtype="float64") - X.mean().to_numpy()) * 0.1
         margin = shap.sum(axis=1) - 1.0
         out = pd.DataFrame({"risk": 1 / (1 + np.exp(-margin)), "margin": margin})
@@ -149,7 +149,7 @@ def scoring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
         built="2024-01-01T00:00:00+0000", knowledge=KNOWLEDGE,
     )
     ref = registry.ModelRef("wijkradar", "1", "run-1", "models:/wijkradar/1")
-    monkeypatch.setattr(job, "ensure_panel", lambda ws, cfg: (panel, meta))
+    monkeypatch.setattr(job, "ensure_panel", lambda ws, cfg, progress=None: (panel, meta))
     monkeypatch.setattr(registry, "tracking_for", lambda ws, cfg: None)
     monkeypatch.setattr(registry, "resolve", lambda tracking, uri: ref)
     monkeypatch.setattr(registry, "load", lambda tracking, ref: (StandIn(), list(FEATURES)))

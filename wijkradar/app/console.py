@@ -40,7 +40,7 @@ from rich.text import Text
 
 from wijkradar.errors import StorageError, StoreError, WijkradarError
 
-console = Console(stderr=True)
+console = Console(stderr=True, log_path=False)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}

@@ -28,6 +28,7 @@ from serving.apiviews import (
     top_sentences,
 )
 from serving.drivers import drivers_of, grouped
+from serving.exports import source_nl
 from serving.formatting import Lang, count, date_text, number, percent
 from wijkradar.catalog import plain
 
@@ -195,7 +196,8 @@ def freshness(store: Store, view: RankingView, lang: Lang) -> list[str]:
         out.append(("Gegevens bekend op " if nl else "Data known on ")
                    + date_text(man.knowledge_date, lang))
     for use in man.sources:
-        out.append(f"{use.source} {use.reference_year}, "
+        source = source_nl(use.source) if nl else use.source
+        out.append(f"{source} {use.reference_year}, "
                    + ("gepubliceerd " if nl else "published ") + date_text(use.published, lang))
     if man.created:
         out.append(("Berekend op " if nl else "Scored on ") + date_text(man.created, lang)

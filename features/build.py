@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 import wijkradar
+from features import panel as panel_rules
 from features import schema, sources
 from features.calendar import knowledge_notes, publication_table
 from features.harmonize import harmonize
@@ -30,12 +31,20 @@ from features.panel import (
     LABEL_COLUMNS,
     build_panel,
     feature_columns,
+    shown_columns,
 )
+from features.vocabulary import FeatureName, parse
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
 from wijkradar.errors import ConfigError, InputError, WijkradarError
-from wijkradar.records import IgnoredColumn, KnowledgeNote, PanelMeta, SourceFileNote
+from wijkradar.records import (
+    IgnoredColumn,
+    KnowledgeNote,
+    MappedColumn,
+    PanelMeta,
+    SourceFileNote,
+)
 from wijkradar.sourceconfig import UNIT_LEVELS
 
 if TYPE_CHECKING:
@@ -55,6 +64,8 @@ def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
     }
     if any(s.columns for s in cfg.sources):  # the mapped columns make the panel too
         identity["columns"] = [[asdict(c) for c in s.columns] for s in cfg.sources]
+    if panel_rules.RELATIVE_TO_YEAR:  # a panel of nominal amounts is another panel
+        identity["relative_to_year"] = True
     settings = json.dumps(identity, sort_keys=True)
     return hashlib.sha256(f"{sources_fingerprint}\0{settings}".encode()).hexdigest()
 
@@ -191,7 +202,9 @@ def check_level(src: sources.Sources, level: str) -> None:
 
 
 def check_mapped_names(cfg: Config) -> None:
-    """A mapped column must not take the name of a panel id, label or Leefbarometer feature."""
+    """A mapped column must not take the name of a panel id, label or Leefbarometer feature,
+    nor a name the feature grammar reads as a change or a gemeente feature (its words would
+    be another column's)."""
     reserved = {*ID_COLUMNS, *LABEL_COLUMNS, KNOWLEDGE_DATE}
     for source in cfg.sources:
         for column in source.columns:
@@ -200,6 +213,12 @@ def check_mapped_names(cfg: Config) -> None:
                     f"Column {column.source!r} of {source.path} is mapped to {column.name!r}, "
                     "a name the panel keeps for its ids, labels and Leefbarometer features "
                     "(lbm..., label...); choose another."
+                )
+            if parse(column.name) != FeatureName(column.name):
+                raise ConfigError(
+                    f"Column {column.source!r} of {source.path} is mapped to {column.name!r}, "
+                    "which reads as a change or a gemeente feature (..._chg<k>, ..._chg_prev, "
+                    "gm_...); choose a name without them."
                 )
 
 
@@ -277,7 +296,7 @@ def panel_meta(
         rows=len(panel),
         units=int(panel["unit_code"].nunique()),
         as_of_years=sorted(int(y) for y in panel["as_of_year"].unique()),
-        features=feature_columns(panel),
+        features=[*feature_columns(panel), *shown(panel)],
         level=cfg.panel.level,
         delta=cfg.label.delta,
         built=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -298,18 +317,39 @@ def panel_meta(
             if published is not None else ()
         ),
         ignored_columns=src.ignored,
+        mapped_columns=mapped_columns(cfg),
     )
 
 
+def mapped_columns(cfg: Config) -> tuple[MappedColumn, ...]:
+    """The columns the sources map through ``columns``, with their labels: the words the
+    serving layer gives them (``features.describe.mapped_terms``). One per panel name."""
+    out: dict[str, MappedColumn] = {}
+    for source in cfg.sources:
+        for c in source.columns:
+            out.setdefault(c.name, MappedColumn(c.name, c.kind, c.label, c.label_nl, c.source))
+    return tuple(out.values())
+
+
 def context_features(panel: pd.DataFrame) -> list[str]:
-    """Features that some rows hold but no labelled row does: a source that covers only recent
-    years. They are context for analysts; no model can learn from them
-    (``ml.folds.usable_features`` drops a feature missing in every training row)."""
+    """Features that some rows hold but no labelled row does (a source that covers only recent
+    years), then the nominal amounts kept for people (``shown``). They are context for
+    analysts; no model learns from them (``ml.folds.usable_features`` drops a feature
+    missing in every training row, ``features.panel.feature_columns`` the nominal amounts)."""
     labelled = panel[panel["label"].notna()]
-    return [
+    recent = [
         f for f in feature_columns(panel)
         if panel[f].notna().any() and not labelled[f].notna().any()
     ]
+    return recent + shown(panel)
+
+
+def shown(panel: pd.DataFrame) -> list[str]:
+    """The nominal amounts kept for people (``features.panel.shown_columns``: the WOZ value
+    in euros beside its year-relative feature) that hold a value: context, never a model
+    feature. One without a value is left out of the meta altogether, so that
+    ``PanelMeta.model_features`` never names it."""
+    return [c for c in shown_columns(panel) if panel[c].notna().any()]
 
 
 def _iso(value: date | None) -> str | None:

@@ -10,11 +10,11 @@ two or three rows of grouped Dutch headers, in some versions a row of variable c
 The header block is found by its content: the units row is the first whose first cell is
 ``Code``; a codes row directly above it starts with ``PC4``; the Dutch header rows are the
 rows above those whose first cell is ``Postcode-4`` or empty. A column is matched to
-``PC4_COLUMNS`` by its code where the file has codes, else by its Dutch header path (the
-grouped headers joined with " / ", whitespace collapsed), so that all versions line up on one
-set of stable names. A source's ``columns`` table maps further columns (by code or header
-path; its kind sets the bounds); columns named by neither are listed in
-``CbsPc4Table.ignored``.
+``PC4_COLUMNS`` (the column table, ``features.pc4_columns``) by its code where the file has
+codes, else by its Dutch header path (the grouped headers joined with " / ", whitespace
+collapsed), so that all versions line up on one set of stable names. A source's ``columns``
+table maps further columns (by code or header path; its kind sets the bounds); columns named
+by neither are listed in ``CbsPc4Table.ignored``.
 
 ``-99997`` (0-4 / secret) and ``-99995`` (not yet available) become missing and are counted.
 Every kept cell is validated; a bad one is an ``InputError`` naming the file, the sheet, the
@@ -24,12 +24,11 @@ cell, the code and the value.
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +36,14 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from features import schema
+from features.pc4_columns import (
+    PC4_BY_CODE,
+    PC4_BY_HEADER,
+    SCALE_BOUNDS,
+    Pc4Column,
+    mapped_entry,
+)
+from features.pc4_columns import PC4_COLUMNS as PC4_COLUMNS  # re-exported: the column table
 from wijkradar.calendar import MONTHS_NL
 from wijkradar.errors import InputError
 from wijkradar.sourceconfig import ColumnMap
@@ -49,101 +56,6 @@ _REFERENCE = re.compile(rf"peildatum\s+{_DATE}", re.IGNORECASE)
 _PUBLISHED = re.compile(rf"^\s*datum\s*:\s*{_DATE}", re.IGNORECASE)
 _HEADER_SCAN_ROWS = 40
 
-Scale = Literal["count", "percent", "mean", "class", "amount"]
-_BOUNDS: dict[str, tuple[float, float | None]] = {
-    "count": (0.0, None), "percent": (0.0, 100.0), "mean": (0.0, None), "class": (1.0, 5.0),
-    "amount": (-math.inf, None),
-}
-# The scale of a column mapped through ``columns``, by its kind.
-KIND_SCALES: dict[str, Scale] = {
-    "count": "count", "share": "percent", "rate": "mean", "amount": "amount"
-}
-
-
-@dataclass(frozen=True)
-class Pc4Column:
-    """One row of the mapping table: a PC4 column and the stable name it loads into.
-
-    ``codes``: the CBS variable code(s) (empty where no version has a codes row for it);
-    ``headers``: its Dutch header path(s); ``scale``: what a cell holds, which sets its
-    bounds. ``per``: the stable name of a denominator; the value is then ``100 * cell / per``
-    (``per_1000``: ``1000 * cell / per``), so that a PC4 count lines up with a KWB share.
-    ``zero_missing``: a 0 is no value but the absence of one (a PC4 without households has
-    household size 0)."""
-
-    name: str
-    codes: tuple[str, ...]
-    headers: tuple[str, ...]
-    scale: Scale
-    per: str | None = None
-    factor: float = 100.0
-    zero_missing: bool = False  # 0 means "none to average over" (household size)
-    whole: bool = False  # a mapped count: a whole number
-
-    @property
-    def label(self) -> str:
-        return self.codes[0] if self.codes else self.headers[0]
-
-
-def _col(name: str, code: str | None, header: str, scale: Scale, **kw: Any) -> Pc4Column:
-    return Pc4Column(name, (code,) if code else (), (header,), scale, **kw)
-
-
-_INW = "Inwoners"
-_HH = "Huishouden"
-_WON = "Woning / Bouwperiode"
-_ORIGIN = "Inwoners / Herkomst / Geboren "
-PC4_COLUMNS: tuple[Pc4Column, ...] = (
-    _col("inhabitants", "INWONER", f"{_INW} / Totaal / Totaal", "count"),
-    _col("age_0_14_pct", "INW_014", f"{_INW} / Leeftijdklassen / tot 15 jaar", "count",
-         per="inhabitants"),
-    _col("age_15_24_pct", "INW_1524", f"{_INW} / Leeftijdklassen / 15 tot 25 jaar", "count",
-         per="inhabitants"),
-    _col("age_25_44_pct", "INW_2544", f"{_INW} / Leeftijdklassen / 25 tot 45 jaar", "count",
-         per="inhabitants"),
-    _col("age_45_64_pct", "INW_4564", f"{_INW} / Leeftijdklassen / 45 tot 65 jaar", "count",
-         per="inhabitants"),
-    _col("age_65plus_pct", "INW_65PL", f"{_INW} / Leeftijdklassen / 65 jaar en ouder", "count",
-         per="inhabitants"),
-    _col("nonwestern_pct", "P_NW_MIG_A",
-         f"{_INW} / Herkomst / Niet-westerse migratie achtergrond", "percent"),
-    _col("born_nl_origin_outside_europe_pct", None,
-         f"{_ORIGIN}in Nederland met herkomst buiten Europa", "percent"),
-    _col("born_abroad_origin_outside_europe_pct", None,
-         f"{_ORIGIN}buiten Nederland met een herkomst buiten Europa", "percent"),
-    _col("households", "AANTAL_HH", f"{_HH} / Totaal / Totaal", "count"),
-    _col("single_person_hh_pct", "TOTHH_EENP", f"{_HH} / Samenstelling / Eenpersoons", "count",
-         per="households"),
-    _col("single_parent_hh_pct", "HH_EENOUD", f"{_HH} / Samenstelling / Eenouder", "count",
-         per="households"),
-    _col("household_size", "GEM_HH_GR", f"{_HH} / Grootte / Huishoudgrootte", "mean",
-         zero_missing=True),
-    _col("dwellings", "WONING", "Woning / Totaal / Totaal", "count"),
-    _col("built_pre1945_pct", "WONVOOR45", f"{_WON} / voor 1945", "count", per="dwellings"),
-    _col("built_2015plus_pct", "WON_1524", f"{_WON} / 2015 en later", "count",
-         per="dwellings"),
-    _col("multifamily_pct", "WON_MRGEZ", "Woning / Type / Meergezins", "count",
-         per="dwellings"),
-    # CBS places the grouped header "Eigendom" one column to the right of its first column,
-    # so Koopwoning sits under "Type" in every version; both paths are accepted.
-    Pc4Column(
-        "owner_occupied_pct", ("P_KOOPWON",),
-        ("Woning / Eigendom / Koopwoning", "Woning / Type / Koopwoning"), "percent",
-    ),
-    _col("rental_pct", "P_HUURWON", "Woning / Eigendom / Huurwoning", "percent"),
-    _col("corporation_rent_pct", "WON_HCORP", "Woning / Eigendom / Huurcoporatie", "count",
-         per="dwellings"),
-    _col("uninhabited_dwellings_pct", "WON_NBEW", "Woning / In gebruik / Niet bewoond",
-         "count", per="dwellings"),
-    _col("woz_value", "WOZWONING", "Woning / Waarde / WOZ-waarde woning", "mean"),
-    _col("benefits_per_1000", "UITKMINAOW",
-         "Sociale Zekerheid / Totaal uitkeringen / Personen met WW, Bijstand en/of AO "
-         "uitkering Beneden AOW-leeftijd", "count", per="inhabitants", factor=1000.0),
-    _col("address_density", "OAD", "Dichtheid / Omgevingsadressendichtheid", "mean"),
-    _col("urbanity", "STED", "Dichtheid / Stedelijkheid", "class"),
-)
-PC4_BY_CODE = {c: col for col in PC4_COLUMNS for c in col.codes}
-PC4_BY_HEADER = {h: col for col in PC4_COLUMNS for h in col.headers}
 CODE_HEADERS = ("PC4",)
 PC4_HEADERS = ("Postcode-4",)
 VARIABLES = (*(v.name for v in schema.CBS_VARIABLES), *(v.name for v in schema.CBS_PC4_VARIABLES))
@@ -267,14 +179,6 @@ def _title_dates(rows: Sequence[tuple[Any, ...]], where: _Where) -> tuple[date, 
     return found["reference"], found["published"]
 
 
-def mapped_entry(column: ColumnMap) -> Pc4Column:
-    """The table entry of a column mapped through ``columns`` (by its code or header path)."""
-    return Pc4Column(
-        column.name, (column.source,), (column.source,), KIND_SCALES[column.kind],
-        whole=column.kind == "count",
-    )
-
-
 def _match_columns(
     paths: list[str], codes: tuple[Any, ...] | None, where: _Where, row: int,
     columns: Sequence[ColumnMap] = (),
@@ -338,7 +242,7 @@ def _cell_value(value: object, entry: Pc4Column, where: _Where, row: int, col: i
         raise where.error(f"expected a number, got {value!r}", row=row, col=col, code=entry.label)
     if value in (SECRET, UNAVAILABLE):
         return float(value)
-    low, high = _BOUNDS[entry.scale]
+    low, high = SCALE_BOUNDS[entry.scale]
     if value < low or (high is not None and value > high):
         bounds = f"{low:g}..{high:g}" if high is not None else f">= {low:g}"
         what = {"count": "a count", "percent": "a share in %"}.get(entry.scale, "a value")

@@ -5,21 +5,25 @@ numbers by ``features.numbers``, the core of ``serving.formatting``).
 Nothing is declared here. Base features are declared where their family is produced (CBS
 and investment variables in ``features.schema``, Leefbarometer features in
 ``features.panel``, the gemeente context in ``features.derived``, the neighbours' features in
-``features.neighbours``), and a name is taken apart by the grammar of
-``features.vocabulary``. Only the names of class values are kept here: the official
-Leefbarometer classes (1 zeer onvoldoende .. 9 uitstekend), the development classes of the
-Leefbarometer 2.0 release and the CBS degree of urbanity. Driver sentences are rendered in
-``serving.drivers``; a feature's policy domain is ``features.domains``.
+``features.neighbours``, the year-relative amounts in ``features.relative``), and a name is
+taken apart by the grammar of ``features.vocabulary``. The columns a source maps through its
+``columns`` table are declared by the config: their terms (``mapped_terms`` of
+``PanelMeta.mapped_columns``) go into every lookup as ``extra``. Only the names of class
+values are kept here: the official Leefbarometer classes (1 zeer onvoldoende .. 9
+uitstekend), the development classes of the Leefbarometer 2.0 release and the CBS degree of
+urbanity. Driver sentences are rendered in ``serving.drivers``; a feature's policy domain is
+``features.domains``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from features import derived, neighbours, panel, schema
+from features import derived, neighbours, panel, relative, schema
 from features.numbers import UNKNOWN, Lang, check_lang, is_missing, number, signed
 from features.vocabulary import Scope, Term, Unit, parse
+from wijkradar.records import MappedColumn
 
 TERMS: dict[str, Term] = {
     t.name: t
@@ -29,37 +33,73 @@ TERMS: dict[str, Term] = {
         *schema.INVESTMENT_VARIABLES,
         *panel.LBM_TERMS,
         *neighbours.NEIGHBOUR_TERMS,
+        *relative.RELATIVE_TERMS,
     )
 }
 CONTEXT_SCOPES: dict[str, Scope] = {c.name: c.scope for c in derived.CONTEXT_FEATURES}
+# Further terms beside the declared ones, by name: the columns a source maps through its
+# ``columns`` table (``mapped_terms`` of ``PanelMeta.mapped_columns``). Every lookup below
+# takes them as ``extra``; a declared term always wins.
+Extra = Mapping[str, Term]
+# How a mapped column's values were checked -> the unit its numbers are written in.
+MAPPED_UNITS: dict[str, Unit] = {
+    "count": Unit.COUNT, "share": Unit.PERCENT, "rate": Unit.COUNT, "amount": Unit.COUNT,
+}
 
 
-def declared(feature: str) -> bool:
-    """Whether the vocabulary knows ``feature``: its base is declared and, for a ``gm_``
-    feature, so is the context feature itself."""
-    name = parse(feature)
-    return name.base in TERMS and (not name.gemeente or feature in CONTEXT_SCOPES)
-
-
-def label(base: str) -> str:
-    """The English label of a base feature; an undeclared one reads as its name."""
+def term_of(base: str, extra: Extra | None = None) -> Term | None:
+    """The declared term of a base feature, else its term in ``extra``, else None."""
     term = TERMS.get(base)
+    if term is None and extra:
+        term = extra.get(base)
+    return term
+
+
+def mapped_terms(columns: Iterable[MappedColumn]) -> dict[str, Term]:
+    """The terms of a panel's mapped columns (``PanelMeta.mapped_columns``), to pass as
+    ``extra``: the config's labels; a column with one label has it in both languages, one
+    with none reads as its name (``label``, ``label_nl``). A rate named '..._per_1000' is
+    per 1,000 inhabitants. A name the vocabulary declares keeps its declared term."""
+    out: dict[str, Term] = {}
+    for c in columns:
+        if c.name in TERMS:
+            continue
+        kind = MAPPED_UNITS.get(c.kind, Unit.COUNT)
+        if c.kind == "rate" and c.name.endswith("_per_1000"):
+            kind = Unit.PER_1000
+        english = c.label or c.label_nl or label(c.name)
+        dutch = c.label_nl or c.label or label_nl(c.name)
+        out[c.name] = Term(c.name, english, dutch, kind)
+    return out
+
+
+def declared(feature: str, extra: Extra | None = None) -> bool:
+    """Whether the vocabulary (or ``extra``) knows ``feature``: its base is declared and,
+    for a ``gm_`` feature, so is the context feature itself."""
+    name = parse(feature)
+    known = term_of(name.base, extra) is not None
+    return known and (not name.gemeente or feature in CONTEXT_SCOPES)
+
+
+def label(base: str, extra: Extra | None = None) -> str:
+    """The English label of a base feature; an undeclared one reads as its name."""
+    term = term_of(base, extra)
     return term.label if term else base.replace("_", " ")
 
 
-def label_nl(base: str) -> str:
+def label_nl(base: str, extra: Extra | None = None) -> str:
     """The Dutch label of a base feature (neither a change nor ``gm_``); an undeclared one
     reads as its name ('_pct' dropped, '_per_1000' as 'per 1.000')."""
-    term = TERMS.get(base)
+    term = term_of(base, extra)
     if term:
         return term.label_nl
     return base.removesuffix("_pct").replace("_per_1000", " per 1.000").replace("_", " ")
 
 
-def unit(base: str) -> Unit:
+def unit(base: str, extra: Extra | None = None) -> Unit:
     """The unit of a base feature; an undeclared one's is guessed from its name ('_pct' is a
     percentage, 'lbm...' a score, anything else a count)."""
-    term = TERMS.get(base)
+    term = term_of(base, extra)
     if term:
         return term.unit
     if base.endswith("_pct"):
@@ -79,7 +119,7 @@ class Words:
     """How one language names a feature: the base label, the words for a change since the
     previous measurement and over k years, and the prefix of each gemeente scope."""
 
-    label: Callable[[str], str]
+    label: Callable[[str, Extra | None], str]
     since_previous: str
     over_years: Callable[[int], str]
     scopes: Mapping[Scope, str]
@@ -93,11 +133,11 @@ ENGLISH = Words(
 )
 
 
-def in_words(feature: str, words: Words = ENGLISH) -> str:
+def in_words(feature: str, words: Words = ENGLISH, extra: Extra | None = None) -> str:
     """A feature named by the grammar in ``words``' language: its base label, then the kind
     of change, behind the gemeente scope for a ``gm_`` feature."""
     name = parse(feature)
-    text = words.label(name.base)
+    text = words.label(name.base, extra)
     if name.since_previous:
         text = f"{text}, {words.since_previous}"
     elif name.years is not None:
@@ -105,9 +145,9 @@ def in_words(feature: str, words: Words = ENGLISH) -> str:
     return f"{words.scopes[scope(feature)]}: {text}" if name.gemeente else text
 
 
-def describe(feature: str) -> str:
+def describe(feature: str, extra: Extra | None = None) -> str:
     """'low_income_hh_pct_chg3' -> 'low-income households (%), change over 3 years'."""
-    return in_words(feature, ENGLISH)
+    return in_words(feature, ENGLISH, extra)
 
 
 def format_value(value: float, signed: bool = False) -> str:
@@ -216,17 +256,18 @@ _FLAG_CHANGE: dict[Lang, tuple[str, str, str]] = {
 }
 
 
-def feature_label(feature: str, lang: Lang = "nl") -> str:
+def feature_label(feature: str, lang: Lang = "nl", extra: Extra | None = None) -> str:
     """Any feature of the grammar in words: 'aandeel huishoudens met laag inkomen, verandering
-    in 3 jaar', 'in de gemeente: aantal inwoners' ('gemeente: inhabitants')."""
-    return in_words(feature, WORDS[check_lang(lang)])
+    in 3 jaar', 'in de gemeente: aantal inwoners' ('gemeente: inhabitants'). A mapped column
+    reads as its label in ``extra`` (``mapped_terms``), its changes as those of its label."""
+    return in_words(feature, WORDS[check_lang(lang)], extra)
 
 
-def unit_text(feature: str, lang: Lang = "nl") -> str:
+def unit_text(feature: str, lang: Lang = "nl", extra: Extra | None = None) -> str:
     """The unit of a feature's number in words, as in a header; a change of a percentage is
     in 'procentpunt' ('percentage points')."""
     name = parse(feature)
-    kind = unit(name.base)
+    kind = unit(name.base, extra)
     words = UNIT_WORDS[check_lang(lang)][kind]
     return words.change if name.is_change and kind is Unit.PERCENT else words.header
 
@@ -241,7 +282,9 @@ def class_name(feature: str, value: float, lang: Lang = "nl") -> str | None:
     return names[check_lang(lang)][1].get(int(value))
 
 
-def value_text(feature: str, value: float, lang: Lang = "nl") -> str:
+def value_text(
+    feature: str, value: float, lang: Lang = "nl", extra: Extra | None = None
+) -> str:
     """A feature's value for people, with its unit or class name: '12,3%', '245 duizend euro',
     'Leefbarometer-klasse 9 (uitstekend)', '+5,4 procentpunt', 'ja'; missing -> 'onbekend'."""
     lang = check_lang(lang)
@@ -249,7 +292,7 @@ def value_text(feature: str, value: float, lang: Lang = "nl") -> str:
         return UNKNOWN[lang]
     value = float(value)
     name = parse(feature)
-    kind = unit(name.base)
+    kind = unit(name.base, extra)
     words = UNIT_WORDS[lang][kind]
     if name.is_change:
         return _change_text(value, kind, words, lang)

@@ -57,11 +57,13 @@ DOMAINS: dict[str, Domain] = {
     "urbanity": _D.BEVOLKING,
     # inkomen en werk
     "income_per_inhabitant": _D.INKOMEN_WERK,
+    "income_per_inhabitant_rel": _D.INKOMEN_WERK,
     "low_income_hh_pct": _D.INKOMEN_WERK,
     "bijstand_per_1000": _D.INKOMEN_WERK,
     "benefits_per_1000": _D.INKOMEN_WERK,
     # wonen
     "woz_value": _D.WONEN,
+    "woz_value_rel": _D.WONEN,
     "dwellings": _D.WONEN,
     "owner_occupied_pct": _D.WONEN,
     "corporation_rent_pct": _D.WONEN,

@@ -34,8 +34,10 @@ KNOWLEDGE_DATE = "knowledge_date"
 LABEL_COLUMNS = ("label_outcome_year", "label_lbm_change", "label")
 # Whether ``build_panel`` replaces nominal amounts (WOZ value, income) by their year-relative
 # versions as model features (``features.relative``); the nominal level stays as a column
-# for people (``shown_columns``). Read at call time.
-RELATIVE_TO_YEAR = False
+# for people (``shown_columns``). On: nominal levels trend with prices, so a model trained on
+# earlier years would split on price levels later years never have (drift PSI 1.5-3.0).
+# Read at call time.
+RELATIVE_TO_YEAR = True
 # Scores are published as decimals: a drop of exactly delta must count, whatever binary
 # floating point makes of the difference.
 LBM_FEATURE_SOURCES = ("lbm", *schema.LBM_DIMENSIONS)

@@ -52,6 +52,19 @@ class IgnoredColumn:
 
 
 @dataclass(frozen=True)
+class MappedColumn:
+    """A further column a source maps through its ``columns`` table: the panel name it
+    became, how its values were checked (count, share, rate, amount), its labels ("" when
+    the config gives none) and its header (or OData code) in the source."""
+
+    name: str
+    kind: str
+    label: str = ""
+    label_nl: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class SourceUse:
     """One source as a row's features know it: the newest reference year used and the date it
     was published (ISO)."""
@@ -95,6 +108,7 @@ class PanelMeta:
     knowledge: tuple[KnowledgeNote, ...] = ()
     ignored_columns: tuple[IgnoredColumn, ...] = ()
     content_hash: str = ""  # SHA-256 of panel.parquet's bytes, checked before every use
+    mapped_columns: tuple[MappedColumn, ...] = ()  # the sources' ``columns``, with labels
 
     @property
     def model_features(self) -> list[str]:
@@ -129,6 +143,9 @@ class PanelMeta:
         )
         values["ignored_columns"] = tuple(
             IgnoredColumn(**note) for note in values.get("ignored_columns", ())
+        )
+        values["mapped_columns"] = tuple(
+            MappedColumn(**column) for column in values.get("mapped_columns", ())
         )
         return cls(**values)
 

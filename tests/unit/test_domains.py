@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from features import derived, describe, neighbours, panel, schema
+from features import derived, describe, neighbours, panel, relative, schema
 from features.describe import (
     DEVELOPMENT_CLASS_NAMES_NL,
     LBM_CLASS_NAMES_EN,
@@ -22,6 +22,7 @@ DECLARED = [
     *(v.name for v in schema.INVESTMENT_VARIABLES),
     *(t.name for t in panel.LBM_TERMS),
     *(t.name for t in neighbours.NEIGHBOUR_TERMS),
+    *(t.name for t in relative.RELATIVE_TERMS),
 ]
 
 

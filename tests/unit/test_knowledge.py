@@ -80,14 +80,14 @@ def test_income_of_2020_is_not_known_to_the_rows_of_2020_but_2018_is(workspace: 
     assert uses["CBS"] == (2020, "2021-07-01")
     assert uses["Leefbarometer"] == (2020, "2021-07-01")
     reference = as_of_rows(before)
-    assert reference["income_per_inhabitant"].notna().any()
+    assert reference["income_per_inhabitant_rel"].notna().any()
 
     cbs = workspace / "sources" / "cbs"
     assert halve_income_values(cbs / f"kwb-{AS_OF}.csv") > 0
     after_2020, _ = build(workspace)
     pd.testing.assert_frame_equal(as_of_rows(after_2020), reference, check_exact=True)
     # The change is real: the rows of 2022 (knowledge date 2023-07-01) do see it.
-    chg1 = "income_per_inhabitant_chg1"
+    chg1 = "income_per_inhabitant_rel_chg1"
     later = before[before["as_of_year"] == 2022].set_index("unit_code")[chg1]
     seen = after_2020[after_2020["as_of_year"] == 2022].set_index("unit_code")[chg1]
     assert not seen.equals(later)
@@ -96,5 +96,5 @@ def test_income_of_2020_is_not_known_to_the_rows_of_2020_but_2018_is(workspace: 
     after_2018, _ = build(workspace)
     moved = as_of_rows(after_2018).compare(reference)
     changed = sorted({column for column, _ in moved.columns})
-    assert {"income_per_inhabitant_chg1", "low_income_hh_pct_chg1"} <= set(changed), changed
-    assert not {"income_per_inhabitant", "inhabitants", "lbm"} & set(changed), changed
+    assert {"income_per_inhabitant_rel_chg1", "low_income_hh_pct_chg1"} <= set(changed), changed
+    assert not {"income_per_inhabitant_rel", "inhabitants", "lbm"} & set(changed), changed

@@ -7,19 +7,22 @@ job's own ``ensure_panel``."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from features import describe
 from features.build import ensure_panel
 from features.lbm2 import parse_lbm2_json, parse_lbm2_pc4
 from features.odata import read_cbs_kwb_json
 from features.readers import read_cbs_kwb_csv, read_investment_csv, read_lbm3_scores
 from features.sources import read_sources
+from features.vocabulary import Unit
 from wijkradar.catalog import Workspace
 from wijkradar.config import load_config
 from wijkradar.errors import ConfigError, InputError
-from wijkradar.records import IgnoredColumn
+from wijkradar.records import IgnoredColumn, MappedColumn, PanelMeta
 from wijkradar.sourceconfig import ColumnMap
 
 CODE = "Regiocode (gemeente, wijk, buurt) (code)"
@@ -228,5 +231,75 @@ def test_a_bad_mapping_is_a_config_error(tmp_path: Path, columns: str, says: str
                             columns.replace("{", "{{").replace("}", "}}"))
     ws = make(tmp_path, config=config)
     with pytest.raises(ConfigError, match=says.replace(".", r"\.")):
+        ensure_panel(ws, load_config(ws.config))
+    assert not ws.panel.exists()
+
+
+def test_the_meta_keeps_the_mapped_columns_and_their_labels(
+    built: tuple[Workspace, list[str]],
+) -> None:
+    ws, _ = built
+    from wijkradar import catalog
+
+    meta = catalog.read_panel_meta(ws)
+    assert meta.mapped_columns == (
+        MappedColumn("education_low_pct", "share", "low education (%)",
+                     "aandeel laagopgeleiden", EDU_LOW),
+        MappedColumn("own_score", "rate", "", "", "eigen_score"),
+    )
+    assert PanelMeta.from_dict(asdict(meta)) == meta
+    old = {k: v for k, v in asdict(meta).items() if k != "mapped_columns"}
+    assert PanelMeta.from_dict(old).mapped_columns == ()  # a meta written before them
+
+
+def test_a_mapped_column_is_named_by_its_label_never_raw(
+    built: tuple[Workspace, list[str]],
+) -> None:
+    ws, _ = built
+    from wijkradar import catalog
+
+    meta = catalog.read_panel_meta(ws)
+    extra = describe.mapped_terms(meta.mapped_columns)
+    assert {"education_low_pct_chg1", "own_score_chg1"} <= set(meta.features)
+    assert [f for f in meta.features if not describe.declared(f, extra)] == []
+    assert [f for f in meta.features if not describe.declared(f)] == [
+        "education_low_pct", "education_low_pct_chg1", "own_score", "own_score_chg1"]
+    edu = "education_low_pct"
+    assert describe.feature_label(edu, "nl", extra) == "aandeel laagopgeleiden"
+    assert describe.feature_label(edu, "en", extra) == "low education (%)"
+    assert describe.feature_label(f"{edu}_chg1", "nl", extra) == (
+        "aandeel laagopgeleiden, verandering in 1 jaar"
+    )
+    assert describe.value_text(edu, 22.0, "nl", extra) == "22%"  # a share: a percentage
+    assert describe.value_text(f"{edu}_chg1", 0.5, "nl", extra) == "+0,5 procentpunt"
+    assert describe.unit_text(f"{edu}_chg1", "en", extra) == "percentage points"
+    # Without a label: the name, underscores as spaces, in both languages.
+    assert describe.feature_label("own_score", "nl", extra) == "own score"
+    assert describe.feature_label("own_score_chg_prev", "en", extra) == (
+        "own score, change since previous measurement"
+    )
+    assert describe.unit("own_score", extra) is Unit.COUNT
+    # Without ``extra`` nothing fails: the name in words.
+    assert describe.feature_label(edu, "nl") == "education low"
+
+
+def test_mapped_terms_take_the_one_label_given_and_leave_declared_ones_alone() -> None:
+    extra = describe.mapped_terms((
+        MappedColumn("age65", "count", "", "inwoners van 65 jaar of ouder", "k_65"),
+        MappedColumn("visits_per_1000", "rate", "visits per 1,000", "", "Bezoek"),
+        MappedColumn("inhabitants", "count", "people", "mensen", "Inw"),
+    ))
+    assert extra["age65"].label == extra["age65"].label_nl == "inwoners van 65 jaar of ouder"
+    assert extra["visits_per_1000"].label_nl == "visits per 1,000"
+    assert extra["visits_per_1000"].unit is Unit.PER_1000
+    assert "inhabitants" not in extra
+    assert describe.feature_label("inhabitants", "nl", extra) == describe.feature_label(
+        "inhabitants", "nl")
+
+
+def test_a_mapped_name_the_grammar_reads_as_a_change_is_a_config_error(tmp_path: Path) -> None:
+    config = CONFIG.replace('name = "own_score"', 'name = "own_score_chg1"')
+    ws = make(tmp_path, config=config)
+    with pytest.raises(ConfigError, match=r"reads as a change or a gemeente feature"):
         ensure_panel(ws, load_config(ws.config))
     assert not ws.panel.exists()

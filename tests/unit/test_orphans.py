@@ -47,5 +47,5 @@ def test_unknown_versions_and_an_empty_registry_are_no_model_errors(tracking, bo
     with pytest.raises(NoModelError, match="No model 'wijkradar' is registered"):
         promotion.versions(tracking)
     registry.log_training(tracking, registry.RunRecord(), booster=booster, features=["a", "b"])
-    with pytest.raises(NoModelError, match="no version '99'. Versions: 1"):
+    with pytest.raises(NoModelError, match=r"no version '99'\. Versions: 1"):
         promotion.promote(tracking, "99", "by hand")

@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from features import schema
-from features.panel import ID_COLUMNS, LABEL_COLUMNS, build_panel, feature_columns
+from features.panel import (
+    ID_COLUMNS,
+    LABEL_COLUMNS,
+    build_panel,
+    feature_columns,
+    shown_columns,
+)
 
 if TYPE_CHECKING:
     from conftest import SourceFrames
@@ -215,10 +221,21 @@ def test_unit_name_is_the_newest_name(source_frames: SourceFrames) -> None:
 
 def test_feature_columns(panel: pd.DataFrame) -> None:
     features = feature_columns(panel)
-    assert not set(features) & (set(ID_COLUMNS) | set(LABEL_COLUMNS))
-    assert set(features) | set(ID_COLUMNS) | set(LABEL_COLUMNS) == set(panel.columns)
+    shown = shown_columns(panel)
+    assert not set(features) & (set(ID_COLUMNS) | set(LABEL_COLUMNS) | set(shown))
+    assert set(features) | set(shown) | set(ID_COLUMNS) | set(LABEL_COLUMNS) == set(
+        panel.columns
+    )
+    # WOZ value and income enter relative to their year; their euros stay for people.
+    relative = {"woz_value", "income_per_inhabitant"}
+    assert set(shown) == relative
     for name in schema.CBS_BY_NAME:
-        assert {name, f"{name}_chg1", f"{name}_chg3"} <= set(features)
+        expected = (
+            {f"{name}_rel", f"{name}_rel_chg1", f"{name}_rel_chg3"}
+            if name in relative else {name, f"{name}_chg1", f"{name}_chg3"}
+        )
+        assert expected <= set(features), name
+    assert not {"woz_value_chg1", "income_per_inhabitant_chg3"} & set(panel.columns)
     # Investment changes use the longest lag only.
     assert "corp_renovation_per_dwelling_chg3" in features
     assert "corp_renovation_per_dwelling_chg1" not in features

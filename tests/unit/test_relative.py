@@ -3,6 +3,8 @@ hand, the knowledge-date rule, and the nominal level kept for people only."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from features import relative
 from features.panel import build_panel, feature_columns, shown_columns
 from features.vocabulary import Unit, parse
 from tests.conftest import SourceFrames
+from wijkradar.config import parse_config
 
 YEARS = range(2008, 2015)
 LBM_YEARS = (2008, 2010, 2012, 2014)
@@ -98,10 +101,13 @@ def test_relative_levels_replace_the_nominal_ones_as_features(
     assert shown_columns(nominal) == []
 
 
-def test_without_the_switch_the_panel_is_as_before(source_frames: SourceFrames) -> None:
+def test_year_relative_amounts_are_the_default(source_frames: SourceFrames) -> None:
     cbs, lbm = _sources(source_frames)
     default = build_panel(cbs, lbm, None, level="wijk", change_lags=(1, 3), delta=0.1)
-    pd.testing.assert_frame_equal(default, _panel(source_frames, rel=False))
+    pd.testing.assert_frame_equal(default, _panel(source_frames, rel=True))
+    assert "woz_value_rel" in feature_columns(default)
+    assert "woz_value" not in feature_columns(_panel(source_frames, rel=True))
+    assert "woz_value" in feature_columns(_panel(source_frames, rel=False))
 
 
 def test_a_row_knows_the_median_of_the_reference_year_it_knows(
@@ -145,3 +151,19 @@ def test_relative_variables_are_published_with_their_nominal_ones() -> None:
     assert relative.model_variables(["inhabitants", "woz_value"]) == [
         "inhabitants", "woz_value_rel"
     ]
+
+
+def test_the_switch_is_part_of_the_panel_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A panel kept from before the switch (nominal amounts) is rebuilt, never reused."""
+    from features import panel
+    from features.build import panel_fingerprint
+
+    cfg = parse_config(
+        {"source": [{"kind": "lbm3_scores", "path": "lbm.csv"}], "panel": {"level": "wijk"}},
+        tmp_path,
+    )
+    relative_print = panel_fingerprint(cfg, "sources")
+    monkeypatch.setattr(panel, "RELATIVE_TO_YEAR", False)
+    assert panel_fingerprint(cfg, "sources") != relative_print

@@ -293,6 +293,6 @@ def test_importance_svg_keeps_the_top_features() -> None:
     assert root.tag == f"{SVG}svg"
     assert ids(svg, "importance-bar-") == ["importance-bar-income", "importance-bar-lbm_chg_prev"]
     assert "lbm_chg_prev" in svg and "income" in svg and "cost" not in svg
-    assert "no feature importances" in importance_svg(pd.Series(dtype=float))
+    assert "geen belang van kenmerken" in importance_svg(pd.Series(dtype=float))
     with pytest.raises(ValueError, match=r"The 'top' parameter must be an int >= 1\. Got 0"):
         importance_svg(importance, top=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features import derived, describe, neighbours, panel, schema
+from features import derived, describe, neighbours, panel, relative, schema
 from features.lbm2 import parse_lbm2_pc4
 from features.vocabulary import (
     FeatureName,
@@ -70,9 +70,12 @@ def _pc4_panel(frames: SourceFrames) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def produced() -> list[str]:
     frames = SourceFrames()
+    wijk, pc4 = _wijk_panel(frames), _pc4_panel(frames)
     features = [
-        *panel.feature_columns(_wijk_panel(frames)),
-        *panel.feature_columns(_pc4_panel(frames)),
+        *panel.feature_columns(wijk),
+        *panel.shown_columns(wijk),
+        *panel.feature_columns(pc4),
+        *panel.shown_columns(pc4),
     ]
     return list(dict.fromkeys(features))
 
@@ -104,6 +107,7 @@ def test_each_feature_is_declared_once() -> None:
         *(v.name for v in schema.INVESTMENT_VARIABLES),
         *(t.name for t in panel.LBM_TERMS),
         *(t.name for t in neighbours.NEIGHBOUR_TERMS),
+        *(t.name for t in relative.RELATIVE_TERMS),
     ]
     assert len(declared) == len(set(declared)) == len(describe.TERMS)
     labels = [t.label for t in describe.TERMS.values()]

@@ -301,6 +301,21 @@ def staged_dir(final: Path) -> Iterator[Path]:
         raise
 
 
+def run_problems(run: RunFolder) -> list[str]:
+    """What is wrong with a published run folder (empty when it is whole): its manifest lists
+    every other file with its SHA-256, and each must be there, unchanged, and no other."""
+    if not run.manifest.exists():
+        return [f"{run.path}: no {run.manifest.name}"]
+    listed = read_manifest(run).files
+    actual = file_digests(run.path)
+    actual.pop(run.manifest.name, None)
+    problems = [f"{name}: missing" for name in listed if name not in actual]
+    problems += [f"{name}: not in the manifest" for name in actual if name not in listed]
+    problems += [f"{name}: checksum differs" for name, digest in listed.items()
+                 if name in actual and actual[name] != digest]
+    return problems
+
+
 def sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes (hex), read in blocks."""
     h = hashlib.sha256()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from wijkradar import catalog
-from wijkradar.catalog import RunFolder, Workspace
+from wijkradar.catalog import Workspace
 
 EXE = str(Path(sys.executable).with_name("wijkradar"))
 YEAR = 2022
@@ -30,27 +30,12 @@ def wijkradar(*args: str, check: bool = False) -> subprocess.CompletedProcess[st
     return proc
 
 
-def run_problems(run: RunFolder) -> list[str]:
-    """Problems of a published run folder (empty when it is whole): its manifest lists every
-    other file with its digest."""
-    if not run.manifest.exists():
-        return [f"{run.path}: no {run.manifest.name}"]
-    listed = catalog.read_manifest(run).files
-    actual = catalog.file_digests(run.path)
-    actual.pop(run.manifest.name, None)
-    problems = [f"{name}: missing" for name in listed if name not in actual]
-    problems += [f"{name}: not in the manifest" for name in actual if name not in listed]
-    problems += [f"{name}: checksum differs" for name, digest in listed.items()
-                 if name in actual and actual[name] != digest]
-    return problems
-
-
 def published_problems(root: Path) -> list[str]:
     """Problems of every visible run folder, and any staging folder left behind."""
     ws = Workspace(root)
     problems = []
     for year in catalog.scored_years(ws):
-        problems += [p for run in catalog.run_folders(ws, year) for p in run_problems(run)]
+        problems += [p for run in catalog.run_folders(ws, year) for p in catalog.run_problems(run)]
     problems += [f"left behind: {p}" for p in root.rglob("*.staging-*")]
     return problems
 

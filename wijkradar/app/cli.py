@@ -17,12 +17,14 @@ import typer
 
 from wijkradar.app.console import (
     OUTPUT,
+    LogFormatOpt,
     Output,
     chosen_format,
     console,
     guarded,
     json_line,
     json_requested,
+    outcome,
     print_table,
     say_line,
     status,
@@ -67,10 +69,6 @@ AllowProfileOpt = Annotated[
         "--allow-missing-profile",
         help="Publish even when the model's drift profile cannot be read (recorded).",
     ),
-]
-LogFormatOpt = Annotated[
-    str | None,
-    typer.Option("--log-format", help="text, or json: one JSON object per line on stderr."),
 ]
 
 
@@ -194,11 +192,8 @@ def _day(moment: datetime | None) -> date | None:
 
 def _done(step: str, res: ScoreOutcome, log_format: str) -> None:
     state = "published" if res.published else "nothing new (already published)"
-    if log_format == "json":
-        json_line("info", step, state, run_id=res.run.run_id, run_dir=str(res.run.path),
-                   published=res.published)
-    else:
-        say_line(f"{state}: {res.run.path}")
+    outcome(step, log_format, f"{state}: {res.run.path}", run_id=res.run.run_id,
+            run_dir=str(res.run.path), published=res.published)
 
 
 @app.command()

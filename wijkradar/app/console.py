@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -231,6 +231,20 @@ def print_table(
         for row in rows:
             view.add_row(*(Text(row[i]) for i in part))
         out.print(view)
+
+
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option("--log-format", help="text, or json: one JSON object per line on stderr."),
+]
+
+
+def outcome(step: str, log_format: str, message: str, **extra: object) -> None:
+    """A command's result: one JSON line (with ``extra``), or the message on stdout."""
+    if log_format == "json":
+        json_line("info", step, message, **extra)
+    else:
+        say_line(message)
 
 
 def say_line(text: str) -> None:

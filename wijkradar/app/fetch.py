@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from features.fetch import DEFAULT_BASE_URL
-from wijkradar.app.console import chosen_format, guarded, json_line, say_line, status
+from wijkradar.app.console import LogFormatOpt, chosen_format, guarded, outcome, say_line, status
 
 if TYPE_CHECKING:
     from features.fetch.http import HttpOptions
@@ -31,23 +31,12 @@ BaseUrlOpt = Annotated[
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for each answer.")]
 RetriesOpt = Annotated[int, typer.Option(help="Retries of a timeout, 429 or 5xx answer.")]
 ForceOpt = Annotated[bool, typer.Option(help="Fetch again even if unchanged.")]
-LogFormatOpt = Annotated[
-    str | None,
-    typer.Option("--log-format", help="text, or json: one JSON object per line on stderr."),
-]
 
 
 def _options(timeout: float, retries: int) -> HttpOptions:
     from features.fetch.http import HttpOptions
 
     return HttpOptions(timeout=timeout, retries=retries)
-
-
-def _done(step: str, log_format: str, message: str, **extra: object) -> None:
-    if log_format == "json":
-        json_line("info", step, message, **extra)
-    else:
-        say_line(message)
 
 
 @fetch_app.command("cbs")
@@ -76,7 +65,7 @@ def cbs(
         res = fetch_table(table, out_dir, base_url=base_url, level=level,
                           options=_options(timeout, retries), force=force, say=say)
     state = "fetched" if res.fetched else "unchanged (Modified date as kept)"
-    _done("fetch cbs", log_format,
+    outcome("fetch cbs", log_format,
           f"{res.table.identifier} ({res.table.title}, modified {res.table.modified}): {state}, "
           f"{res.records:,} records in {res.path}", path=str(res.path), fetched=res.fetched,
           records=res.records, modified=res.table.modified)
@@ -112,11 +101,11 @@ def kwb(
                                   options=_options(timeout, retries), force=force, say=say)
     for t in res.tables:
         state = "fetched" if t.fetched else "unchanged"
-        _done("fetch kwb", log_format,
+        outcome("fetch kwb", log_format,
               f"{t.table.year} {t.table.identifier}: {state}, {t.records:,} records",
               year=t.table.year, table=t.table.identifier, fetched=t.fetched,
               records=t.records, path=str(t.path))
-    _done("fetch kwb", log_format, f"config fragment: {res.fragment}", fragment=str(res.fragment))
+    outcome("fetch kwb", log_format, f"config fragment: {res.fragment}", fragment=str(res.fragment))
 
 
 @fetch_app.command("leefbaarometer")
@@ -145,8 +134,8 @@ def leefbaarometer(
                                    members=tuple(member or ()), force=force, say=say)
     state = "fetched" if res.fetched else "unchanged"
     for f, path in zip(res.files, res.paths, strict=True):
-        _done("fetch leefbaarometer", log_format,
+        outcome("fetch leefbaarometer", log_format,
               f"{path}: {state}, {f.rows:,} rows, {f.units:,} {f.level} units, years "
               f"{', '.join(map(str, f.years))}", path=str(path), fetched=res.fetched, rows=f.rows)
-    _done("fetch leefbaarometer", log_format, f"config fragment: {res.fragment}",
+    outcome("fetch leefbaarometer", log_format, f"config fragment: {res.fragment}",
           fragment=str(res.fragment))

@@ -32,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from ml.metrics import top_count
-from models.explain import shap_column, shap_features, top_contributions
-from serving.drivers import driver_sentence
+from serving.explanations import contributions, explanations_long, value_columns
 from serving.formatting import Lang, check_lang, date_text, number
+from serving.ranking import driver_texts
+from serving.sheetfiles import ExportJob, export_workers, write_parts
 from serving.sheets import (
     COLUMNS,
     COLUMNS_EN,
@@ -57,6 +58,7 @@ __all__ = [
     "NOTES_SHEET",
     "context_header",
     "csv_bytes",
+    "explanations_long",
     "export_headers",
     "write_xlsx",
     "xlsx_bytes",
@@ -144,12 +146,6 @@ def context_values(rows: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
     return rows[["unit_code", *present]].reset_index(drop=True)
 
 
-def _contributions(ranking: pd.DataFrame) -> tuple[list[str], np.ndarray]:
-    """The ranking's features (from its ``shap__<feature>`` columns) and their contributions."""
-    features = shap_features(list(ranking.columns))
-    return features, ranking[[shap_column(f) for f in features]].to_numpy(dtype="float64")
-
-
 def _previous_rank(ranking: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:
     if previous is None:
         return pd.Series(np.nan, index=ranking.index, dtype="float64")
@@ -195,44 +191,15 @@ def _values_matrix(
     return out
 
 
-def explanations_long(ranking: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """One row per (unit, feature): unit_code, feature, value, contribution, rank, where
-    rank 1 is the largest (most risk-raising) contribution within the unit. Rows follow
-    the ranking's order and, within a unit, the rank. unit_code and feature are
-    categoricals, so 14,500 units x 100 features take about 30 MB."""
-    features, contrib = _contributions(ranking)
-    n, p = len(ranking), len(features)
-    codes = ranking["unit_code"]
-    if codes.duplicated().any():
-        raise ValueError("The ranking holds a unit_code more than once.")
-    vals = _values_matrix(codes, values, features)
-    order = np.asarray(
-        top_contributions(contrib, p, positive_only=False), dtype=np.intp
-    ).reshape(n, p)
-    rank_dtype = np.int16 if p < 2**15 else np.int32
-    return pd.DataFrame(
-        {
-            "unit_code": pd.Categorical.from_codes(
-                np.repeat(np.arange(n, dtype=np.int32), p), categories=pd.Index(codes)
-            ),
-            "feature": pd.Categorical.from_codes(order.ravel(), categories=pd.Index(features)),
-            "value": np.take_along_axis(vals, order, axis=1).ravel(),
-            "contribution": np.take_along_axis(contrib, order, axis=1).ravel(),
-            "rank": np.tile(np.arange(1, p + 1, dtype=rank_dtype), n),
-        }
-    )
-
-
 def driver_phrases(
     ranking: pd.DataFrame, values: pd.DataFrame, k: int = N_DRIVERS, lang: Lang = "nl"
 ) -> list[str]:
-    """Per unit, its k largest positive contributions as sentences joined by '; '."""
-    features, contrib = _contributions(ranking)
-    vals = _values_matrix(ranking["unit_code"], values, features)
-    return [
-        "; ".join(driver_sentence(features[j], float(vals[i, j]), lang) for j in top)
-        for i, top in enumerate(top_contributions(contrib, k, positive_only=True))
-    ]
+    """Per unit, its k largest positive contributions as sentences joined by '; '
+    (``serving.ranking.driver_texts``)."""
+    lang = check_lang(lang)
+    features, contrib = contributions(ranking)
+    columns = value_columns(ranking["unit_code"], values, features)
+    return driver_texts(contrib, columns, features, k, lang)
 
 
 def new_in_top_header(frac: float = TOP_FRAC, lang: Lang = "nl") -> str:
@@ -258,31 +225,38 @@ def gemeente_rows(
     top_frac: float = TOP_FRAC,
     context: pd.DataFrame | None = None,
     lang: Lang = "nl",
+    drivers: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The rows of the per-gemeente exports under their own column names (``GEMEENTE_COLUMNS``,
     then one column per context feature), in national rank order: risk as a share, the change
     in rank (empty for new units), new in the national top (empty without a previous run) and
-    the top 3 drivers in words. Units without a gemeente (PC4) are included."""
-    ranking = ranking.sort_values("rank", kind="stable")
-    new = new_in_top(ranking, previous, top_frac).astype("boolean")
+    the top 3 drivers in words. Units without a gemeente (PC4) are included. ``drivers`` are
+    those words per row of ``ranking`` when already made (the ranking's own ``top_drivers``
+    are ``driver_phrases`` in Dutch: ``serving.ranking``); made here otherwise."""
+    if drivers is not None and len(drivers) != len(ranking):
+        raise ValueError(f"drivers holds {len(drivers)} texts for {len(ranking)} ranking rows.")
+    words = driver_phrases(ranking, values, lang=lang) if drivers is None else drivers
+    order = np.argsort(ranking["rank"].to_numpy(), kind="stable")  # no copy of contributions
+    ids = ranking[list(GEMEENTE_COLUMNS[:8])].take(order)
+    new = new_in_top(ids, previous, top_frac).astype("boolean")
     if previous is None:
         new[:] = pd.NA
     table = pd.DataFrame(
         {
-            "unit_code": ranking["unit_code"].astype("string"),
-            "unit_name": ranking["unit_name"].astype("string"),
-            "gemeente_code": ranking["gemeente_code"].astype("string"),
-            "gemeente_name": ranking["gemeente_name"].astype("string"),
-            "as_of_year": ranking["as_of_year"].astype("int64"),
-            "risk": ranking["risk"].astype("float64"),
-            "rank": ranking["rank"].astype("int64"),
-            "rank_in_gemeente": ranking["rank_in_gemeente"].astype("int64"),
-            "rank_change": rank_change(ranking, previous).round().astype("Int64"),
+            "unit_code": ids["unit_code"].astype("string"),
+            "unit_name": ids["unit_name"].astype("string"),
+            "gemeente_code": ids["gemeente_code"].astype("string"),
+            "gemeente_name": ids["gemeente_name"].astype("string"),
+            "as_of_year": ids["as_of_year"].astype("int64"),
+            "risk": ids["risk"].astype("float64"),
+            "rank": ids["rank"].astype("int64"),
+            "rank_in_gemeente": ids["rank_in_gemeente"].astype("int64"),
+            "rank_change": rank_change(ids, previous).round().astype("Int64"),
             "new_in_top": new,
-            "top_drivers": driver_phrases(ranking, values, lang=lang),
+            "top_drivers": np.asarray(words, dtype=object)[order].tolist(),
         }
     ).reset_index(drop=True)
-    return pd.concat([table, _context_columns(ranking["unit_code"], context)], axis=1)
+    return pd.concat([table, _context_columns(ids["unit_code"], context)], axis=1)
 
 
 def gemeente_headers(
@@ -321,15 +295,21 @@ def write_gemeente_exports(
     context: pd.DataFrame | None = None,
     notes: Sequence[str] = (),
     lang: Lang = "nl",
+    *,
+    drivers: Sequence[str] | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write ``out/<code>.csv`` and ``.xlsx`` per gemeente (or only those in
     ``gemeenten``), each holding that gemeente's units in national rank order, with the
     context features of ``context`` as the last columns; ``notes`` (``knowledge_notes``)
     go to the Excel files' "Toelichting" sheet. Units without a gemeente go to no file. A
     listed gemeente the ranking does not hold is an error. The files are written by
-    ``serving.sheets`` (``csv_bytes``, ``write_xlsx``), as the page's downloads are."""
+    ``serving.sheets`` (``csv_bytes``, ``write_xlsx``), as the page's downloads are.
+
+    ``drivers``: see ``gemeente_rows``. ``workers`` processes write the files (default: 2
+    from ``PARALLEL_ROWS`` rows on, else 1: starting them costs about a second)."""
     lang = check_lang(lang)
-    rows = gemeente_rows(ranking, values, previous, context=context, lang=lang)
+    rows = gemeente_rows(ranking, values, previous, context=context, lang=lang, drivers=drivers)
     present = set(rows["gemeente_code"].dropna())
     wanted = sorted(present) if gemeenten is None else list(dict.fromkeys(gemeenten))
     unknown = [g for g in wanted if g not in present]
@@ -344,15 +324,12 @@ def write_gemeente_exports(
     if bad:
         raise ValueError(f"Gemeente codes unfit for a file name: {bad}")
     out.mkdir(parents=True, exist_ok=True)
-    headers = gemeente_headers([str(c) for c in rows.columns], lang=lang)
-    written: list[Path] = []
+    job = ExportJob(out, tuple(gemeente_headers([str(c) for c in rows.columns], lang=lang)),
+                    tuple(notes), lang)
     groups = {
         code: part for code, part in rows.groupby("gemeente_code", sort=False) if code in wanted
     }
-    for code in wanted:
-        part = groups[code].reset_index(drop=True)
-        csv_path, xlsx_path = out / f"{code}.csv", out / f"{code}.xlsx"
-        csv_path.write_bytes(csv_bytes(part, lang, headers=headers))
-        write_xlsx(part, xlsx_path, code, notes=notes, lang=lang, headers=headers)
-        written += [csv_path, xlsx_path]
-    return written
+    parts = [(code, groups[code].reset_index(drop=True)) for code in wanted]
+    del rows, groups
+    count = export_workers(sum(len(p) for _, p in parts)) if workers is None else workers
+    return write_parts(job, parts, count)

@@ -8,7 +8,9 @@ by its label and unit), and each column's kind says how it is written:
 * CSV (``csv_bytes``): in Dutch ';'-separated with a decimal comma, in English ','-separated;
   UTF-8 with a BOM, CRLF; a share (risk) in percent ('41,235' under 'Risico (%)'); yes/no as
   'ja'/'nee'. A Dutch spreadsheet opens it as numbers.
-* Excel (``xlsx_bytes`` / ``write_xlsx``, xlsxwriter in constant-memory mode): numbers are
+* Excel (``xlsx_bytes`` / ``write_xlsx``, xlsxwriter: in memory up to ``IN_MEMORY_ROWS`` rows,
+  several times faster per file than through temporary files; in constant-memory mode above,
+  row by row; each column converted once, ``column_cells``): numbers are
   numbers with a number format (a share '0.0%', a count '#,##0', a ratio '0.0"×"'), text is
   text (never a formula), missing values are empty; a bold frozen header with an auto filter,
   and notes on a second sheet "Toelichting".
@@ -36,6 +38,7 @@ NOTES_SHEET = {"nl": "Toelichting", "en": "Notes"}
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 90
 _WIDTH_SAMPLE = 2_000  # rows a column's width is fitted to
+IN_MEMORY_ROWS = 20_000  # sheets up to this many rows are built in memory
 FORMATS = {  # Excel number formats by kind (Dutch Excel shows '12,3%', '1.250')
     "percent": "0.0%",
     "count": "#,##0",
@@ -145,12 +148,14 @@ def _flags(series: pd.Series, lang: Lang) -> pd.Series:
     return series.map(lambda v: _flag_word(v, lang)).astype("string")
 
 
-def csv_frame(frame: pd.DataFrame, lang: Lang = "nl") -> pd.DataFrame:
-    """What the CSV holds: headers in ``lang``, shares in percent, flags in words."""
+def csv_frame(
+    frame: pd.DataFrame, lang: Lang = "nl", headers: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """What the CSV holds: headers in ``lang`` (``export_headers``; ``headers`` instead when
+    given), shares in percent, flags in words."""
     lang = check_lang(lang)
     out = {}
-    for column in frame.columns:
-        series = frame[column]
+    for column, series in frame.items():
         kind = kind_of(str(column), series)
         if kind == "percent":
             series = 100.0 * pd.to_numeric(series, errors="coerce").astype("float64")
@@ -158,7 +163,8 @@ def csv_frame(frame: pd.DataFrame, lang: Lang = "nl") -> pd.DataFrame:
             series = _flags(series, lang)
         out[column] = series
     table = pd.DataFrame(out, index=frame.index)
-    table.columns = export_headers([str(c) for c in frame.columns], lang)
+    names = [str(c) for c in frame.columns]
+    table.columns = list(headers) if headers is not None else export_headers(names, lang)
     return table.reset_index(drop=True)
 
 
@@ -169,9 +175,7 @@ def csv_bytes(
     English ',' and a decimal point; UTF-8 with a BOM; CRLF; floats to 3 decimals. ``headers``
     replace the generated ones (``export_headers``) when given."""
     lang = check_lang(lang)
-    table = csv_frame(frame, lang)
-    if headers is not None:
-        table.columns = list(headers)
+    table = csv_frame(frame, lang, headers)
     text = table.to_csv(
         sep=";" if lang == "nl" else ",",
         decimal="," if lang == "nl" else ".",
@@ -194,8 +198,8 @@ def sheet_title(sheet: str) -> str:
 
 
 def _width(header: str, column: pd.Series) -> float:
-    sample = column.iloc[:_WIDTH_SAMPLE].dropna()
-    longest = max([len(header), *(len(str(v)) for v in sample)])
+    sample = column.iloc[:_WIDTH_SAMPLE]
+    longest = max([len(header), *(len(str(v)) for v in sample[sample.notna()].tolist())])
     return min(longest + 2, _MAX_WIDTH)
 
 
@@ -209,22 +213,62 @@ def _number(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-Writer = Callable[[Any, int, int, object], None]
+NUMBER, TEXT, MIXED = "number", "text", "mixed"  # how a column's cells are written
 
 
-def _writers(frame: pd.DataFrame, book: Any, lang: Lang, percent: Sequence[str]) -> list[Writer]:
-    """Per column the function that writes one of its cells."""
-    writers: list[Writer] = []
-    for column in frame.columns:
-        kind = "percent" if column in percent else kind_of(str(column), frame[column])
-        if kind in FORMATS:
-            fmt = book.add_format({"num_format": FORMATS[kind]})
-            writers.append(_number_writer(fmt))
-        elif kind == "flag":
-            writers.append(_text_writer(lambda v: _flag_word(v, lang)))
-        else:
-            writers.append(_text_writer(_text_or_number))
-    return writers
+@dataclass(frozen=True)
+class Cells:
+    """A column's cells as Python values (None: an empty cell) and how they are written:
+    NUMBER (with ``fmt``), TEXT, or MIXED (text as text, numbers as numbers)."""
+
+    values: list[object]
+    how: str
+    fmt: Any = None
+
+
+def _is_numbers(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _numbers(series: pd.Series) -> list[object]:
+    """Finite numbers as floats, anything else None; by column where its dtype allows."""
+    if not _is_numbers(series):
+        return [_number(v) for v in series.tolist()]
+    floats = series.to_numpy(dtype="float64", na_value=np.nan)
+    cells = floats.astype(object)
+    cells[~np.isfinite(floats)] = None
+    return cells.tolist()
+
+
+def _texts(series: pd.Series, convert: Callable[[object], object]) -> tuple[list[object], str]:
+    """A text column's cells: strings as they are (missing: None) for a string column, else
+    each value through ``convert`` (MIXED)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        cells = series.to_numpy(dtype=object, na_value=None)
+        return cells.tolist(), TEXT
+    return [convert(v) for v in series.tolist()], MIXED
+
+
+def _flag_cells(series: pd.Series, lang: Lang) -> list[object]:
+    if pd.api.types.is_bool_dtype(series):
+        yes, no = _FLAG[lang]
+        flags = series.to_numpy(dtype=object, na_value=None)
+        return [None if v is None else (yes if v else no) for v in flags.tolist()]
+    return [_flag_word(v, lang) for v in series.tolist()]
+
+
+def column_cells(
+    series: pd.Series, kind: str, lang: Lang, formats: Mapping[str, Any]
+) -> Cells:
+    """How a column of ``kind`` (``kind_of``) is written: numbers with their kind's number
+    format (``formats``: kind -> workbook format), yes/no as words, text as text, never a
+    formula; missing and non-finite values as empty cells."""
+    if kind in FORMATS:
+        return Cells(_numbers(series), NUMBER, formats[kind])
+    if kind == "flag":
+        return Cells(_flag_cells(series, lang), MIXED)
+    values, how = _texts(series, _text_or_number)
+    return Cells(values, how)
 
 
 def _text_or_number(value: object) -> object:
@@ -237,24 +281,21 @@ def _text_or_number(value: object) -> object:
     return str(value)
 
 
-def _number_writer(fmt: Any) -> Writer:
-    def write(ws: Any, row: int, col: int, value: object) -> None:
-        number = _number(value)
-        if number is not None:
-            ws.write_number(row, col, number, fmt)
-
-    return write
-
-
-def _text_writer(convert: Callable[[object], object]) -> Writer:
-    def write(ws: Any, row: int, col: int, value: object) -> None:
-        shown = convert(value)
-        if isinstance(shown, str):
-            ws.write_string(row, col, shown)  # '=SUM(...)' in a name is text, not a formula
-        elif shown is not None and _number(shown) is not None:
-            ws.write_number(row, col, _number(shown))
-
-    return write
+def _write_cells(ws: Any, columns: Sequence[Cells], n_rows: int) -> None:
+    """Row after row (constant-memory mode needs that order), cell after cell."""
+    number, string = ws.write_number, ws.write_string
+    for i in range(n_rows):
+        row = i + 1
+        for j, cells in enumerate(columns):
+            value = cells.values[i]
+            if value is None:
+                continue
+            if cells.how == NUMBER:
+                number(row, j, value, cells.fmt)
+            elif cells.how == TEXT or isinstance(value, str):
+                string(row, j, value)  # '=SUM(...)' in a name is text, not a formula
+            elif (shown := _number(value)) is not None:
+                number(row, j, shown)
 
 
 def write_xlsx(
@@ -283,24 +324,37 @@ def write_xlsx(
         )
     shown = list(headers) if headers is not None else names
     output: Any = str(target) if isinstance(target, Path) else target
-    book = xlsxwriter.Workbook(output, {"constant_memory": True, "strings_to_formulas": False})
+    book = xlsxwriter.Workbook(output, _book_options(len(frame)))
     try:
         ws = book.add_worksheet(title)
+        series = [column for _, column in frame.items()]
         for j, header in enumerate(shown):
-            ws.set_column(j, j, _width(header, frame.iloc[:, j]))
+            ws.set_column(j, j, _width(header, series[j]))
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, len(frame), max(len(shown), 1) - 1)
         bold = book.add_format({"bold": True})
         for j, header in enumerate(shown):
             ws.write_string(0, j, header, bold)
-        writers = _writers(frame, book, lang, percent)
-        for i, row in enumerate(frame.itertuples(index=False, name=None), start=1):
-            for j, value in enumerate(row):
-                writers[j](ws, i, j, value)
+        formats = {kind: book.add_format({"num_format": f}) for kind, f in FORMATS.items()}
+        columns = [
+            column_cells(
+                column, "percent" if name in percent else kind_of(name, column), lang, formats
+            )
+            for name, column in zip(names, series, strict=True)
+        ]
+        _write_cells(ws, columns, len(frame))
         if notes:
             _notes_sheet(book, notes, NOTES_SHEET[lang])
     finally:
         book.close()
+
+
+def _book_options(rows: int) -> dict[str, bool]:
+    """Small sheets are built in memory (no temporary files: several times faster per file);
+    large ones row by row through a temporary file (constant memory)."""
+    if rows <= IN_MEMORY_ROWS:
+        return {"in_memory": True, "strings_to_formulas": False}
+    return {"constant_memory": True, "strings_to_formulas": False}
 
 
 def _notes_sheet(book: Any, notes: Sequence[str], name: str) -> None:

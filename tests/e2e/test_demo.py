@@ -12,7 +12,7 @@ def test_demo_runs_the_whole_job_and_says_how_to_open_the_page(tmp_path: Path) -
     ws = tmp_path / "workspace"
     proc = run("demo", "--workspace", str(ws))
     assert "Temporal validation" in proc.stdout
-    assert "Highest risk of decline" in proc.stdout
+    assert "Hoogste kans op een daling" in proc.stdout
     assert "driver fidelity" in proc.stdout
     assert "wijkradar serve" in proc.stdout
     latest = (ws / "scores" / "2024" / "latest").read_text().strip()

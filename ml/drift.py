@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 PROFILE_VERSION = 2
 PSI_LIMIT = 0.25
@@ -118,7 +118,7 @@ def missing_noise(p_train: float, n_train: float, p_now: float, n_now: float,
     if n_train <= 0 or n_now <= 0:
         return 0.0
     p = (p_train * n_train + p_now * n_now) / (n_train + n_now)
-    z = float(stats.norm.ppf(1.0 - alarm / 2))
+    z = NormalDist().inv_cdf(1.0 - alarm / 2)
     return z * math.sqrt(p * (1.0 - p) * (1.0 / n_train + 1.0 / n_now))
 
 

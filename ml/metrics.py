@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 __all__ = [
     "binary_metrics",
@@ -128,13 +127,15 @@ def binary_metrics(y_true: ArrayLike, score: ArrayLike) -> dict[str, float]:
     ``roc_auc`` and ``pr_auc`` are nan when only one class is present; ``recall_at_*`` is nan
     without positives; ``brier`` is nan unless every score lies in [0, 1].
     """
+    from sklearn import metrics  # here: a scoring run that needs only top_count skips it
+
     y, s = check_binary(y_true, score)
     two_classes = 0 < y.sum() < len(y)
     out: dict[str, float] = {
         "n": float(len(y)),
         "base_rate": float(y.mean()),
-        "roc_auc": float(roc_auc_score(y, s)) if two_classes else math.nan,
-        "pr_auc": float(average_precision_score(y, s)) if two_classes else math.nan,
+        "roc_auc": float(metrics.roc_auc_score(y, s)) if two_classes else math.nan,
+        "pr_auc": float(metrics.average_precision_score(y, s)) if two_classes else math.nan,
     }
     for label, frac in TOP_FRACS.items():
         out[f"precision_at_{label}"] = precision_at(y, s, frac)

@@ -46,14 +46,24 @@ from wijkradar.errors import (
 from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest
 
 Progress = Callable[[str], None]
+# How rows are scored and explained: ``score_rows`` in this process, or an engine with its
+# signature such as ``serving.distributed.dask_scorer`` (the same ranking, on a cluster).
+Scorer = Callable[
+    [Callable[[pd.DataFrame], pd.DataFrame], pd.DataFrame, list[str]], tuple[pd.DataFrame, float]
+]
 
 
 @dataclass(frozen=True)
 class ScoreOutcome:
     run: RunFolder
     published: bool  # False: the same inputs and model were already scored
-    ranking: pd.DataFrame
     manifest: Manifest
+    scored: pd.DataFrame | None = None  # the ranking when it was just made
+
+    @property
+    def ranking(self) -> pd.DataFrame:
+        """The run's ranking (read from the run folder when nothing new was scored)."""
+        return self.scored if self.scored is not None else catalog.read_parquet(self.run.ranking)
 
 
 def schema_differences(model_features: list[str], panel: pd.DataFrame) -> list[str]:
@@ -153,6 +163,7 @@ def run_score(
     gemeenten: Sequence[str] | None = None,
     known_at: date | None = None,
     allow_missing_profile: bool = False,
+    scorer: Scorer | None = None,
 ) -> ScoreOutcome:
     """Score under the workspace's lock: a second run at the same time fails with
     ``LockHeldError``; the kernel releases the lock of a killed run. ``known_at`` replays
@@ -166,7 +177,7 @@ def run_score(
             progress(f"stale lock of a run that died, {lock.stale_holder_}")
         scope = tuple(gemeenten) if gemeenten else None
         request = ScoreRequest(as_of, model_uri, scope, known_at, allow_missing_profile)
-        return _score_locked(ws, cfg, request, progress)
+        return _score_locked(ws, cfg, request, progress, scorer or score_rows)
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,8 @@ def _rows_to_score(
 
 
 def _score_locked(
-    ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress
+    ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress,
+    scorer: Scorer = score_rows,
 ) -> ScoreOutcome:
     model_uri, gemeenten = request.model_uri, request.gemeenten
     panel, meta = ensure_panel(ws, cfg, progress=progress)
@@ -213,8 +225,7 @@ def _score_locked(
     current = catalog.latest_run(ws, year)
     if current is not None and current.run_id == run_id:
         progress(f"nothing new: run {run_id} already published")
-        ranking = catalog.read_parquet(current.ranking)
-        return ScoreOutcome(current, False, ranking, catalog.read_manifest(current))
+        return ScoreOutcome(current, False, catalog.read_manifest(current))
     progress(f"loading model {ref.name} v{ref.version}")
     model, features = registry.load(tracking, ref)
     problems = schema_differences(features, panel)
@@ -222,8 +233,7 @@ def _score_locked(
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
     known = f", data known on {note.knowledge_date}" if note else ""
     progress(f"scoring and explaining {len(rows):,} units of as-of year {year}{known}")
-    ranking, error = score_rows(partial(model.predict, params={"explain": method}), rows,
-                                features)
+    ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
     previous = catalog.read_parquet(current.ranking) if current else None
     values = rows[["unit_code", *features]]
     ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
@@ -271,7 +281,7 @@ def _score_locked(
         context=context_values(rows, meta.context_features),
     )
     run = publish_run(ws, manifest, content, progress)
-    return ScoreOutcome(run, True, ranking, catalog.read_manifest(run))
+    return ScoreOutcome(run, True, catalog.read_manifest(run), ranking)
 
 
 def publish_run(

@@ -129,6 +129,11 @@ class Workspace:
         return self.root / ".run" / "score.lock"
 
     @property
+    def scratch(self) -> Path:
+        """Where an engine keeps its working files during a run (removed afterwards)."""
+        return self.root / ".run" / "scratch"
+
+    @property
     def report(self) -> Path:
         return self.root / "report" / "index.html"
 

@@ -30,25 +30,24 @@ from wijkradar.app.console import (
     status,
 )
 from wijkradar.app.fetch import fetch_app
+from wijkradar.app.modelscmd import models_app
+from wijkradar.app.options import ConfigOpt, WorkspaceOpt, context
 from wijkradar.catalog import Workspace
-from wijkradar.config import Config, load_config
+from wijkradar.errors import ConfigError
 
 if TYPE_CHECKING:
-    from serving.job import ScoreOutcome
+    from collections.abc import Callable
+
+    from serving.job import ScoreOutcome, Scorer
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Early warning of declining livability (Leefbarometer) in Dutch neighbourhoods.",
 )
+app.add_typer(fetch_app, name="fetch")
+app.add_typer(models_app, name="models")
 
-WorkspaceOpt = Annotated[
-    Path, typer.Option("--workspace", "-w", help="Workspace folder.", file_okay=False)
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Config file (default WORKSPACE/wijkradar.toml)."),
-]
 AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="As-of year.")]
 KnownAtOpt = Annotated[
     datetime | None,
@@ -70,11 +69,6 @@ AllowProfileOpt = Annotated[
         help="Publish even when the model's drift profile cannot be read (recorded).",
     ),
 ]
-
-
-def _context(workspace: Path, config: Path | None) -> tuple[Workspace, Config]:
-    ws = Workspace(workspace.resolve())
-    return ws, load_config(config or ws.config)
 
 
 @app.callback()
@@ -121,7 +115,7 @@ def panel(
     """Build WORKSPACE/panel/panel.parquet from the sources (only when they changed)."""
     from features.build import ensure_panel
 
-    ws, cfg = _context(workspace, config)
+    ws, cfg = context(workspace, config)
     with status("panel") as say:
         _, meta = ensure_panel(ws, cfg, force=force, progress=say)
     say_line(
@@ -146,7 +140,7 @@ def train(
     """Train with temporal validation, log to MLflow; promote if it beats the champion."""
     from wijkradar.app import pipeline
 
-    ws, cfg = _context(workspace, config)
+    ws, cfg = context(workspace, config)
     with status("training") as say:
         summary = pipeline.run_train(ws, cfg, as_of, say, search=search)
     from wijkradar.app.views import evaluation_table, truth_line
@@ -172,18 +166,46 @@ def score(
     log_format: LogFormatOpt = None,
     known_at: KnownAtOpt = None,
     allow_missing_profile: AllowProfileOpt = False,
+    engine: Annotated[
+        str, typer.Option(help="single (this process), or dask: a Dask cluster.")
+    ] = "single",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="With --engine dask: a scheduler address (default: a LocalCluster)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="With --engine dask and no --scheduler: local workers.")
+    ] = None,
 ) -> None:
     """Score and explain every unit of an as-of year (default: the newest whose data is known
     by today or --known-at); publish atomically (exit codes: see the README)."""
     from serving.job import run_score
 
     log_format = chosen_format(log_format)
-    ws, cfg = _context(workspace, config)
+    ws, cfg = context(workspace, config)
     when = _day(known_at)
     with status("score", log_format) as say:
+        scorer = _scorer(ws, engine, scheduler, workers, say)
         res = run_score(ws, cfg, as_of, model, say, gemeente, known_at=when,
-                        allow_missing_profile=allow_missing_profile)
+                        allow_missing_profile=allow_missing_profile, scorer=scorer)
     _done("score", res, log_format)
+
+
+def _scorer(
+    ws: Workspace, engine: str, scheduler: str | None, workers: int | None,
+    progress: Callable[[str], None],
+) -> Scorer | None:
+    """None (``score_rows`` in this process) or the Dask engine's scorer."""
+    if engine not in ("single", "dask"):
+        raise ConfigError(f"--engine must be single or dask. Got {engine!r} instead.")
+    if engine == "single":
+        if scheduler is not None or workers is not None:
+            raise ConfigError("--scheduler and --workers need --engine dask.")
+        return None
+    from serving.distributed import DaskOptions, dask_scorer
+
+    options = DaskOptions(scheduler=scheduler, n_workers=workers or os.cpu_count() or 1)
+    return dask_scorer(options, scratch=ws.scratch, progress=progress)
 
 
 def _day(moment: datetime | None) -> date | None:
@@ -212,7 +234,7 @@ def run(
     from serving.job import run_report, run_score
 
     log_format = chosen_format(log_format)
-    ws, cfg = _context(workspace, config)
+    ws, cfg = context(workspace, config)
     when = _day(known_at)
     with status("run", log_format) as say:
         res = run_score(ws, cfg, as_of, None, say, gemeente, known_at=when,
@@ -231,7 +253,7 @@ def report(
     """Write WORKSPACE/report/index.html for the newest published run."""
     from serving.job import run_report
 
-    ws, cfg = _context(workspace, config)
+    ws, cfg = context(workspace, config)
     with status("report"):
         path = run_report(ws, cfg, as_of)
     say_line(f"report: {path}")
@@ -243,7 +265,7 @@ def backtest(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = No
     """Train on the periods known by each cut-off, test on the next; LightGBM vs baselines."""
     from wijkradar.app import pipeline
 
-    ws, cfg = _context(workspace, config)
+    ws, cfg = context(workspace, config)
     with status("backtest") as say:
         table, run_id = pipeline.run_backtest(ws, cfg, say)
     cols = ("period", "model", "n", "base rate", "ROC-AUC", "PR-AUC [95 % CI]", "P@1%", "P@5%",
@@ -288,56 +310,10 @@ def evaluate(
     """Write WORKSPACE/report/evaluation.html for a training run or the champion."""
     from serving.job import run_evaluate
 
-    ws, cfg = _context(workspace, config)
+    ws, cfg = context(workspace, config)
     with status("evaluation report"):
         path = run_evaluate(ws, cfg, model, run)
     say_line(f"evaluation report: {path}")
-
-
-models_app = typer.Typer(no_args_is_help=True, help="The registered models: list, promote, "
-                         "roll back.")
-app.add_typer(models_app, name="models")
-app.add_typer(fetch_app, name="fetch")
-ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the registry).")]
-
-
-@models_app.command("list")
-@guarded
-def models_list(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None) -> None:
-    """Every registered version, its aliases and its promotion record."""
-    from ml import promotion, registry
-
-    ws, cfg = _context(workspace, config)
-    table = promotion.versions(registry.tracking_for(ws, cfg))
-    rows = [(str(r.version), r.aliases, r.created, r.decision, r.reason, r.promoted_by)
-             for r in table.itertuples()]
-    print_table(f"Registered model {cfg.tracking.model_name}",
-                ("version", "aliases", "created", "decision", "reason", "promoted by"), rows,
-                justify="left")
-
-
-@models_app.command("promote")
-@guarded
-def models_promote(version: str, workspace: WorkspaceOpt = Path("workspace"),
-                   config: ConfigOpt = None, reason: ReasonOpt = "promoted by hand") -> None:
-    """Make VERSION the champion."""
-    from ml import promotion, registry
-
-    ws, cfg = _context(workspace, config)
-    promotion.promote(registry.tracking_for(ws, cfg), version, reason)
-    say_line(f"version {version} is now the champion ({reason})")
-
-
-@models_app.command("rollback")
-@guarded
-def models_rollback(workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None,
-                    reason: ReasonOpt = "rolled back by hand") -> None:
-    """Restore the champion that the current one replaced."""
-    from ml import promotion, registry
-
-    ws, cfg = _context(workspace, config)
-    version = promotion.rollback(registry.tracking_for(ws, cfg), reason)
-    say_line(f"version {version} is the champion again ({reason})")
 
 
 @app.command()

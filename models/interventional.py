@@ -29,7 +29,8 @@ import pandas as pd
 
 from models.shapleaf import ZERO_THRESHOLD, go_left
 from models.treepaths import Paths, UnsupportedBoosterError, parse_paths
-from models.treeshap import LEAF_DEPTH, TREE_NODES, Tables, build_tables
+from models.treeshap import Tables, build_tables
+from models.treeunits import BITS, TABLE_BYTES
 from wijkradar.errors import ExplanationError
 
 
@@ -87,8 +88,8 @@ def _background_matrix(background: np.ndarray | pd.DataFrame, n_features: int) -
 def interventional_tables(
     booster: Any,
     background: np.ndarray | pd.DataFrame,
-    tree_nodes: int = TREE_NODES,
-    leaf_depth: int = LEAF_DEPTH,
+    bits: int = BITS,
+    budget: int = TABLE_BYTES,
 ) -> Tables:
     """The kernel's tables for interventional TreeSHAP against ``background`` (float64 in
     model order, NaN = missing). Raises ``UnsupportedBoosterError`` like the path tables."""
@@ -109,7 +110,7 @@ def interventional_tables(
         starts.append(starts[-1] + len(values))
     bg = (np.asarray(starts, np.int64), np.concatenate(masks).astype(np.int64),
           np.concatenate(weights).astype(np.float64))
-    return build_tables(P, 1, base, bg, tree_nodes, leaf_depth)
+    return build_tables(P, 1, base, bg, bits, budget)
 
 
 def lightgbm_semantics(X: np.ndarray, P: Paths) -> np.ndarray:

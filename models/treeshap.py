@@ -1,14 +1,14 @@
 """A fast exact TreeSHAP kernel for LightGBM boosters: precomputed tables, numba, parallel.
 
 Per leaf, the contributions depend on a row only through its pattern of satisfied path
-features (``models.shapleaf``). The tables hold them precomputed:
+features (``models.shapleaf``); per subtree, through the pattern at its root and the row's
+decisions below it. The tables hold the summed contributions of each *unit* (a subtree, see
+``models.treeunits``) for every value of those bits, so a row costs, per tree, one decision
+per split and, per unit, one lookup and one add per feature. Leaves with more distinct path
+features than a table index may have are computed on the fly by the same formulas.
 
-* a *tree table* for small trees (at most ``TREE_NODES`` splits): indexed by the bits of
-  all the tree's split decisions, the summed contributions of all its leaves to each of the
-  tree's distinct features, so one row costs one decision per split and one add per feature;
-* *leaf tables* for the leaves of larger trees whose paths have at most ``LEAF_DEPTH``
-  distinct features: indexed by the leaf's pattern;
-* the remaining leaves are computed on the fly by the same formulas.
+The kernel works on blocks of ``BLOCK_ROWS`` rows, transposed (feature x row), so that each
+split decides all the block's rows in one vectorisable loop; blocks run in parallel.
 
 ``mode`` 0 is path-dependent TreeSHAP (what ``pred_contrib`` computes), ``mode`` 1
 interventional against a background sample (``models.interventional`` builds its tables);
@@ -24,39 +24,34 @@ import numba
 import numpy as np
 
 from models.shapleaf import (
-    go_left,
+    ZERO_THRESHOLD,
     interventional_weights,
     pair_leaf,
     path_leaf,
     shapley_weights,
 )
 from models.treepaths import Paths, parse_paths
+from models.treeunits import BITS, TABLE_BYTES, Units, layout
 from wijkradar.errors import ExplanationError
 
-TREE_NODES = 8  # trees with at most this many splits get a tree table
-LEAF_DEPTH = 8  # other leaves with at most this many distinct path features get a leaf table
-TABLE_BYTES = 64 * 2**20  # ... as long as the leaf tables stay within this size
 BLOCK_ROWS = 64  # rows per parallel work item
+HASH_SLOTS = 2 * BLOCK_ROWS + 1  # patterns met in a block, per formula leaf (slot 0: stamp)
+HASH_MULTIPLIER = np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15, Fibonacci hashing
 EMPTY_INTS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Tables:
-    """Everything the kernel reads: the paths, the tree tables (tree ``t`` with
-    ``tree_start[t] >= 0``: ``tree_table[tree_start[t] + index * u + q]`` adds to feature
-    ``tree_feat[tree_u[t] + q]``, ``u = tree_u[t+1] - tree_u[t]``), the leaf tables
-    (``table[tab_start[l] + pattern * d + q]``), in mode 1 each leaf's distinct background
-    patterns ``bg_mask/bg_weight[bg_start[l]:bg_start[l+1]]`` (weight: leaf value times
-    share of the background), and the base value (the last column)."""
+    """Everything the kernel reads: the paths, the units (``models.treeunits.Units``) and
+    their tables (unit ``u``'s row ``index`` is ``table[units.tab[u] + index * w:][:w]``,
+    ``w`` its number of features), in mode 1 each leaf's distinct background patterns
+    ``bg_mask/bg_weight[bg_start[l]:bg_start[l+1]]`` (weight: leaf value times share of the
+    background), and the base value (the last column)."""
 
     paths: Paths
+    units: Units
     mode: int
     base: float
-    tree_start: np.ndarray
-    tree_u: np.ndarray
-    tree_feat: np.ndarray
-    tree_table: np.ndarray
-    tab_start: np.ndarray
     table: np.ndarray
     bg_start: np.ndarray
     bg_mask: np.ndarray
@@ -65,134 +60,215 @@ class Tables:
 
 
 @numba.njit(cache=True, inline="always")
-def leaf_value_of(leaf, pattern, d, mode, leaf_value, pe_z, f0, tab_start, table,  # type: ignore[no-untyped-def]
-                  bg_start, bg_mask, bg_weight, W, e, acc):
-    """The leaf's contributions for ``pattern`` into ``acc[:d]`` (table or formula)."""
-    if tab_start[leaf] >= 0:
-        at = tab_start[leaf] + pattern * d
-        for q in range(d):
-            acc[q] = table[at + q]
-    elif mode == 0:
-        path_leaf(pattern, d, pe_z, f0, leaf_value[leaf], W, e, acc)
-    else:
-        for q in range(d):
-            acc[q] = 0.0
-        for b in range(bg_start[leaf], bg_start[leaf + 1]):
-            pair_leaf(pattern, bg_mask[b], d, bg_weight[b], W, acc)
-
-
-@numba.njit(cache=True, inline="always")
-def tree_patterns(t, dec, nmask, pat, edge_start, edge_parent, edge_left, edge_pos,  # type: ignore[no-untyped-def]
-                  edge_target):
-    """Every leaf's satisfied-feature pattern (before masking to its ``d`` bits) into ``pat``,
-    given the tree's split decisions ``dec``, flowing down the edges."""
-    nmask[0] = -1
-    for c in range(edge_start[t], edge_start[t + 1]):
-        k = edge_parent[c]
-        m = nmask[k] & ~(np.int64(dec[k] ^ edge_left[c]) << edge_pos[c])
-        target = edge_target[c]
-        if target >= 0:
-            nmask[target] = m
-        else:
-            pat[~target] = m
-
-
-@numba.njit(parallel=True, cache=True)
-def shap_kernel(X, out, P, T):  # type: ignore[no-untyped-def]
-    """Contributions of the rows of ``X`` into ``out`` (rows x (features + 1)), parallel
-    over blocks of rows. ``P`` and ``T`` are the array tuples of :func:`kernel_args`."""
-    (node_start, feat, thr, nan_left, zero_left, leaf_start, leaf_value, leaf_d, pe_start,
-     pe_feat, pe_z, edge_start, edge_parent, edge_left, edge_pos, edge_target) = P
-    (mode, base, tree_start, tree_u, tree_feat, tree_table, tab_start, table, bg_start, bg_mask,
-     bg_weight, W, max_nodes, max_leaves) = T
-    n, p = X.shape
-    n_trees = len(node_start) - 1
-    n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    for blk in numba.prange(n_blocks):
-        dec = np.zeros(max_nodes + 1, dtype=np.int32)
-        nmask = np.zeros(max_nodes + 1, dtype=np.int64)
-        pat = np.zeros(max_leaves + 1, dtype=np.int64)
-        e = np.zeros(W.shape[0] + 1)
-        acc = np.zeros(W.shape[0] + 1)
-        r0 = blk * BLOCK_ROWS
-        r1 = min(n, r0 + BLOCK_ROWS)
-        for r in range(r0, r1):
-            for j in range(p):
-                out[r, j] = 0.0
-            out[r, p] = base
-        for t in range(n_trees):  # trees outside, rows inside: a tree's arrays stay in cache
-            n0 = node_start[t]
-            nodes = node_start[t + 1] - n0
-            if tree_start[t] >= 0:
-                u0 = tree_u[t]
-                u = tree_u[t + 1] - u0
-                for r in range(r0, r1):
-                    index = 0
-                    for k in range(nodes):
-                        index |= np.int64(go_left(X[r, feat[n0 + k]], thr[n0 + k], nan_left[n0 + k],
-                                                  zero_left[n0 + k])) << k
-                    at = tree_start[t] + index * u
-                    for q in range(u):
-                        out[r, tree_feat[u0 + q]] += tree_table[at + q]
-                continue
-            for r in range(r0, r1):
-                for k in range(nodes):
-                    dec[k] = go_left(X[r, feat[n0 + k]], thr[n0 + k], nan_left[n0 + k],
-                                     zero_left[n0 + k])
-                tree_patterns(t, dec, nmask, pat, edge_start, edge_parent, edge_left, edge_pos,
-                              edge_target)
-                l0 = leaf_start[t]
-                for leaf in range(l0, leaf_start[t + 1]):
-                    d = leaf_d[leaf]
-                    f0 = pe_start[leaf]
-                    pattern = pat[leaf - l0] & ((np.int64(1) << d) - 1)
-                    leaf_value_of(leaf, pattern, d, mode, leaf_value, pe_z, f0, tab_start, table,
-                                  bg_start, bg_mask, bg_weight, W, e, acc)
-                    for q in range(d):
-                        out[r, pe_feat[f0 + q]] += acc[q]
+def decide(x, thr, nan_left, zero_left):  # type: ignore[no-untyped-def]
+    """LightGBM's NumericalDecision, branch-free: 1 when the row goes left."""
+    d = np.int64(x <= thr)
+    d = zero_left if abs(x) <= ZERO_THRESHOLD else d
+    return nan_left if x != x else d
 
 
 @numba.njit(cache=True)
-def fill_tables(P, T, tree_slot):  # type: ignore[no-untyped-def]
-    """Fill the leaf tables, then the tree tables (``tree_slot``: per path element, the
-    position of its feature among the tree's distinct features)."""
-    (node_start, _, _, _, _, leaf_start, leaf_value, leaf_d, pe_start, _, pe_z, edge_start,
-     edge_parent, edge_left, edge_pos, edge_target) = P
-    (mode, _, tree_start, tree_u, _, tree_table, tab_start, table, bg_start, bg_mask, bg_weight,
-     W, max_nodes, max_leaves) = T
+def leaf_formula(leaf, pattern, d, mode, leaf_value, pe_z, f0, bg_start, bg_mask,  # type: ignore[no-untyped-def]
+                 bg_weight, W, e, acc):
+    """The leaf's contributions for ``pattern`` into ``acc[:d]``, from the formulas."""
+    if mode == 0:
+        path_leaf(pattern, d, pe_z, f0, leaf_value[leaf], W, e, acc)
+        return
+    for q in range(d):
+        acc[q] = 0.0
+    for b in range(bg_start[leaf], bg_start[leaf + 1]):
+        pair_leaf(pattern, bg_mask[b], d, bg_weight[b], W, acc)
+
+
+@numba.njit(cache=True, inline="always")
+def block_decisions(Xt, R, n0, nodes, feat, thr, nan_left, zero_left, dec):  # type: ignore[no-untyped-def]
+    for k in range(nodes):
+        f = feat[n0 + k]
+        th = thr[n0 + k]
+        nl = np.int64(nan_left[n0 + k])
+        zl = np.int64(zero_left[n0 + k])
+        for i in range(R):
+            dec[k, i] = decide(Xt[f, i], th, nl, zl)
+
+
+@numba.njit(cache=True, inline="always")
+def block_flow(t, R, nodes, flow_start, flow_edge, edge_parent, edge_left, edge_pos,  # type: ignore[no-untyped-def]
+               edge_target, dec, msk):
+    """The satisfied-feature masks at the nodes the tree's units need, for the block."""
+    for i in range(R):
+        msk[0, i] = -1
+    for c0 in range(flow_start[t], flow_start[t + 1]):
+        c = flow_edge[c0]
+        k = edge_parent[c]
+        target = edge_target[c]
+        to = target if target >= 0 else nodes + ~target
+        side = np.int64(edge_left[c])
+        pos = np.int64(edge_pos[c])
+        for i in range(R):
+            msk[to, i] = msk[k, i] & ~((dec[k, i] ^ side) << pos)
+
+
+@numba.njit(cache=True, inline="always")
+def add_table_unit(u, R, U, table, dec, msk, idx, o):  # type: ignore[no-untyped-def]
+    """Unit ``u``'s table rows for the block's rows (index: the root's pattern in the low
+    ``ds`` bits, the decisions below it above), added to ``o`` (feature x row)."""
+    (_, _, _, root, ds, nstart, unit_nodes, fstart, unit_feat, tab, _) = U
+    b0 = ds[u]
+    low = (np.int64(1) << b0) - 1
+    for i in range(R):
+        idx[i] = msk[root[u], i] & low if b0 > 0 else 0
+    for j in range(nstart[u], nstart[u + 1]):
+        k = unit_nodes[j]
+        shift = b0 + j - nstart[u]
+        for i in range(R):
+            idx[i] |= dec[k, i] << shift
+    w = fstart[u + 1] - fstart[u]
+    for q in range(w):
+        fq = unit_feat[fstart[u] + q]
+        at = tab[u] + q
+        for i in range(R):
+            o[fq, i] += table[at + idx[i] * w]
+
+
+@numba.njit(cache=True, inline="always")
+def add_formula_unit(leaf, pattern_of, R, P, T, seen, e, acc, res, slot, o):  # type: ignore[no-untyped-def]
+    """The formula leaf's contributions for the block's rows (patterns ``pattern_of``),
+    computed once per distinct pattern (``seen``: a small hash table of the patterns met,
+    keys, slots and a stamp, ``seen[2, 0]`` the current stamp), added to ``o``."""
+    (_, _, _, _, _, _, leaf_value, leaf_d, pe_start, pe_feat, pe_z, _, _, _, _, _) = P
+    (mode, _, _, bg_start, bg_mask, bg_weight, W, _, _) = T
+    d = leaf_d[leaf]
+    seen[2, 0] += 1
+    stamp = seen[2, 0]
+    found = 0
+    for i in range(R):
+        pattern = pattern_of[i] & ((np.int64(1) << d) - 1)
+        h = 1 + ((pattern * HASH_MULTIPLIER) >> np.int64(57) & (HASH_SLOTS - 2))
+        while seen[2, h] == stamp and seen[0, h] != pattern:
+            h = 1 + (h % (HASH_SLOTS - 1))
+        if seen[2, h] != stamp:
+            seen[0, h], seen[1, h], seen[2, h] = pattern, found, stamp
+            leaf_formula(leaf, pattern, d, mode, leaf_value, pe_z, pe_start[leaf], bg_start,
+                         bg_mask, bg_weight, W, e, acc)
+            for q in range(d):
+                res[q, found] = acc[q]
+            found += 1
+        slot[i] = seen[1, h]
+    for q in range(d):
+        fq = pe_feat[pe_start[leaf] + q]
+        for i in range(R):
+            o[fq, i] += res[q, slot[i]]
+
+
+@numba.njit(parallel=True, cache=True)
+def shap_kernel(X, out, P, U, T):  # type: ignore[no-untyped-def]
+    """Contributions of the rows of ``X`` into ``out`` (rows x (features + 1)), parallel
+    over blocks of rows. ``P``, ``U`` and ``T``: the array tuples of :func:`kernel_args`."""
+    (node_start, feat, thr, nan_left, zero_left, _, _, _, _, _, _, _, edge_parent, edge_left,
+     edge_pos, edge_target) = P
+    (unit_start, flow_start, flow_edge, root, _, _, _, _, _, tab, unit_leaf) = U
+    (_, base, table, _, _, _, W, max_nodes, max_leaves) = T
+    n, p = X.shape
+    n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    for blk in numba.prange(n_blocks):
+        r0 = blk * BLOCK_ROWS
+        R = min(n, r0 + BLOCK_ROWS) - r0
+        Xt = np.empty((p, BLOCK_ROWS))  # the block, transposed: one split, all rows
+        for i in range(R):
+            for j in range(p):
+                Xt[j, i] = X[r0 + i, j]
+        o = np.zeros((p, BLOCK_ROWS))
+        dec = np.zeros((max_nodes + 1, BLOCK_ROWS), dtype=np.int64)
+        msk = np.zeros((max_nodes + max_leaves + 1, BLOCK_ROWS), dtype=np.int64)
+        idx = np.zeros(BLOCK_ROWS, dtype=np.int64)
+        e = np.zeros(W.shape[0] + 1)
+        acc = np.zeros(W.shape[0] + 1)
+        res = np.zeros((W.shape[0] + 1, BLOCK_ROWS))
+        slot = np.zeros(BLOCK_ROWS, dtype=np.int64)
+        seen = np.zeros((3, HASH_SLOTS), dtype=np.int64)
+        for t in range(len(node_start) - 1):  # trees outside: a tree's tables stay in cache
+            n0 = node_start[t]
+            nodes = node_start[t + 1] - n0
+            block_decisions(Xt, R, n0, nodes, feat, thr, nan_left, zero_left, dec)
+            if flow_start[t + 1] > flow_start[t]:
+                block_flow(t, R, nodes, flow_start, flow_edge, edge_parent, edge_left, edge_pos,
+                           edge_target, dec, msk)
+            for u in range(unit_start[t], unit_start[t + 1]):
+                if tab[u] >= 0:
+                    add_table_unit(u, R, U, table, dec, msk, idx, o)
+                else:
+                    add_formula_unit(unit_leaf[u], msk[root[u]], R, P, T, seen, e, acc, res,
+                                     slot, o)
+        for i in range(R):
+            for j in range(p):
+                out[r0 + i, j] = o[j, i]
+            out[r0 + i, p] = base
+
+
+@numba.njit(cache=True)
+def leaf_scratch(ls, le, P, F, T):  # type: ignore[no-untyped-def]
+    """The contributions of the unit's leaves ``F.leaves[ls:le]`` for each of their patterns
+    (formulas): leaf ``a``'s pattern ``m`` at ``scratch[offsets[a - ls] + m * d]``."""
+    (_, _, _, _, _, _, leaf_value, leaf_d, pe_start, _, pe_z, _, _, _, _, _) = P
+    unit_leaves = F[1]
+    (mode, _, _, bg_start, bg_mask, bg_weight, W, _, _) = T
     e = np.zeros(W.shape[0] + 1)
     acc = np.zeros(W.shape[0] + 1)
-    none = np.full(len(leaf_d), -1, dtype=np.int64)
-    for leaf in range(len(leaf_d)):
+    offsets = np.zeros(le - ls + 1, dtype=np.int64)
+    for a in range(ls, le):
+        d = leaf_d[unit_leaves[a]]
+        offsets[a - ls + 1] = offsets[a - ls] + (np.int64(1) << d) * d
+    scratch = np.zeros(offsets[-1])
+    for a in range(ls, le):
+        leaf = unit_leaves[a]
         d = leaf_d[leaf]
-        if tab_start[leaf] < 0 or d == 0:
+        for pattern in range(np.int64(1) << d):
+            leaf_formula(leaf, pattern, d, mode, leaf_value, pe_z, pe_start[leaf], bg_start,
+                         bg_mask, bg_weight, W, e, acc)
+            at = offsets[a - ls] + pattern * d
+            for q in range(d):
+                scratch[at + q] = acc[q]
+    return offsets, scratch
+
+
+@numba.njit(parallel=True, cache=True)
+def fill_tables(P, U, F, T):  # type: ignore[no-untyped-def]
+    """Fill every unit's table: per index (the root's pattern, the decisions below it), the
+    leaves' patterns (flowed down from the root) and the sum of their contributions
+    (:func:`leaf_scratch`) in the unit's feature slots."""
+    (node_start, _, _, _, _, leaf_start, _, leaf_d, pe_start, _, _, _, edge_parent, edge_left,
+     edge_pos, edge_target) = P
+    (_, _, _, root, ds, nstart, unit_nodes, fstart, _, tab, _) = U
+    (lstart, unit_leaves, estart, unit_edges, pe_slot, unit_tree) = F
+    (_, _, table, _, _, _, _, max_nodes, max_leaves) = T
+    for u in numba.prange(len(tab)):
+        w = fstart[u + 1] - fstart[u]
+        ls, le = lstart[u], lstart[u + 1]
+        if tab[u] < 0 or w == 0 or le == ls:
             continue
-        for pattern in range(1 << d):
-            leaf_value_of(leaf, pattern, d, mode, leaf_value, pe_z, pe_start[leaf], none, table,
-                          bg_start, bg_mask, bg_weight, W, e, acc)
-            at = tab_start[leaf] + pattern * d
-            table[at:at + d] = acc[:d]
-    dec = np.zeros(max_nodes + 1, dtype=np.int32)
-    nmask = np.zeros(max_nodes + 1, dtype=np.int64)
-    pat = np.zeros(max_leaves + 1, dtype=np.int64)
-    for t in range(len(node_start) - 1):
-        if tree_start[t] < 0:
-            continue
+        offsets, scratch = leaf_scratch(ls, le, P, F, T)
+        t = unit_tree[u]
         nodes = node_start[t + 1] - node_start[t]
-        u = tree_u[t + 1] - tree_u[t]
-        for index in range(1 << nodes):
-            for k in range(nodes):
-                dec[k] = (index >> k) & 1
-            at = tree_start[t] + index * u
-            tree_patterns(t, dec, nmask, pat, edge_start, edge_parent, edge_left, edge_pos,
-                          edge_target)
-            for leaf in range(leaf_start[t], leaf_start[t + 1]):
+        dec = np.zeros(max_nodes + 1, dtype=np.int64)
+        msk = np.zeros(max_nodes + max_leaves + 1, dtype=np.int64)
+        low = (np.int64(1) << ds[u]) - 1
+        k_below = nstart[u + 1] - nstart[u]
+        for index in range(np.int64(1) << (ds[u] + k_below)):
+            for j in range(k_below):
+                dec[unit_nodes[nstart[u] + j]] = (index >> (ds[u] + j)) & 1
+            msk[root[u]] = (index & low) | ~low
+            for c0 in range(estart[u], estart[u + 1]):
+                c = unit_edges[c0]
+                k = edge_parent[c]
+                to = edge_target[c] if edge_target[c] >= 0 else nodes + ~edge_target[c]
+                msk[to] = msk[k] & ~((dec[k] ^ np.int64(edge_left[c])) << np.int64(edge_pos[c]))
+            row = tab[u] + index * w
+            for a in range(ls, le):
+                leaf = unit_leaves[a]
                 d = leaf_d[leaf]
-                pattern = pat[leaf - leaf_start[t]] & ((np.int64(1) << d) - 1)
-                leaf_value_of(leaf, pattern, d, mode, leaf_value, pe_z, pe_start[leaf], none,
-                              table, bg_start, bg_mask, bg_weight, W, e, acc)
+                at = offsets[a - ls] + (msk[nodes + leaf - leaf_start[t]] & ((1 << d) - 1)) * d
                 for q in range(d):
-                    tree_table[at + tree_slot[pe_start[leaf] + q]] += acc[q]
+                    table[row + pe_slot[pe_start[leaf] + q]] += scratch[at + q]
 
 
 def path_arrays(P: Paths) -> tuple[np.ndarray, ...]:
@@ -202,9 +278,8 @@ def path_arrays(P: Paths) -> tuple[np.ndarray, ...]:
 
 
 def kernel_args(T: Tables) -> tuple[Any, ...]:
-    return (T.mode, T.base, T.tree_start, T.tree_u, T.tree_feat, T.tree_table, T.tab_start,
-            T.table, T.bg_start, T.bg_mask, T.bg_weight, T.weights, T.paths.max_nodes,
-            int(np.diff(T.paths.leaf_start).max(initial=0)))
+    return (T.mode, T.base, T.table, T.bg_start, T.bg_mask, T.bg_weight, T.weights,
+            T.paths.max_nodes, int(np.diff(T.paths.leaf_start).max(initial=0)))
 
 
 def build_tables(
@@ -212,54 +287,24 @@ def build_tables(
     mode: int,
     base: float,
     background: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    tree_nodes: int = TREE_NODES,
-    leaf_depth: int = LEAF_DEPTH,
+    bits: int = BITS,
+    budget: int = TABLE_BYTES,
 ) -> Tables:
     """Lay out and fill the tables of ``P`` (``background``: mode 1's ``bg_start``,
-    ``bg_mask``, ``bg_weight``); ``tree_nodes`` / ``leaf_depth`` 0 disable the tables."""
-    nodes = np.diff(P.node_start)
-    tree_u, tree_feat, tree_slot = [0], [], np.zeros(len(P.pe_feat), dtype=np.int64)
-    for t in range(len(nodes)):
-        slots = slot_of_tree(P, t, tree_slot) if nodes[t] <= tree_nodes else []
-        tree_feat.extend(slots)
-        tree_u.append(len(tree_feat))
-    u = np.diff(tree_u)
-    sizes = np.where(nodes <= tree_nodes, (1 << np.minimum(nodes, 62)) * u, 0)
-    tree_start = np.where(nodes <= tree_nodes, np.cumsum(sizes) - sizes, -1)
-    leaf_tree = np.repeat(np.arange(len(nodes)), np.diff(P.leaf_start))
-    candidates = tree_start[leaf_tree] < 0
-    all_sizes = np.where(candidates, (1 << np.minimum(P.leaf_d, 62)) * P.leaf_d, 0)
-    while leaf_depth > 0 and 8 * all_sizes[P.leaf_d <= leaf_depth].sum() > TABLE_BYTES:
-        leaf_depth -= 1
-    with_table = candidates & (P.leaf_d <= leaf_depth)
-    leaf_sizes = np.where(with_table, all_sizes, 0)
-    tab_start = np.where(with_table, np.cumsum(leaf_sizes) - leaf_sizes, -1)
+    ``bg_mask``, ``bg_weight``); ``bits`` 0 disables the tables (formulas only)."""
+    units = layout(P, bits, budget)
     bg = background or (np.zeros(len(P.leaf_d) + 1, np.int64), EMPTY_INTS, np.zeros(0))
     d = max(P.max_d, 1)
     T = Tables(
-        paths=P, mode=mode, base=base, tree_start=tree_start.astype(np.int64),
-        tree_u=np.asarray(tree_u, np.int64), tree_feat=np.asarray(tree_feat, np.int64),
-        tree_table=np.zeros(int(sizes.sum())), tab_start=tab_start.astype(np.int64),
-        table=np.zeros(int(leaf_sizes.sum())), bg_start=bg[0], bg_mask=bg[1], bg_weight=bg[2],
+        paths=P, units=units, mode=mode, base=base, table=np.zeros(units.table_size),
+        bg_start=bg[0], bg_mask=bg[1], bg_weight=bg[2],
         weights=shapley_weights(d) if mode == 0 else interventional_weights(d),
     )
-    fill_tables(path_arrays(P), kernel_args(T), tree_slot)
+    fill_tables(path_arrays(P), units.arrays(), units.fill_arrays(), kernel_args(T))
     return T
 
 
-def slot_of_tree(P: Paths, t: int, tree_slot: np.ndarray) -> list[int]:
-    """The distinct features of tree ``t``; sets each path element's position among them."""
-    features: list[int] = []
-    for leaf in range(P.leaf_start[t], P.leaf_start[t + 1]):
-        for q in range(P.pe_start[leaf], P.pe_start[leaf] + P.leaf_d[leaf]):
-            f = int(P.pe_feat[q])
-            if f not in features:
-                features.append(f)
-            tree_slot[q] = features.index(f)
-    return features
-
-
-def path_tables(booster: Any, tree_nodes: int = TREE_NODES, leaf_depth: int = LEAF_DEPTH) -> Tables:
+def path_tables(booster: Any, bits: int = BITS, budget: int = TABLE_BYTES) -> Tables:
     """The path-dependent tables of ``booster`` (what ``pred_contrib`` computes); the base
     value is the sum over trees of the count-weighted mean leaf value."""
     P = parse_paths(booster)
@@ -267,7 +312,7 @@ def path_tables(booster: Any, tree_nodes: int = TREE_NODES, leaf_depth: int = LE
     for t in range(len(P.leaf_start) - 1):
         leaves = slice(P.leaf_start[t], P.leaf_start[t + 1])
         base += float(np.sum(P.leaf_share[leaves] * P.leaf_value[leaves]))
-    return build_tables(P, 0, base, None, tree_nodes, leaf_depth)
+    return build_tables(P, 0, base, None, bits, budget)
 
 
 def run_kernel(tables: Tables, X: np.ndarray) -> np.ndarray:
@@ -280,5 +325,5 @@ def run_kernel(tables: Tables, X: np.ndarray) -> np.ndarray:
             f"Got shape {X.shape} instead."
         )
     out = np.empty((X.shape[0], n_features + 1), dtype=np.float64)
-    shap_kernel(X, out, path_arrays(tables.paths), kernel_args(tables))
+    shap_kernel(X, out, path_arrays(tables.paths), tables.units.arrays(), kernel_args(tables))
     return out

@@ -51,12 +51,12 @@ def models_and_rows(draw: st.DrawFn) -> tuple[lgb.Booster, np.ndarray]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(models_and_rows(), st.sampled_from([(8, 8), (0, 0), (0, 3)]))
+@given(models_and_rows(), st.sampled_from([(10, 2**26), (0, 0), (3, 2**26), (10, 2**12)]))
 def test_kernel_equals_pred_contrib(case, layout):
     booster, rows = case
     expected = booster.predict(rows, pred_contrib=True)
     np.testing.assert_allclose(tree_shap(booster, rows), expected, rtol=0, atol=1e-9)
-    tables = path_tables(booster, *layout)  # tree tables, leaf tables, formula: one answer
+    tables = path_tables(booster, *layout)  # big units, small units, formulas: one answer
     np.testing.assert_allclose(run_kernel(tables, rows), expected, rtol=0, atol=1e-9)
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from models.explain import explain, explainer, tree_shap
 from models.treepaths import UnsupportedBoosterError
+from models.treeshap import path_tables, run_kernel
 from wijkradar.errors import ExplanationError
 
 
@@ -61,3 +62,30 @@ def test_multiclass_models_and_wrong_widths_are_refused():
                        lgb.Dataset(X, label=y > 0), num_boost_round=3)
     with pytest.raises(ExplanationError, match=r"3 feature columns\. Got shape \(5, 2\)"):
         tree_shap(binary, X[:5, :2])
+
+
+def test_units_cover_each_tree_within_the_budget():
+    from models.treepaths import parse_paths
+    from models.treeunits import layout
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(2000, 8))
+    y = (X[:, :4].sum(axis=1) + X[:, 4] * X[:, 5] > 0).astype(int)
+    params = {"objective": "binary", "verbosity": -1, "num_threads": 1, "min_data_in_leaf": 5}
+    shallow = lgb.train({**params, "num_leaves": 8, "max_depth": 3}, lgb.Dataset(X, label=y), 20)
+    P = parse_paths(shallow)
+    units = layout(P)  # a tree of depth 3: one unit indexed by its 7 decisions, nothing to flow
+    assert np.array_equal(units.unit_start, np.arange(21)) and len(units.flow_edge) == 0
+    assert np.array_equal(units.nstart[1:] - units.nstart[:-1], np.diff(P.node_start))
+    deep = lgb.train({**params, "num_leaves": 40, "max_depth": -1}, lgb.Dataset(X, label=y), 5)
+    P = parse_paths(deep)
+    big, small = layout(P, bits=10), layout(P, bits=10, budget=20_000)
+    assert 8 * small.table_size <= 20_000 < 8 * big.table_size
+    formula = small.tab < 0  # leaves with more path features than the index bits left
+    assert formula.any() and (P.leaf_d[small.leaf[formula]] > 0).all()
+    covered = np.sort(small.leaves)  # every leaf in exactly one unit
+    assert np.array_equal(covered, np.arange(len(P.leaf_d)))
+    expected = deep.predict(X[:50], pred_contrib=True)
+    for bits, budget in ((10, 2**26), (10, 20_000), (0, 0)):
+        got = run_kernel(path_tables(deep, bits, budget), X[:50])
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from models.calibrator import Calibrator
+from wijkradar.config import EXPLAIN_METHODS
 
 if TYPE_CHECKING:  # annotations only
     import lightgbm as lgb
@@ -45,7 +46,9 @@ SHAP_PREFIX = "shap__"
 SHAP_BASE = "shap__base"
 CHUNK_ROWS = 20_000
 ADDITIVITY_TOLERANCE = 1e-6  # max |base + sum(contributions) - margin| a run may publish
-METHODS = ("fast", "native", "interventional")
+METHODS = EXPLAIN_METHODS  # fast, native, interventional: declared with the config
+# A bare booster's default: it needs no background. The scoring job passes its configured
+# method ([explain] method, default interventional) explicitly.
 DEFAULT_METHOD = "fast"
 
 

@@ -5,7 +5,8 @@ LocalCluster of 2 workers."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -51,15 +52,19 @@ def single(fresh: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _inputs(root: Path) -> tuple[object, pd.DataFrame, list[str]]:
-    """The champion, the rows of the as-of year and the features, as the job loads them."""
+Predict = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def _inputs(root: Path) -> tuple[Predict, pd.DataFrame, list[str]]:
+    """The champion's predict with the configured explanation method, the rows of the as-of
+    year and the features, as the job loads them."""
     ws = Workspace(root)
     cfg = load_config(ws.config)
     panel, _ = ensure_panel(ws, cfg)
     tracking = registry.tracking_for(ws, cfg)
     model, features = registry.load(tracking, registry.resolve(tracking, None))
     rows = panel[panel["as_of_year"] == YEAR].reset_index(drop=True)
-    return model, rows, features
+    return partial(model.predict, params={"explain": cfg.explain.method}), rows, features
 
 
 def _published(root: Path) -> pd.DataFrame:
@@ -76,9 +81,9 @@ def _assert_same_result(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
 
 
 def test_dask_engine_on_two_workers_equals_the_single_process_job(fresh, single, tmp_path):
-    model, rows, features = _inputs(fresh)
+    predict, rows, features = _inputs(fresh)
     scorer = dask_scorer(DaskOptions(n_workers=2), tmp_path / "scratch")
-    ranking, error = scorer(model.predict, rows, features)
+    ranking, error = scorer(predict, rows, features)
     assert scorer.timings_.workers == 2 and scorer.timings_.tasks >= 2
     assert error <= 1e-6
     # The published single-process run: same units, risks, ranks (and the rest of the table).
@@ -90,7 +95,7 @@ def test_dask_engine_on_two_workers_equals_the_single_process_job(fresh, single,
     )
     assert ranking["top_drivers"].tolist() == published["top_drivers"].tolist()
     # And the job's own scoring step in this process, column for column.
-    expected, expected_error = score_rows(model.predict, rows, features)
+    expected, expected_error = score_rows(predict, rows, features)
     pd.testing.assert_frame_equal(ranking, expected)
     assert error == pytest.approx(expected_error, abs=1e-12)
     assert not any((tmp_path / "scratch").iterdir()), "the scratch folder was left behind"

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import wijkradar
 from serving import apimap, apiunit
+from serving import apimodel as modelviews
 from serving import apimodels as m
 from serving import apiviews as views
 from serving.apistore import NotFound, Store
@@ -311,19 +312,19 @@ def _add_summary_routes(app: FastAPI, store: Store, config_path: Path) -> None:
     @app.get("/api/model", response_model=m.ModelInfo, responses=_ERRORS)
     def model(as_of: AsOf = None, lang: LangQ = m.LangKey.nl) -> m.ModelInfo:
         """The champion; with ``as_of``, the model that scored that year's latest run."""
-        return views.model_info(store, config_path, as_of, lang.value)
+        return modelviews.model_info(store, config_path, as_of, lang.value)
 
     @app.get("/api/charts/pr.svg", responses={200: _SVG, **_ERRORS})
     def pr_chart(as_of: AsOf = None) -> Response:
         run_id = store.view(as_of).run.manifest.model_run_id
-        return _chart(store, ("pr", run_id), lambda: views.pr_svg(store, config_path, run_id))
+        return _chart(store, ("pr", run_id), lambda: modelviews.pr_svg(store, config_path, run_id))
 
     @app.get("/api/charts/shap-summary.svg", responses={200: _SVG, **_ERRORS})
     def shap_summary(as_of: AsOf = None, lang: LangQ = m.LangKey.nl) -> Response:
         view = store.view(as_of)
         panel = store.file_key(store.ws.panel)
         key = ("shap-summary", view.run.path, view.run.mtime_ns, panel, lang)
-        return _chart(store, key, lambda: views.shap_summary_svg(store, view, lang.value))
+        return _chart(store, key, lambda: modelviews.shap_summary_svg(store, view, lang.value))
 
     @app.get("/api/map", response_model=m.MapResponse, responses=_ERRORS)
     def map_(

@@ -638,7 +638,7 @@ def test_only_this_machines_and_the_configured_host_are_answered(
 
 
 def test_model_card_is_html_without_raw_html(client: TestClient) -> None:
-    from serving.apiviews import card_html
+    from serving.apimodel import card_html
 
     html = card_html("# Kaart\n\n<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
                      "\n[x](javascript:alert(1))")

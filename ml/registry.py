@@ -302,10 +302,17 @@ def log_texts(tracking: Tracking, run_id: str, texts: dict[str, str]) -> None:
 
 
 def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
-    """Which registered version a URI means (default: the champion)."""
-    mlflow_client = client(tracking)
+    """Which registered version a URI means (default: the champion). An alias in the embedded
+    store is read from its SQLite file directly (``ml.store.alias_target``); everything else,
+    and anything that file cannot tell, goes through MLflow's client."""
     name = tracking.model_name
     target = uri or f"models:/{name}@{CHAMPION}"
+    if tracking.uri.startswith("sqlite:///") and target.startswith("models:/") and "@" in target:
+        model, alias = target[len("models:/") :].split("@", 1)
+        found = store.alias_target(Path(tracking.uri[len("sqlite:///") :]), model, alias)
+        if found is not None:
+            return ModelRef(model, found[0], found[1], f"models:/{model}/{found[0]}")
+    mlflow_client = client(tracking)
     try:
         if target.startswith("models:/") and "@" in target:
             name, alias = target[len("models:/") :].split("@", 1)

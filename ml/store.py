@@ -120,6 +120,24 @@ def open_embedded(db_path: Path, workspace_root: Path) -> int:
         raise StoreError(f"The model store {db_path} cannot be opened: {exc}.") from exc
 
 
+def alias_target(db_path: Path, name: str, alias: str) -> tuple[str, str] | None:
+    """``(version, run_id)`` that ``models:/name@alias`` points at, read from the SQLite store
+    directly (a few milliseconds, against 1-2 s for starting MLflow's own client); None when
+    the store cannot tell (no such alias, another schema), so that the caller asks MLflow."""
+    try:
+        with closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True,
+                                     timeout=5)) as db:
+            row = db.execute(
+                "SELECT v.version, v.run_id FROM registered_model_aliases a "
+                "JOIN model_versions v ON v.name = a.name AND v.version = a.version "
+                "WHERE a.name = ? AND a.alias = ? AND v.status = 'READY'",
+                (name, alias),
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return (str(row[0]), str(row[1])) if row and row[1] else None
+
+
 def run_owner() -> dict[str, str]:
     """The tags that say which process a run belongs to, so that a later start can tell a
     run that died from one that is still going."""

@@ -76,3 +76,26 @@ def test_an_evaluation_run_that_fails_midway_ends_failed(tracking):
     run_id = registry.log_evaluation(tracking, registry.RunRecord(), run_name="backtest")
     assert sorted(_statuses(tracking)) == ["FAILED", "FINISHED"]
     assert registry.client(tracking).get_run(run_id).info.run_name == "backtest"
+
+
+def test_an_alias_read_from_the_sqlite_file_is_what_mlflow_says(tracking, booster):
+    from pathlib import Path
+
+    from ml import store
+    from wijkradar.errors import NoModelError
+
+    db = Path(tracking.uri[len("sqlite:///"):])
+    assert store.alias_target(db, tracking.model_name, registry.CHAMPION) is None
+    with pytest.raises(NoModelError):
+        registry.resolve(tracking, None)
+    refs = [registry.log_training(tracking, registry.RunRecord(), booster=booster,
+                                  features=FEATURES) for _ in range(2)]
+    mlflow_client = registry.client(tracking)
+    mlflow_client.set_registered_model_alias(tracking.model_name, registry.CHAMPION, "1")
+    mv = mlflow_client.get_model_version_by_alias(tracking.model_name, registry.CHAMPION)
+    assert store.alias_target(db, tracking.model_name, registry.CHAMPION) == (
+        str(mv.version), str(mv.run_id))
+    assert registry.resolve(tracking, None) == refs[0]
+    mlflow_client.set_registered_model_alias(tracking.model_name, registry.CHAMPION, "2")
+    assert registry.resolve(tracking, None) == refs[1]
+    assert registry.resolve(tracking, "models:/wijkradar/1") == refs[0]  # through MLflow

@@ -231,12 +231,7 @@ def _score_locked(
     problems = schema_differences(features, panel)
     if problems:
         raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
-    known = f", data known on {note.knowledge_date}" if note else ""
-    progress(f"scoring and explaining {len(rows):,} units of as-of year {year}{known}")
-    ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
-    previous = catalog.read_parquet(current.ranking) if current else None
-    values = rows[["unit_code", *features]]
-    ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
+    # Before scoring: a run that would fail for want of its profile explains nothing.
     profile = registry.run_text(tracking, ref.run_id, registry.PROFILE_ARTIFACT)
     if profile is None and not request.allow_missing_profile:
         raise StoreError(
@@ -244,6 +239,12 @@ def _score_locked(
             f"cannot be read from {tracking.uri}; without it drift goes unseen. Restore the run's "
             "artifacts, train again, or score with --allow-missing-profile."
         )
+    known = f", data known on {note.knowledge_date}" if note else ""
+    progress(f"scoring and explaining {len(rows):,} units of as-of year {year}{known}")
+    ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
+    previous = catalog.read_parquet(current.ranking) if current else None
+    values = rows[["unit_code", *features]]
+    ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
     drift = _drift(profile, rows[features], cfg)
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
     if profile is None:

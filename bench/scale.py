@@ -23,7 +23,7 @@ the main process, each Dask worker, the scheduler. The projection of the Dask st
 more workers fits T(W) = serial + parallel / W to the 1- and 2-worker runs (Amdahl).
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/scale.py [--sizes 14500 100000 1000000]
-        [--workers 1 2] [--work DIR] [--json out.json]
+        [--workers 1 2] [--exports run on_demand] [--work DIR] [--json out.json]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -203,6 +204,14 @@ def _stages(marks: list[tuple[float, str]]) -> dict[str, float]:
     return out
 
 
+def on_demand_config(ws: Path) -> Path:
+    """The workspace's config with ``[exports] when = "on_demand"``, beside it."""
+    lean = ws / "wijkradar-on-demand.toml"
+    text = (ws / "wijkradar.toml").read_text(encoding="utf-8")
+    lean.write_text(text + '\n[exports]\nwhen = "on_demand"\n', encoding="utf-8")
+    return lean
+
+
 def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / MB
 
@@ -265,6 +274,7 @@ def stop_cluster(procs: list[subprocess.Popen[bytes]]) -> None:
 def child(mode: str, ws_path: Path, scheduler: str | None, workers: int) -> None:
     """In a fresh process: the scoring step alone (``core``), or on Dask (``engine``)."""
     import resource
+    from functools import partial
 
     from features.build import ensure_panel
     from ml import registry
@@ -289,15 +299,16 @@ def child(mode: str, ws_path: Path, scheduler: str | None, workers: int) -> None
         f.write("5")  # reset the high-water mark
     result: dict[str, object] = {}
     t0 = time.perf_counter()
+    predict = partial(model.predict, params={"explain": cfg.explain.method})  # as the job does
     if mode == "core":
-        ranking, _ = score_rows(model.predict, rows, features)
+        ranking, _ = score_rows(predict, rows, features)
     else:
         if scheduler is None:
             options = DaskOptions(n_workers=workers)
         else:
             options = DaskOptions(scheduler=scheduler)
         scorer = DaskScorer(options, ws.root / ".run")
-        ranking, _ = scorer(model.predict, rows, features)
+        ranking, _ = scorer(predict, rows, features)
         result["timings"] = asdict(scorer.timings_)
     result["seconds"] = time.perf_counter() - t0
     result["rows_mb"] = rows.memory_usage(deep=False).sum() / MB
@@ -309,7 +320,8 @@ def child(mode: str, ws_path: Path, scheduler: str | None, workers: int) -> None
 
 
 def startup(ws_path: Path) -> None:
-    """In a fresh process: where a "nothing new" score spends its time, step by step."""
+    """In a fresh process: where a "nothing new" score spends its time, step by step (the
+    steps ``serving.job`` takes before it finds the run published)."""
     t = [time.perf_counter()]
     import wijkradar.app.cli  # noqa: F401  (typer, rich, the console)
 
@@ -317,7 +329,7 @@ def startup(ws_path: Path) -> None:
     import serving.job  # noqa: F401  (what the score command imports)
 
     t.append(time.perf_counter())
-    from features.build import ensure_panel
+    from features.build import kept_panel_meta
     from ml import registry
     from wijkradar import catalog
     from wijkradar.catalog import Workspace
@@ -325,19 +337,17 @@ def startup(ws_path: Path) -> None:
 
     ws = Workspace(ws_path)
     cfg = load_config(ws.config)
-    ensure_panel(ws, cfg)
-    t.append(time.perf_counter())
-    import mlflow  # noqa: F401
-
+    _, meta = kept_panel_meta(ws, cfg)
+    assert meta is not None, "the panel would be rebuilt"
     t.append(time.perf_counter())
     registry.resolve(registry.tracking_for(ws, cfg), None)
     t.append(time.perf_counter())
     run = catalog.latest_run(ws, YEAR)
     assert run is not None
-    catalog.read_parquet(run.ranking)
+    catalog.read_manifest(run)
     t.append(time.perf_counter())
-    names = ["import cli", "import serving.job", "ensure_panel (hash + read)", "import mlflow",
-             "registry.resolve", "read the published ranking"]
+    names = ["import cli", "import serving.job", "kept_panel_meta (sources' fingerprint)",
+             "registry.resolve", "latest run and its manifest"]
     print(json.dumps({n: round(b - a, 2) for n, a, b in zip(names, t[:-1], t[1:], strict=True)}))
 
 
@@ -369,10 +379,21 @@ def has_engine() -> bool:
     return "--engine" in proc.stdout
 
 
-def measure_size(base: Path, work: Path, n: int, workers: list[int], seed: int) -> list[Measured]:
+def measure_size(
+    base: Path, work: Path, n: int, workers: list[int], seed: int,
+    exports: Sequence[str] = ("run", "on_demand"),
+) -> list[Measured]:
     ws = scaled_workspace(base, work, n, seed)
     out = [measure_step(ws, n, "core", name="core score_rows")]
-    out += measure_job(ws, n, [], "job single")
+    if "run" in exports:
+        out += measure_job(ws, n, [], "job single")
+    if "on_demand" in exports:
+        lean = on_demand_config(ws)
+        out += measure_job(ws, n, ["--config", str(lean)], "job single, exports on demand")
+        export, _ = run_measured("export on demand", n, [str(BIN / "wijkradar"), "export",
+                                                         "--workspace", str(ws), "--config",
+                                                         str(lean)])
+        out.append(export)
     for w in workers:
         address, procs = start_cluster(work, w)
         try:
@@ -423,13 +444,15 @@ def report(results: list[Measured]) -> None:
               f"{notes} |")
     for n in sorted({m.size for m in results}):
         by = {m.name: m for m in results if m.size == n}
-        core, job = by.get("core score_rows"), by.get("job single")
-        if core and job:
+        core = by.get("core score_rows")
+        for job in (by.get("job single"), by.get("job single, exports on demand")):
+            if not (core and job):
+                continue
             peak = job.peaks.get("main", float("nan"))
             out_mb = float(job.extra.get("output_mb", float("nan")))
-            print(f"{n:,}: job / core step = {job.wall / core.wall:.2f} (target <= 1.5); job "
-                  f"peak / output = {peak:,.0f} / {out_mb:,.0f} MB = {peak / out_mb:.2f} "
-                  f"(target <= 2)")
+            print(f"{n:,} {job.name}: job / core step = {job.wall / core.wall:.2f} (target "
+                  f"<= 1.5); job peak / output = {peak:,.0f} / {out_mb:,.0f} MB = "
+                  f"{peak / out_mb:.2f} (target <= 2)")
     for line in projection(results):
         print("projection", line)
 
@@ -441,6 +464,9 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/wijkradar-scale"))
     parser.add_argument("--gemeenten", type=int, default=60, help="of the base workspace")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--exports", nargs="+", choices=["run", "on_demand"],
+                        default=["run", "on_demand"],
+                        help="the job's [exports] when: with the run, on demand, or both")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--report", type=Path, help="only print the report of a --json file")
     parser.add_argument("--child", choices=["core", "engine", "startup"],
@@ -461,7 +487,7 @@ def main() -> int:
     base = base_workspace(args.work, args.gemeenten, args.seed)
     results: list[Measured] = []
     for n in args.sizes:
-        results += measure_size(base, args.work, n, args.workers, args.seed)
+        results += measure_size(base, args.work, n, args.workers, args.seed, args.exports)
         report([m for m in results if m.size == n])
         sys.stdout.flush()
     print()

@@ -70,8 +70,30 @@ def panel_fingerprint(cfg: Config, sources_fingerprint: str) -> str:
     return hashlib.sha256(f"{sources_fingerprint}\0{settings}".encode()).hexdigest()
 
 
+def current_fingerprint(cfg: Config) -> str:
+    """The fingerprint a panel built now from ``cfg``'s sources and settings would have."""
+    return panel_fingerprint(cfg, sources.fingerprint_files(sources.source_files(cfg)))
+
+
+def kept_panel_meta(ws: Workspace, cfg: Config) -> tuple[str, PanelMeta | None]:
+    """The panel fingerprint of the current sources and settings, and the kept panel's meta
+    when it was built from exactly those; None when the panel is missing, stale or its meta
+    unreadable (``ensure_panel`` then builds). The panel's bytes are not read: this answers
+    "is there anything new to do?" without reading a panel that may not be needed. Anything
+    that uses the panel gets it from ``ensure_panel``, which checks its hash."""
+    fingerprint = current_fingerprint(cfg)
+    if not ws.panel.exists() or not ws.panel_meta.exists():
+        return fingerprint, None
+    try:
+        meta = catalog.read_panel_meta(ws)
+    except (OSError, ValueError, TypeError, WijkradarError):
+        return fingerprint, None
+    return fingerprint, meta if meta.fingerprint == fingerprint else None
+
+
 def ensure_panel(
-    ws: Workspace, cfg: Config, force: bool = False, progress: Progress | None = None
+    ws: Workspace, cfg: Config, force: bool = False, progress: Progress | None = None,
+    fingerprint: str | None = None,
 ) -> tuple[pd.DataFrame, PanelMeta]:
     """The panel, rebuilt only when the sources or the panel/label settings changed. With a
     boundaries source of the panel's level it also writes the map (``boundaries/units.geojson``,
@@ -84,8 +106,8 @@ def ensure_panel(
     names the damage and the rebuild's error (chained). Nothing is written before every
     source has been read and checked."""
     say = progress or _LOG.info
-    files = sources.source_files(cfg)
-    fingerprint = panel_fingerprint(cfg, sources.fingerprint_files(files))
+    if fingerprint is None:  # given by a caller that has just computed it (kept_panel_meta)
+        fingerprint = current_fingerprint(cfg)
     if force or not ws.panel.exists() or not ws.panel_meta.exists():
         return build(ws, cfg, fingerprint, say)
     try:

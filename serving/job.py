@@ -17,11 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from pathlib import Path
 
 import pandas as pd
 
-from features.build import ensure_panel
+from features.build import ensure_panel, kept_panel_meta
 from features.panel import feature_columns
 from ml import registry
 from ml.drift import DRIFT_COLUMNS, drift_table
@@ -43,7 +42,7 @@ from wijkradar.errors import (
     SchemaMismatchError,
     StoreError,
 )
-from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest
+from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest, PanelMeta
 
 Progress = Callable[[str], None]
 # How rows are scored and explained: ``score_rows`` in this process, or an engine with its
@@ -193,39 +192,70 @@ class ScoreRequest:
     allow_missing_profile: bool = False
 
 
-def _rows_to_score(
-    panel: pd.DataFrame, knowledge: Sequence[KnowledgeNote], request: ScoreRequest
-) -> tuple[int, KnowledgeNote | None, pd.DataFrame]:
-    """The as-of year to score, its knowledge note (None without a calendar) and its rows."""
-    years = sorted(int(y) for y in panel["as_of_year"].unique())
+@dataclass(frozen=True)
+class RunKey:
+    """What identifies the run a request asks for: the as-of year, its knowledge note (None
+    without a calendar), the model version and the run id (``run_id_of``)."""
+
+    year: int
+    note: KnowledgeNote | None
+    ref: registry.ModelRef
+    run_id: str
+
+
+def run_key(
+    tracking: registry.Tracking, cfg: Config, request: ScoreRequest, meta: PanelMeta
+) -> RunKey:
+    """The run ``request`` asks for on the panel ``meta`` describes, from the meta alone."""
     if request.as_of is not None and request.known_at is None:
         year = int(request.as_of)  # as before: an explicit year is scored as asked
     else:
         when = request.known_at or date.today()
-        year = knowable_year(knowledge, years, when, request.as_of)
-    rows = panel[panel["as_of_year"] == year].reset_index(drop=True)
-    if rows.empty:
-        raise NotEnoughDataError(
-            f"The panel has no rows for as-of year {year}. As-of years present: {years}."
-        )
-    return year, next((n for n in knowledge if n.as_of_year == year), None), rows
+        year = knowable_year(meta.knowledge, meta.as_of_years, when, request.as_of)
+    ref = registry.resolve(tracking, request.model_uri)
+    run_id = run_id_of(meta.fingerprint, ref, year, request.gemeenten, request.known_at,
+                       cfg.explain.method)
+    note = next((n for n in meta.knowledge if n.as_of_year == year), None)
+    return RunKey(year, note, ref, run_id)
+
+
+def _published(ws: Workspace, key: RunKey, progress: Progress) -> ScoreOutcome | None:
+    """The outcome "nothing new" when ``key``'s run is already the latest of its year."""
+    current = catalog.latest_run(ws, key.year)
+    if current is None or current.run_id != key.run_id:
+        return None
+    progress(f"nothing new: run {key.run_id} already published")
+    return ScoreOutcome(current, False, catalog.read_manifest(current))
 
 
 def _score_locked(
     ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress,
     scorer: Scorer = score_rows,
 ) -> ScoreOutcome:
-    model_uri, gemeenten = request.model_uri, request.gemeenten
-    panel, meta = ensure_panel(ws, cfg, progress=progress)
-    year, note, rows = _rows_to_score(panel, meta.knowledge, request)
+    gemeenten = request.gemeenten
+    for left in catalog.remove_stale_staging(ws):  # under the lock: a killed run's
+        progress(f"removed {left.name}, left by a run that was killed while publishing")
     tracking = registry.tracking_for(ws, cfg)
-    ref = registry.resolve(tracking, model_uri)
-    method = cfg.explain.method
-    run_id = run_id_of(meta.fingerprint, ref, year, gemeenten, request.known_at, method)
+    # "Nothing new?" is answered from the panel's meta, before its bytes are read and hashed.
+    fingerprint, kept = kept_panel_meta(ws, cfg)
+    key = run_key(tracking, cfg, request, kept) if kept is not None else None
+    done = _published(ws, key, progress) if key is not None else None
+    if done is not None:
+        return done
+    panel, meta = ensure_panel(ws, cfg, progress=progress, fingerprint=fingerprint)
+    if key is None or kept is None or kept.fingerprint != meta.fingerprint:
+        key = run_key(tracking, cfg, request, meta)
+        done = _published(ws, key, progress)
+        if done is not None:
+            return done
+    year, note, ref, run_id = key.year, key.note, key.ref, key.run_id
+    rows = panel[panel["as_of_year"] == year].reset_index(drop=True)
+    if rows.empty:
+        raise NotEnoughDataError(
+            f"The panel has no rows for as-of year {year}. As-of years present: "
+            f"{meta.as_of_years}."
+        )
     current = catalog.latest_run(ws, year)
-    if current is not None and current.run_id == run_id:
-        progress(f"nothing new: run {run_id} already published")
-        return ScoreOutcome(current, False, catalog.read_manifest(current))
     progress(f"loading model {ref.name} v{ref.version}")
     model, features = registry.load(tracking, ref)
     problems = schema_differences(features, panel)
@@ -241,6 +271,7 @@ def _score_locked(
         )
     known = f", data known on {note.knowledge_date}" if note else ""
     progress(f"scoring and explaining {len(rows):,} units of as-of year {year}{known}")
+    method = cfg.explain.method
     ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
     previous = catalog.read_parquet(current.ranking) if current else None
     values = rows[["unit_code", *features]]
@@ -276,6 +307,7 @@ def _score_locked(
         panel_hash=meta.content_hash,
         drift_profile="checked" if profile is not None else "missing (allowed)",
         explain_method=method,
+        exports=cfg.exports.when,
     )
     content = RunContent(
         ranking=ranking, values=values, drift=drift, previous=previous, gemeenten=gemeenten,
@@ -297,7 +329,7 @@ def publish_run(
     with catalog.staged_dir(final.path) as tmp:
         staged = RunFolder(tmp)
         notes = knowledge_notes_nl(manifest.knowledge_date, manifest.sources)
-        write_run_files(staged, content, notes, progress)
+        write_run_files(staged, content, notes, progress, exports=manifest.exports == "run")
         catalog.write_manifest(staged, manifest)  # last: a run with it is whole
     catalog.point_latest(ws, manifest.as_of_year, manifest.run_id)
     progress(f"published run {manifest.run_id}")
@@ -332,57 +364,3 @@ def _drift(text: str | None, X: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         psi_limit=cfg.scoring.psi_limit,
         missing_limit=cfg.scoring.missing_limit,
     )
-
-
-def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
-    """Render the report of the newest published run (of ``as_of``, default the latest year)."""
-    from serving.context import horizon_of
-    from serving.report import ReportInputs, render_report
-
-    years = catalog.scored_years(ws)
-    year = as_of if as_of is not None else (years[-1] if years else None)
-    run = catalog.latest_run(ws, year) if year is not None else None
-    if run is None:
-        raise NotEnoughDataError("No published scoring run to report on. Run `wijkradar score`.")
-    ranking = catalog.read_parquet(run.ranking)
-    manifest = catalog.read_manifest(run)
-    panel, _ = ensure_panel(ws, cfg)
-    rows = panel[panel["as_of_year"] == year]
-    features = rows[["unit_code", *manifest.features]]
-    tracking = registry.tracking_for(ws, cfg)
-    inputs = ReportInputs(
-        ranking=ranking,
-        features=features,
-        evaluation=registry.run_table(tracking, manifest.model_run_id, "evaluation"),
-        pr_curves=registry.run_table(tracking, manifest.model_run_id, "pr_curves"),
-        manifest=manifest,
-        delta=cfg.label.delta,
-        horizon=horizon_of(panel),
-        label_kind=cfg.label.kind,
-        max_class=cfg.label.max_class,
-    )
-    catalog.write_text(render_report(inputs), ws.report)
-    return ws.report
-
-
-def run_evaluate(ws: Workspace, cfg: Config, model_uri: str | None, run_id: str | None) -> Path:
-    """Write ``report/evaluation.html`` for a training run (default: the champion's)."""
-    from serving.evalreport import render
-
-    tracking = registry.tracking_for(ws, cfg)
-    if run_id is None:
-        ref = registry.resolve(tracking, model_uri)
-        run_id, title = ref.run_id, f"Evaluation of {ref.name} version {ref.version}"
-    else:
-        registry.require_run(tracking, run_id)
-        title = f"Evaluation of run {run_id}"
-
-    def table(name: str) -> pd.DataFrame | None:
-        try:
-            return registry.run_table(tracking, run_id, name)
-        except Exception:  # a table this run did not log (e.g. no search)
-            return None
-
-    page = render(run_id, title, table, lambda name: registry.run_text(tracking, run_id, name))
-    catalog.write_text(page, ws.evaluation_report)
-    return ws.evaluation_report

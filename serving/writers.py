@@ -56,20 +56,33 @@ class RunContent:
 
 
 def write_run_files(
-    staged: RunFolder, content: RunContent, notes: Sequence[str], progress: Progress
+    staged: RunFolder, content: RunContent, notes: Sequence[str], progress: Progress,
+    *, exports: bool = True,
 ) -> None:
     """Every file of the run except its manifest, into ``staged``; ``notes`` are the lines of
-    the Excel files' "Toelichting" sheet (what the run knew: its knowledge date and sources)."""
-    ranking = content.ranking
-    progress("writing the ranking, its CSV and the explanations")
-    write_parquet(ranking, staged.ranking)
-    write_csv(ranking, staged.ranking_csv)
-    write_explanations(ranking, content.values, staged.explanations)
+    the Excel files' "Toelichting" sheet (what the run knew: its knowledge date and sources).
+    Without ``exports`` only what the page, the API and the report read (ranking.parquet,
+    drift.json): the rest is made on demand (``write_export_files``)."""
+    progress("writing the ranking")
+    write_parquet(content.ranking, staged.ranking)
     catalog.write_json({"features": content.drift.to_dict("records")}, staged.drift)
+    if exports:
+        write_export_files(staged, content, notes, progress)
+
+
+def write_export_files(
+    folder: RunFolder, content: RunContent, notes: Sequence[str], progress: Progress
+) -> None:
+    """A run's files for analysts into ``folder`` (a run folder, or ``Workspace.export_dir``):
+    ranking.csv, explanations.parquet and the per-gemeente CSV/Excel files."""
+    ranking = content.ranking
+    progress("writing the ranking's CSV and the explanations")
+    write_csv(ranking, folder.ranking_csv)
+    write_explanations(ranking, content.values, folder.explanations)
     progress("writing the exports per gemeente")
     drivers = ranking["top_drivers"].tolist() if "top_drivers" in ranking.columns else None
     write_gemeente_exports(
-        ranking, content.values, content.previous, staged.gemeenten, content.gemeenten,
+        ranking, content.values, content.previous, folder.gemeenten, content.gemeenten,
         context=content.context, notes=list(notes), drivers=drivers,
     )
 

@@ -16,6 +16,33 @@ from features import schema
 REAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 
 
+# Under pytest-xdist (``make test``: ``-n auto --dist loadscope``) a scope runs whole on one
+# worker, so its module and session fixtures are built once. A scope is a test file, or one
+# of these sets of files that share session fixtures (a trained workspace, the browser, the
+# app).
+SHARED_SCOPES = {
+    "tests/faults/": "tests/faults/",
+    "tests/browser/": "tests/browser/",
+    "tests/api/": "tests/api/",
+    "tests/e2e/test_dask_engine.py": "tests/e2e/fresh+single",
+    "tests/e2e/test_exports_on_demand.py": "tests/e2e/fresh+single",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's scope scheduling with the scopes of ``SHARED_SCOPES`` (its
+    ``--dist loadgroup`` marks were not honoured here: pytest 9.2, xdist 3.8)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:  # the hook xdist's own schedulers override
+            path = nodeid.split("::", 1)[0]
+            return next((scope for prefix, scope in SHARED_SCOPES.items()
+                         if path.startswith(prefix)), path)
+
+    return SharedFixtureScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def shared_real_dir() -> Path:
     """``../shared/data/real`` next to the repo. Missing: a failure under CI, else a skip."""

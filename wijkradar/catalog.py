@@ -22,7 +22,11 @@ Layout of a workspace ``W``::
     W/scores/<as_of_year>/latest     name of the newest complete run for that year
     W/scores/<as_of_year>/runs/<id>/ one run (``RunFolder``): ranking.parquet, ranking.csv,
                                      explanations.parquet, drift.json, gemeenten/,
-                                     manifest.json (written last)
+                                     manifest.json (written last); with [exports]
+                                     when = "on_demand" only ranking.parquet, drift.json
+                                     and the manifest
+    W/exports/<as_of_year>/<id>/     that run's ranking.csv, explanations.parquet and
+                                     gemeenten/, made by `wijkradar export` (exports.json)
     W/boundaries/units.geojson       unit polygons for the map (optional)
     W/report/index.html              the self-contained report
 """
@@ -110,6 +114,11 @@ class Workspace:
 
     def run_dir(self, as_of_year: int, run_id: str) -> RunFolder:
         return RunFolder(self.runs_dir(as_of_year) / run_id)
+
+    def export_dir(self, as_of_year: int, run_id: str) -> RunFolder:
+        """The files for analysts of a run made on demand (``wijkradar export``): the
+        run folder's layout, without ranking.parquet."""
+        return RunFolder(self.root / "exports" / str(as_of_year) / run_id)
 
     def latest_pointer(self, as_of_year: int) -> Path:
         return self.scores_dir(as_of_year) / "latest"
@@ -304,6 +313,19 @@ def staged_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def remove_stale_staging(ws: Workspace) -> list[Path]:
+    """Remove the staging folders (``staged_dir``) that a killed run left in the workspace's
+    run and export folders, and return them. Call it only under the workspace's lock: then
+    no other run can be writing one."""
+    patterns = ((ws.root / "scores", "*/runs/.*.staging-*"), (ws.root / "exports",
+                                                             "*/.*.staging-*"))
+    found = [p for base, pattern in patterns if base.is_dir()
+             for p in base.glob(pattern) if p.is_dir()]
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return found
 
 
 def run_problems(run: RunFolder) -> list[str]:

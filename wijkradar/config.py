@@ -169,6 +169,30 @@ class ScoringConfig:
                 )
 
 
+EXPORT_MODES = ("run", "on_demand")
+
+
+@dataclass(frozen=True)
+class ExportsConfig:
+    """When a scoring run's files for analysts are written: the national ``ranking.csv``, the
+    long ``explanations.parquet`` and the per-gemeente CSV/Excel files (``gemeenten/``).
+
+    ``run`` (the default): with every run, in its folder. ``on_demand``: only when asked, by
+    ``wijkradar export``, into ``exports/<as-of>/<run id>/`` (``Workspace.export_dir``); a run
+    then writes just what the page, the API and the report read (``ranking.parquet``,
+    ``drift.json``). For large runs (a national grid, many scenarios), where these files are
+    most of a run's time and bytes. The page's downloads are made on demand either way."""
+
+    when: str = "run"
+
+    def __post_init__(self) -> None:
+        if self.when not in EXPORT_MODES:
+            raise ConfigError(
+                f"The exports 'when' must be one of {', '.join(EXPORT_MODES)}. "
+                f"Got {self.when!r} instead."
+            )
+
+
 EXPLAIN_METHODS = ("fast", "native", "interventional")
 
 
@@ -219,6 +243,7 @@ class Config:
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     explain: ExplainConfig = field(default_factory=ExplainConfig)
+    exports: ExportsConfig = field(default_factory=ExportsConfig)
 
     def sources_of(self, kind: str) -> tuple[SourceConfig, ...]:
         return tuple(s for s in self.sources if s.kind == kind)
@@ -233,6 +258,7 @@ _SECTIONS = {
     "promotion": PromotionConfig,
     "scoring": ScoringConfig,
     "explain": ExplainConfig,
+    "exports": ExportsConfig,
 }
 
 

@@ -174,11 +174,12 @@ class Manifest:
     panel_hash: str = ""  # SHA-256 of the panel file that was actually scored
     drift_profile: str = "checked"  # or "missing (allowed)": --allow-missing-profile
     explain_method: str = ""  # fast, native or interventional
+    exports: str = "run"  # "on_demand": the analysts' files are made by `wijkradar export`
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
         optional = {"files", "knowledge_date", "sources", "panel_hash", "drift_profile",
-                    "explain_method"}
+                    "explain_method", "exports"}
         required = {f.name for f in fields(cls)} - optional
         missing = sorted(required - set(data))
         if missing:
@@ -198,6 +199,7 @@ class Manifest:
             panel_hash=str(data.get("panel_hash", "")),
             drift_profile=str(data.get("drift_profile", "checked")),
             explain_method=str(data.get("explain_method", "")),
+            exports=str(data.get("exports", "run")),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -187,7 +187,7 @@ def test_model_view_and_year_switch(page: Any, workspace: Path, artifacts: Path)
 
 def test_the_static_report_still_works(browser: Any, workspace: Path) -> None:
     """The report shares the table template and format.js with the page: it must still run."""
-    from serving.job import run_report
+    from serving.published import run_report
     from wijkradar.catalog import Workspace
     from wijkradar.config import load_config
 

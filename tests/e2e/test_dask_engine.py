@@ -34,24 +34,6 @@ from wijkradar.errors import ExplanationError
 YEAR = 2022
 
 
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated workspace with a trained champion and nothing scored."""
-    root = tmp_path_factory.mktemp("dask") / "ws"
-    run("generate", "--workspace", str(root), "--seed", "8", "--gemeenten", "30")
-    run("train", "--workspace", str(root), "--as-of", str(YEAR))
-    return root
-
-
-@pytest.fixture(scope="module")
-def single(fresh: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of ``fresh`` scored by the single-process job (the CLI as a scheduler runs it)."""
-    root = tmp_path_factory.mktemp("single") / "ws"
-    shutil.copytree(fresh, root)
-    run("score", "--workspace", str(root), "--as-of", str(YEAR))
-    return root
-
-
 Predict = Callable[[pd.DataFrame], pd.DataFrame]
 
 
@@ -167,13 +149,10 @@ def test_partitioned_parquet_round_trips_types_and_a_missing_gemeente(tmp_path):
 
 
 def test_cli_engine_dask_publishes_the_single_process_run(fresh, single, tmp_path):
-    usage = run("score", "--help").stdout
-    if "--engine" not in usage:
-        pytest.skip("`wijkradar score --help` has no --engine option yet (wiring pending)")
     root = tmp_path / "ws"
     shutil.copytree(fresh, root)
-    workers = ["--workers", "2"] if "--workers" in usage else []  # else: one per core (2)
-    run("score", "--workspace", str(root), "--as-of", str(YEAR), "--engine", "dask", *workers)
+    run("score", "--workspace", str(root), "--as-of", str(YEAR), "--engine", "dask",
+        "--workers", "2")
     expected, actual = _published(single), _published(root)
     _assert_same_result(expected, actual)
     pd.testing.assert_frame_equal(actual, expected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -90,10 +91,17 @@ def test_panel_bytes_overwritten_are_detected_and_the_panel_rebuilt(ws, fraction
     with panel.open("r+b") as f:
         f.seek(int(size * fraction))
         f.write(b"\xde\xad\xbe\xef\xde\xad\xbe\xef")
-    proc = _score(ws, "--model", "models:/wijkradar/1")
+    # Nothing new to score: the answer comes from the panel's meta; the panel is not needed.
+    idle = _score(ws, "--model", "models:/wijkradar/1")
+    assert_classified(idle, 0, "nothing new")
+    assert "damaged" not in idle.stdout + idle.stderr
+    # A replay is a new run: it needs the panel, finds the damage and rebuilds it.
+    proc = _score(ws, "--model", "models:/wijkradar/1", "--known-at", "2099-01-01")
     assert_classified(proc, 0, "damaged", "rebuilt")
     run = catalog.latest_run(Workspace(ws), YEAR)
-    pd.testing.assert_frame_equal(catalog.read_parquet(run.ranking), clean)
+    replay = catalog.read_parquet(run.ranking)
+    pd.testing.assert_frame_equal(replay[["unit_code", "risk", "rank"]],
+                                  clean[["unit_code", "risk", "rank"]])
     assert catalog.read_manifest(run).panel_hash == catalog.sha256(panel)
 
 
@@ -141,3 +149,22 @@ def test_a_usage_error_is_one_json_object_too(ws):
     records = json_records(proc.stderr)
     assert proc.returncode == 2 and len(records) == 1
     assert "--no-such-flag" in str(records[0]["message"])
+
+
+def test_a_staging_folder_of_a_killed_publish_is_removed_by_the_next_run(ws):
+    final = Workspace(ws).run_dir(YEAR, "0123456789abcdef").path
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from wijkradar import catalog\n"
+        "with catalog.staged_dir(Path(sys.argv[1])) as tmp:\n"
+        "    (tmp / 'ranking.parquet').write_bytes(b'half')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code, str(final)], capture_output=True)
+    assert killed.returncode == -9
+    assert [p for p in published_problems(ws) if p.startswith("left behind")], "no leftover"
+    proc = _score(ws)  # nothing new to score: it still clears what a killed run left
+    assert_classified(proc, 0, "nothing new", "left by a run that was killed")
+    assert published_problems(ws) == []
+    assert not final.exists()

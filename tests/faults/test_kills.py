@@ -69,11 +69,13 @@ def test_sigkill_at_random_moments_of_train_and_score(ws):
         time.sleep(rng.uniform(0.3, durations[args[0]] * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-        assert published_problems(ws) == []
+        # What a reader sees is whole; a staging folder of a run killed while publishing may
+        # stay until the next run removes it.
+        assert [p for p in published_problems(ws) if not p.startswith("left behind")] == []
         assert _aliases_on_unfinished(ws) == []
     after_train = wijkradar(*train, check=True)
     assert _aliases_on_unfinished(ws) == []
     wijkradar(*score(1), check=True)
-    assert published_problems(ws) == []
+    assert published_problems(ws) == []  # no staging folder left either
     assert _running(ws) == []  # every killed train's run was marked FAILED by the next one
     assert after_train.returncode == 0

@@ -101,7 +101,7 @@ def test_manifest_is_written_last_with_the_digests_and_read_back(tmp_path):
         "run_id", "as_of_year", "model_name", "model_version", "model_run_id",
         "panel_fingerprint", "row_count", "features", "additivity_max_error", "previous_run",
         "drift_flagged", "units_flagged_missing", "gemeenten", "created", "knowledge_date",
-        "sources", "files", "panel_hash", "drift_profile", "explain_method",
+        "sources", "files", "panel_hash", "drift_profile", "explain_method", "exports",
     }
     assert on_disk["features"] == ["lbm", "crimes_per_1000"]
     assert on_disk["gemeenten"] == ["GM0001"] and on_disk["previous_run"] is None

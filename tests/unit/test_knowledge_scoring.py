@@ -149,7 +149,10 @@ def scoring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
         built="2024-01-01T00:00:00+0000", knowledge=KNOWLEDGE,
     )
     ref = registry.ModelRef("wijkradar", "1", "run-1", "models:/wijkradar/1")
-    monkeypatch.setattr(job, "ensure_panel", lambda ws, cfg, progress=None: (panel, meta))
+    monkeypatch.setattr(job, "kept_panel_meta", lambda ws, cfg: (meta.fingerprint, meta))
+    monkeypatch.setattr(
+        job, "ensure_panel", lambda ws, cfg, progress=None, fingerprint=None: (panel, meta)
+    )
     monkeypatch.setattr(registry, "tracking_for", lambda ws, cfg: None)
     monkeypatch.setattr(registry, "resolve", lambda tracking, uri: ref)
     monkeypatch.setattr(registry, "load", lambda tracking, ref: (StandIn(), list(FEATURES)))

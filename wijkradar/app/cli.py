@@ -231,7 +231,8 @@ def run(
 ) -> None:
     """For schedulers: refresh the panel, score with the champion (the newest as-of year
     whose data is known by today or --known-at), publish, write the report."""
-    from serving.job import run_report, run_score
+    from serving.job import run_score
+    from serving.published import run_report
 
     log_format = chosen_format(log_format)
     ws, cfg = context(workspace, config)
@@ -247,11 +248,35 @@ def run(
 
 @app.command()
 @guarded
+def export(
+    workspace: WorkspaceOpt = Path("workspace"),
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    log_format: LogFormatOpt = None,
+    force: Annotated[bool, typer.Option(help="Write them again.")] = False,
+) -> None:
+    """Write the newest published run's files for analysts (ranking.csv, explanations,
+    per-gemeente CSV/Excel) into WORKSPACE/exports/<as-of>/<run id>/: for runs scored with
+    [exports] when = "on_demand"."""
+    from serving.lock import RunLock
+    from serving.published import run_export
+
+    log_format = chosen_format(log_format)
+    ws, cfg = context(workspace, config)
+    with status("export", log_format) as say, RunLock(ws.lock):
+        res = run_export(ws, cfg, as_of, say, force=force)
+    state = "exported" if res.written else "nothing new (already exported)"
+    outcome("export", log_format, f"{state}: {res.folder.path}", run_id=res.run_id,
+            export_dir=str(res.folder.path), written=res.written)
+
+
+@app.command()
+@guarded
 def report(
     workspace: WorkspaceOpt = Path("workspace"), config: ConfigOpt = None, as_of: AsOfOpt = None
 ) -> None:
     """Write WORKSPACE/report/index.html for the newest published run."""
-    from serving.job import run_report
+    from serving.published import run_report
 
     ws, cfg = context(workspace, config)
     with status("report"):
@@ -308,7 +333,7 @@ def evaluate(
     run: Annotated[str | None, typer.Option(help="An MLflow run id instead.")] = None,
 ) -> None:
     """Write WORKSPACE/report/evaluation.html for a training run or the champion."""
-    from serving.job import run_evaluate
+    from serving.published import run_evaluate
 
     ws, cfg = context(workspace, config)
     with status("evaluation report"):

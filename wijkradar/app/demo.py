@@ -11,7 +11,8 @@ from features.build import ensure_panel
 from features.describe import feature_label
 from ml import truthcheck
 from serving.formatting import percent
-from serving.job import ScoreOutcome, run_report, run_score
+from serving.job import ScoreOutcome, run_score
+from serving.published import run_report
 from serving.ranking import top_driver_features
 from serving.report import knowledge_line
 from wijkradar import catalog

@@ -392,7 +392,7 @@ def measure_size(
         out += measure_job(ws, n, ["--config", str(lean)], "job single, exports on demand")
         export, _ = run_measured("export on demand", n, [str(BIN / "wijkradar"), "export",
                                                          "--workspace", str(ws), "--config",
-                                                         str(lean)])
+                                                         str(lean), "--force"])
         out.append(export)
     for w in workers:
         address, procs = start_cluster(work, w)

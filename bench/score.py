@@ -6,7 +6,10 @@ trees), fresh subprocesses measure
 
 * ``job``:  ``serving.job.score_rows(predict, rows, features)`` with ``predict`` =
   ``partial(models.explain.predict_frame, booster, features)``: contributions in chunks,
-  risk and margin, the additivity check, ranks and the top-driver texts;
+  risk and margin, the additivity check, ranks and the top-driver texts. Timed with each
+  explanation method: ``native`` (LightGBM's ``pred_contrib``: the job before the kernel),
+  ``fast`` (the kernel) and ``interventional`` (the kernel against 200 background rows, the
+  job's default);
 * ``bare``: ``booster.predict(X)`` + ``booster.predict(X, pred_contrib=True)`` on the same
   float64 matrix (and the contributions alone, for reference).
 
@@ -135,11 +138,17 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _setup(mode: str, n: int, model: Path) -> tuple[Callable[[], object], Callable[[], object]]:
-    """(the measured call, the contributions alone) for ``mode``, warmed up."""
+JOB_METHODS = ("native", "fast", "interventional")
+
+
+def _setup(
+    mode: str, n: int, model: Path, method: str = "fast"
+) -> tuple[Callable[[], object], Callable[[], object]]:
+    """(the measured call, the contributions alone) for ``mode``, warmed up; ``job`` explains
+    by ``method`` (``models.explain.explainer``; interventional against 200 rows of X)."""
     import lightgbm as lgb
 
-    from models.explain import predict_frame
+    from models.explain import explainer, predict_frame
     from serving.job import score_rows
 
     booster = lgb.Booster(model_file=str(model))
@@ -151,7 +160,8 @@ def _setup(mode: str, n: int, model: Path) -> tuple[Callable[[], object], Callab
 
     if mode == "job":
         rows = rows_frame(X, features, seed=n)
-        predict = partial(predict_frame, booster, features)
+        how = explainer(booster, method, X[:200] if method == "interventional" else None)
+        predict = partial(predict_frame, booster, features, using=how)
         score_rows(predict, rows.iloc[:1000], features)  # warm-up
         return (lambda: score_rows(predict, rows, features)), contrib
     booster.predict(X[:1000], pred_contrib=True)  # warm-up
@@ -181,13 +191,14 @@ def child_memory(mode: str, n: int, model: Path) -> dict[str, float | str | int 
 
 
 def child_time(n: int, model: Path, repeat: int) -> dict[str, float | int]:
-    """Best-of-``repeat`` times of job, bare and contributions alone, interleaved so that a
-    busy machine slows all three alike."""
-    job, contrib = _setup("job", n, model)
-    bare, _ = _setup("bare", n, model)
+    """Best-of-``repeat`` times of the job by each method, bare and the contributions alone,
+    interleaved so that a busy machine slows them alike."""
+    calls = {f"job_{m}": _setup("job", n, model, m)[0] for m in JOB_METHODS}
+    bare, contrib = _setup("bare", n, model)
+    calls.update(bare=bare, contrib=contrib)
     times: dict[str, list[float]] = {}
     for _ in range(repeat):
-        for name, fn in (("job", job), ("bare", bare), ("contrib", contrib)):
+        for name, fn in calls.items():
             wall, cpu = _timed(fn)
             times.setdefault(name, []).append(wall)
             times.setdefault(f"{name}_cpu", []).append(cpu)
@@ -223,21 +234,19 @@ def report(n: int, times: dict, memory: dict[str, dict], p: int) -> None:
         f"\n{n:,} units x {p} features  (float matrix {matrix_mb:,.0f} MB; "
         f"risk + margin + contributions {output_mb:,.0f} MB)"
     )
-    rows = (
-        ("job   score_rows", times["job"]),
-        ("bare  predict + pred_contrib", times["bare"]),
-        ("      pred_contrib alone", times["contrib"]),
-    )
-    print(f"  {'':<30} {'wall':>8}    {'rows/s':>10}   {'CPU':>8}")
-    for (name, seconds), key in zip(rows, ("job", "bare", "contrib"), strict=True):
-        cpu = times[f"{key}_cpu"]
-        print(f"  {name:<30} {seconds:8.3f} s  {n / seconds:>10,.0f}   {cpu:8.3f} s")
-    print(
-        f"  ratio job / bare: wall {times['job'] / times['bare']:.2f}, CPU "
-        f"{times['job_cpu'] / times['bare_cpu']:.2f}  (target <= 1.3 at 100k);  "
-        f"job / pred_contrib alone: wall {times['job'] / times['contrib']:.2f}, CPU "
-        f"{times['job_cpu'] / times['contrib_cpu']:.2f}"
-    )
+    rows = [(f"job   score_rows, {m}", f"job_{m}") for m in JOB_METHODS]
+    rows += [("bare  predict + pred_contrib", "bare"), ("      pred_contrib alone", "contrib")]
+    print(f"  {'':<36} {'wall':>8}    {'rows/s':>10}   {'CPU':>8}")
+    for name, key in rows:
+        seconds, cpu = times[key], times[f"{key}_cpu"]
+        print(f"  {name:<36} {seconds:8.3f} s  {n / seconds:>10,.0f}   {cpu:8.3f} s")
+    for m in JOB_METHODS:
+        job = f"job_{m}"
+        print(
+            f"  job ({m}) / bare: wall {times[job] / times['bare']:.2f}, CPU "
+            f"{times[f'{job}_cpu'] / times['bare_cpu']:.2f};  / pred_contrib alone: wall "
+            f"{times[job] / times['contrib']:.2f}"
+        )
     for mode in ("job", "bare"):
         r = memory[mode]
         extra = r["peak_mb"] - r["rss_before_mb"]

@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ml.drift import bin_shares, drift_table, psi, training_profile
+from ml.drift import MISSING_LIMIT, PSI_LIMIT, bin_shares, drift_table, psi, training_profile
 
 
 @st.composite
@@ -93,13 +93,19 @@ def _drift(w: dict, shift: float) -> pd.DataFrame:
     return drift_table(profile, now).set_index("feature")
 
 
-# derandomize: the false-alarm rate is 0.001 per feature by design, not 0; the examples
-# are fixed so the test is not flaky, and still many and varied.
+# The noise floors are the 99.9th percentiles of chance, so a fresh sample of an unchanged
+# world crosses one about once in 1,000 features (60 examples x 4 features cross one about
+# 1 time in 4): what never happens is a wide miss. derandomize: the same examples each run.
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(worlds())
-def test_a_fresh_sample_of_an_unchanged_world_is_never_flagged(w):
+def test_a_fresh_sample_of_an_unchanged_world_is_never_flagged_by_a_wide_margin(w):
     table = _drift(w, shift=0.0)
-    assert not table["flagged"].any(), table
+    psi_floor = np.maximum(PSI_LIMIT, table["psi_noise"].fillna(0.0))
+    missing_floor = np.maximum(MISSING_LIMIT, table["missing_noise"].fillna(0.0))
+    moved = (table["missing_now"] - table["missing_train"]).abs()
+    assert (table["psi"].fillna(0.0) <= 1.5 * psi_floor).all(), table
+    assert (moved <= 1.5 * missing_floor).all(), table
+    assert table["flagged"].sum() <= 1, table  # at most one of the four, and only just
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -108,3 +114,17 @@ def test_an_injected_shift_of_two_spreads_is_flagged(w):
     table = _drift(w, shift=2.0)
     assert table.loc["level", "flagged"], table
     assert not table.drop(index="level")["flagged"].any(), table
+
+
+@given(
+    st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(float("inf")),
+                       st.just(-float("inf"))), max_size=200),
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), max_size=9, unique=True),
+)
+def test_bin_shares_are_the_shares_of_searchsorted_bins(values, edges):
+    x = np.asarray(values, dtype="float64")
+    e = np.sort(np.asarray(edges, dtype="float64"))
+    present = x[~np.isnan(x)]
+    counts = np.bincount(np.searchsorted(e, present, side="left"), minlength=e.size + 1)
+    expected = counts / present.size if present.size else counts.astype("float64")
+    np.testing.assert_array_equal(bin_shares(x, list(e)), expected)

@@ -181,7 +181,9 @@ class ExportsConfig:
     ``wijkradar export``, into ``exports/<as-of>/<run id>/`` (``Workspace.export_dir``); a run
     then writes just what the page, the API and the report read (``ranking.parquet``,
     ``drift.json``). For large runs (a national grid, many scenarios), where these files are
-    most of a run's time and bytes. The page's downloads are made on demand either way."""
+    most of a run's time and bytes. The page's downloads are made on demand either way.
+    The setting is not part of a run's identity: after switching it, ``wijkradar export``
+    writes the files of a run that was scored without them."""
 
     when: str = "run"
 

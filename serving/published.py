@@ -136,16 +136,17 @@ def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
 
 
 def run_evaluate(ws: Workspace, cfg: Config, model_uri: str | None, run_id: str | None) -> Path:
-    """Write ``report/evaluation.html`` for a training run (default: the champion's)."""
-    from serving.evalreport import render
+    """Write ``report/evaluation.html`` (in Dutch) for a training run (default: the
+    champion's)."""
+    from serving.evalreport import render, title_of
 
     tracking = registry.tracking_for(ws, cfg)
     if run_id is None:
         ref = registry.resolve(tracking, model_uri)
-        run_id, title = ref.run_id, f"Evaluation of {ref.name} version {ref.version}"
+        run_id, title = ref.run_id, title_of(ref.name, ref.version, ref.run_id)
     else:
         registry.require_run(tracking, run_id)
-        title = f"Evaluation of run {run_id}"
+        title = title_of(None, None, run_id)
 
     def table(name: str) -> pd.DataFrame | None:
         try:

@@ -1,0 +1,57 @@
+"""The evaluation report speaks Dutch by default: captions, headers, metric and model names,
+yes/no and decimal commas; English on request; unknown columns and values as logged."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from serving.evalreport import header, render, title_of, value_word
+
+PER_FOLD = pd.DataFrame({
+    "test_year": [2016, 2018], "model": ["lightgbm", "logistic"],
+    "metric": ["pr_auc", "precision_at_10"], "value": [0.3183, 0.25], "low": [0.2, 0.1],
+    "high": [0.49, 0.4],
+})
+AUDIT = pd.DataFrame({
+    "attribute": ["urbanity"], "group": ["<b>low</b>"], "n": [14_500], "fpr_ratio": [0.69],
+    "flagged": [True], "own_column": ["as logged"],
+})
+
+
+def _tables(name: str) -> pd.DataFrame | None:
+    return {"metrics_per_fold": PER_FOLD, "bias_audit": AUDIT}.get(name)
+
+
+def _texts(name: str) -> str | None:
+    return {"pr_curve.svg": "<svg></svg>", "model_card.md": "# Card\n\n<script>x</script>"}.get(
+        name)
+
+
+def test_the_report_is_dutch_by_default():
+    page = render("abc123", title_of("wijkradar", "3", "abc123"), _tables, _texts)
+    assert '<html lang="nl">' in page and "<h1>Evaluatie van wijkradar versie 3</h1>" in page
+    assert "MLflow-run <code>abc123</code>" in page
+    assert "Precisie en recall in de laatste toets" in page
+    assert "Maten per toets" in page and "<th>toetsjaar</th><th>model</th><th>maat</th>" in page
+    assert "<td>2016</td><td>LightGBM</td><td>PR-AUC</td><td>0,318</td>" in page
+    assert "<td>logistische regressie</td><td>precisie in top 10%</td><td>0,250</td>" in page
+    assert "<th>vals-positief t.o.v. referentie</th>" in page
+    assert "<td>stedelijkheid</td><td>&lt;b&gt;low&lt;/b&gt;</td><td>14.500</td>" in page
+    assert "<td>0,690</td><td>ja</td><td>as logged</td>" in page  # unknown: as logged
+    assert "<th>own_column</th>" in page
+    assert "<script>" not in page and "Modelkaart" in page
+
+
+def test_english_on_request():
+    page = render("abc123", title_of(None, None, "abc123", "en"), _tables, _texts, lang="en")
+    assert '<html lang="en">' in page and "<h1>Evaluation of run abc123</h1>" in page
+    assert "<td>logistic regression</td><td>precision in the top 10 %</td><td>0.250</td>" in page
+    assert "<td>urbanity</td>" in page and "<td>yes</td>" in page and "14,500" in page
+
+
+def test_words_for_headers_and_values():
+    assert header("precision_ratio") == "precisie t.o.v. referentie"
+    assert header("precision_ratio", "en") == "precision ratio"
+    assert header("something_new") == "something_new"
+    assert value_word("recall_at_5") == "recall in top 5%"
+    assert value_word("precision_at_x") == "precision_at_x"

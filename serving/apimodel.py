@@ -77,9 +77,9 @@ def model_info(store: Store, config_path: Path, as_of: int | None, lang: Lang) -
     card = store.derived.get(("card", *key), lambda: _model_card(tracking, model.run_id))
     table = None
     if not evaluation.empty and {"test_year", "model"} <= set(evaluation.columns):
-        rows = validation_rows(evaluation)
+        rows = validation_rows(evaluation, lang)
         table = m.ValidationTable(
-            headers=validation_headers(),
+            headers=validation_headers(lang),
             rows=[r["cells"] for r in rows],
             primary=[bool(r["primary"]) for r in rows],
         )

@@ -78,6 +78,7 @@ VALUES: Words = {
     "lightgbm": ("LightGBM", "LightGBM"),
     "logistic": ("logistische regressie", "logistic regression"),
     "last_change": ("laatste verandering", "last change"),
+    "base_rate": ("basiskans", "base rate"),
     "roc_auc": ("ROC-AUC", "ROC-AUC"),
     "pr_auc": ("PR-AUC", "PR-AUC"),
     "brier": ("Brier-score", "Brier score"),

@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from serving import charts
 from serving import context as ctx
+from serving.evalreport import value_word
 from serving.exports import driver_phrases
 from serving.exports import knowledge_line as knowledge_words
 from serving.formatting import Lang, check_lang, count, number, times
@@ -82,13 +83,7 @@ _REPORT_EXTRA_HEADERS = (
     {"key": "band", "type": "text", "first": "", "cls": "band"},
 )
 EVALUATION_COLUMNS = ("test_year", "model", "n", "base_rate", "roc_auc", "pr_auc")
-EVALUATION_METRICS = (
-    ("base_rate", "base rate"),
-    ("roc_auc", "ROC-AUC"),
-    ("pr_auc", "PR-AUC"),
-    ("precision_at_10", "precision@10"),
-    ("recall_at_10", "recall@10"),
-)
+EVALUATION_METRICS = ("base_rate", "roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
 MANIFEST_KEYS = (
     "model_name",
     "model_version",
@@ -159,7 +154,7 @@ def render_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "n_gemeenten": count(len(gemeenten), lang),
         "gemeenten": gemeenten,
         "validation_headers": validation_headers(lang),
-        "validation_rows": validation_rows(inputs.evaluation),
+        "validation_rows": validation_rows(inputs.evaluation, lang),
         "pr_svg": Markup(charts.pr_curve_svg(inputs.pr_curves)),
         "shap_summary_svg": Markup(charts.shap_summary_svg(shap, inputs.features, lang=lang)),
         "shap_importance_svg": Markup(charts.shap_importance_svg(shap, lang=lang)),
@@ -282,18 +277,14 @@ def gemeente_options(ranking: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(options, key=lambda p: (p[1].casefold(), p[0]))
 
 
-def validation_headers(lang: Lang = "en") -> list[str]:
+def validation_headers(lang: Lang = "nl") -> list[str]:
     first = ["testjaar", "model", "n"] if lang == "nl" else ["test year", "model", "n"]
-    return [*first, *(_METRIC_NL.get(k, label) if lang == "nl" else label
-                      for k, label in EVALUATION_METRICS)]
+    return [*first, *(value_word(k, lang) for k in EVALUATION_METRICS)]
 
 
-_METRIC_NL = {"base_rate": "basiskans", "precision_at_10": "precisie@10",
-              "recall_at_10": "recall@10"}
-
-
-def validation_rows(evaluation: pd.DataFrame) -> list[dict[str, Any]]:
-    """One display row per (test year, model): LightGBM first within a year, metrics to 3 dp."""
+def validation_rows(evaluation: pd.DataFrame, lang: Lang = "nl") -> list[dict[str, Any]]:
+    """One display row per (test year, model): LightGBM first within a year, models named in
+    words (``serving.evalreport.value_word``), metrics to 3 decimals in ``lang``."""
     if evaluation.empty:
         return []
     models = charts.order_models(evaluation["model"])
@@ -306,9 +297,9 @@ def validation_rows(evaluation: pd.DataFrame) -> list[dict[str, Any]]:
     for record in frame.to_dict(orient="records"):
         cells = [
             _display(record.get("test_year")),
-            _display(record.get("model")),
-            _count(record.get("n")),
-            *(_metric(record.get(key)) for key, _ in EVALUATION_METRICS),
+            value_word(_display(record.get("model")), lang),
+            _count(record.get("n"), lang),
+            *(_metric(record.get(key), lang) for key in EVALUATION_METRICS),
         ]
         rows.append({"primary": str(record["model"]) == charts.PRIMARY_MODEL, "cells": cells})
     return rows
@@ -390,17 +381,17 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def _metric(value: Any) -> str:
+def _metric(value: Any, lang: Lang) -> str:
     try:
-        number = float(value)
+        x = float(value)
     except (TypeError, ValueError):
         return MISSING
-    return MISSING if math.isnan(number) else f"{number:.3f}"
+    return MISSING if math.isnan(x) else number(x, 3, lang)
 
 
-def _count(value: Any) -> str:
+def _count(value: Any, lang: Lang) -> str:
     try:
-        number = float(value)
+        x = float(value)
     except (TypeError, ValueError):
         return MISSING
-    return MISSING if math.isnan(number) else f"{int(number):,}".replace(",", "\u202f")
+    return MISSING if math.isnan(x) else count(x, lang)

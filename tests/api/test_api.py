@@ -404,9 +404,13 @@ def test_model_is_the_champion_with_its_evaluation_and_card(
         "logistic",
         "last_change",
     }
-    expected = validation_rows(evaluation)
+    expected = validation_rows(evaluation)  # in Dutch, as the report shows it
     assert body["validation"]["rows"] == [r["cells"] for r in expected]
-    assert body["validation"]["rows"][0][:2] == ["2018", "lightgbm"]  # as the report shows it
+    assert body["validation"]["rows"][0][:2] == ["2018", "LightGBM"]
+    assert body["validation"]["headers"][:4] == ["testjaar", "model", "n", "basiskans"]
+    english = client.get("/api/model", params={"lang": "en"}).json()["validation"]
+    assert english["headers"][:4] == ["test year", "model", "n", "base rate"]
+    assert english["rows"] == [r["cells"] for r in validation_rows(evaluation, "en")]
     published = {p["as_of_year"]: p["model_version"] for p in body["published_with"]}
     assert published == {2022: "1", 2024: "2"}
     # The model behind 2022's ranking is v1, no longer the champion, without a card.

@@ -287,12 +287,15 @@ def test_validation_table_formats_three_decimals(html: str) -> None:
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
     assert len(cells) == 6
     assert [(c[0], c[1]) for c in cells[:3]] == [
-        ("2018", "lightgbm"),
+        ("2018", "LightGBM"),
         ("2018", "persistence"),  # baselines keep the order they come in
-        ("2018", "logistic"),
+        ("2018", "logistische regressie"),
     ]
-    assert cells[0][3:] == ["0.200", "0.720", "0.412", "0.500", "0.250"]
-    assert all(re.fullmatch(r"\d\.\d{3}", v) for c in cells for v in c[3:])
+    assert cells[0][3:] == ["0,200", "0,720", "0,412", "0,500", "0,250"]  # Dutch decimals
+    assert all(re.fullmatch(r"\d,\d{3}", v) for c in cells for v in c[3:])
+    heads = re.findall(r"<th[^>]*>(.*?)</th>", table.group(1).split("<tbody>")[0])
+    assert heads[:4] == ["testjaar", "model", "n", "basiskans"]
+    assert "precisie in top 10%" in heads
 
 
 def test_pr_plot_is_valid_svg_with_one_curve_per_model(inputs: ReportInputs, html: str) -> None:

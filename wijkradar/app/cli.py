@@ -257,7 +257,7 @@ def export(
 ) -> None:
     """Write the newest published run's files for analysts (ranking.csv, explanations,
     per-gemeente CSV/Excel) into WORKSPACE/exports/<as-of>/<run id>/: for runs scored with
-    [exports] when = "on_demand"."""
+    when = "on_demand" in the config's exports section."""
     from serving.lock import RunLock
     from serving.published import run_export
 

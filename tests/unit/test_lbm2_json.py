@@ -20,7 +20,7 @@ import pytest
 
 from features import schema
 from features.lbm2 import DEVELOPMENT_COLUMNS, SCORE_COLUMNS, Lbm2, parse_lbm2_json
-from features.panel import names
+from features.names import names
 from features.readers import decode
 from wijkradar.errors import ConfigError, InputError
 

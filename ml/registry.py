@@ -307,15 +307,16 @@ def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
     and anything that file cannot tell, goes through MLflow's client."""
     name = tracking.model_name
     target = uri or f"models:/{name}@{CHAMPION}"
-    if tracking.uri.startswith("sqlite:///") and target.startswith("models:/") and "@" in target:
-        model, alias = target[len("models:/") :].split("@", 1)
-        found = store.alias_target(Path(tracking.uri[len("sqlite:///") :]), model, alias)
-        if found is not None:
-            return ModelRef(model, found[0], found[1], f"models:/{model}/{found[0]}")
+    by_alias = target.startswith("models:/") and "@" in target
+    if by_alias:
+        name, alias = target[len("models:/") :].split("@", 1)
+        if tracking.uri.startswith("sqlite:///"):
+            found = store.alias_target(Path(tracking.uri[len("sqlite:///") :]), name, alias)
+            if found is not None:
+                return ModelRef(name, found[0], found[1], f"models:/{name}/{found[0]}")
     mlflow_client = client(tracking)
     try:
-        if target.startswith("models:/") and "@" in target:
-            name, alias = target[len("models:/") :].split("@", 1)
+        if by_alias:
             mv = mlflow_client.get_model_version_by_alias(name, alias)
         elif target.startswith("models:/"):
             name, ver = target[len("models:/") :].split("/", 1)

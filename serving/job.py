@@ -234,20 +234,17 @@ def _score_locked(
     scorer: Scorer = score_rows,
 ) -> ScoreOutcome:
     gemeenten = request.gemeenten
-    for left in catalog.remove_stale_staging(ws):  # under the lock: a killed run's
-        progress(f"removed {left.name}, left by a run that was killed while publishing")
+    catalog.remove_stale_staging(ws, progress)  # under the lock: what killed runs left
     tracking = registry.tracking_for(ws, cfg)
     # "Nothing new?" is answered from the panel's meta, before its bytes are read and hashed.
     fingerprint, kept = kept_panel_meta(ws, cfg)
     key = run_key(tracking, cfg, request, kept) if kept is not None else None
-    done = _published(ws, key, progress) if key is not None else None
-    if done is not None:
+    if key is not None and (done := _published(ws, key, progress)) is not None:
         return done
     panel, meta = ensure_panel(ws, cfg, progress=progress, fingerprint=fingerprint)
-    if key is None or kept is None or kept.fingerprint != meta.fingerprint:
+    if key is None:  # the panel was built just now: its meta names the run
         key = run_key(tracking, cfg, request, meta)
-        done = _published(ws, key, progress)
-        if done is not None:
+        if (done := _published(ws, key, progress)) is not None:
             return done
     year, note, ref, run_id = key.year, key.note, key.ref, key.run_id
     rows = panel[panel["as_of_year"] == year].reset_index(drop=True)

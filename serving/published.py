@@ -51,8 +51,7 @@ def run_export(
 ) -> ExportOutcome:
     """Write the analysts' files of the newest published run of ``as_of`` (default: the
     newest scored as-of year); see the module's docstring."""
-    for left in catalog.remove_stale_staging(ws):  # the caller holds the lock
-        progress(f"removed {left.name}, left by a run that was killed while publishing")
+    catalog.remove_stale_staging(ws, progress)  # the caller holds the lock
     run = published_run(ws, as_of, "export")
     manifest = catalog.read_manifest(run)
     target = ws.export_dir(manifest.as_of_year, run.run_id)

@@ -39,7 +39,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -115,10 +115,14 @@ class Workspace:
     def run_dir(self, as_of_year: int, run_id: str) -> RunFolder:
         return RunFolder(self.runs_dir(as_of_year) / run_id)
 
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
     def export_dir(self, as_of_year: int, run_id: str) -> RunFolder:
         """The files for analysts of a run made on demand (``wijkradar export``): the
         run folder's layout, without ranking.parquet."""
-        return RunFolder(self.root / "exports" / str(as_of_year) / run_id)
+        return RunFolder(self.exports / str(as_of_year) / run_id)
 
     def latest_pointer(self, as_of_year: int) -> Path:
         return self.scores_dir(as_of_year) / "latest"
@@ -315,16 +319,19 @@ def staged_dir(final: Path) -> Iterator[Path]:
         raise
 
 
-def remove_stale_staging(ws: Workspace) -> list[Path]:
-    """Remove the staging folders (``staged_dir``) that a killed run left in the workspace's
-    run and export folders, and return them. Call it only under the workspace's lock: then
-    no other run can be writing one."""
-    patterns = ((ws.root / "scores", "*/runs/.*.staging-*"), (ws.root / "exports",
-                                                             "*/.*.staging-*"))
-    found = [p for base, pattern in patterns if base.is_dir()
-             for p in base.glob(pattern) if p.is_dir()]
+def remove_stale_staging(ws: Workspace, say: Callable[[str], None]) -> list[Path]:
+    """Remove the staging folders (``staged_dir``) that a killed run left among the
+    workspace's runs and exports, say so through ``say``, and return them. Call it only under
+    the workspace's lock: then no other run can be writing one."""
+    def folders(path: Path) -> list[Path]:
+        return [p for p in path.iterdir() if p.is_dir()] if path.is_dir() else []
+
+    runs = [ws.runs_dir(int(p.name)) for p in folders(ws.scores) if p.name.isdigit()]
+    found = [p for base in [*runs, *folders(ws.exports)] if base.is_dir()
+             for p in base.glob(".*.staging-*") if p.is_dir()]
     for path in found:
         shutil.rmtree(path, ignore_errors=True)
+        say(f"removed {path.name}, left by a run that was killed while publishing")
     return found
 
 

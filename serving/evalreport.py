@@ -131,7 +131,7 @@ def _cell(value: object, lang: Lang) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, bool):
-        return ("ja" if value else "nee") if lang == "nl" else ("yes" if value else "no")
+        return value_word("yes" if value else "no", lang)
     if isinstance(value, int):
         return count(value, lang) if abs(value) >= 10_000 else str(value)  # years stay 2016
     if isinstance(value, float):

@@ -16,10 +16,10 @@ from features import schema
 REAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 
 
-# Under pytest-xdist (``make test``: ``-n auto --dist loadscope``) a scope runs whole on one
-# worker, so its module and session fixtures are built once. A scope is a test file, or one
-# of these sets of files that share session fixtures (a trained workspace, the browser, the
-# app).
+# Under pytest-xdist (``make test``: ``-n auto``; the scheduler below replaces any --dist
+# mode) a scope runs whole on one worker, so its module and session fixtures are built once.
+# A scope is a test file, or one of these sets of files that share session fixtures (a
+# trained workspace, the browser, the app).
 SHARED_SCOPES = {
     "tests/faults/": "tests/faults/",
     "tests/browser/": "tests/browser/",

@@ -193,7 +193,7 @@ def run_measured(name: str, n: int, cmd: list[str], others: dict[str, int] | Non
 def _stages(marks: list[tuple[float, str]]) -> dict[str, float]:
     """Seconds between the job's progress lines (JSON, ``message``)."""
     out: dict[str, float] = {}
-    last, label = 0.0, "start: imports, panel, registry"
+    last, label = 0.0, "start: imports, the alias, the panel meta"
     for t, line in marks:
         try:
             message = json.loads(line)["message"]

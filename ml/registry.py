@@ -308,10 +308,11 @@ def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
     name = tracking.model_name
     target = uri or f"models:/{name}@{CHAMPION}"
     by_alias = target.startswith("models:/") and "@" in target
+    db = store.sqlite_file(tracking.uri)
     if by_alias:
         name, alias = target[len("models:/") :].split("@", 1)
-        if tracking.uri.startswith("sqlite:///"):
-            found = store.alias_target(Path(tracking.uri[len("sqlite:///") :]), name, alias)
+        if db is not None:
+            found = store.alias_target(db, name, alias)
             if found is not None:
                 return ModelRef(name, found[0], found[1], f"models:/{name}/{found[0]}")
     mlflow_client = client(tracking)
@@ -336,20 +337,25 @@ def resolve(tracking: Tracking, uri: str | None) -> ModelRef:
 
 
 def load(tracking: Tracking, ref: ModelRef) -> tuple[Any, list[str]]:
-    """The pyfunc model and its feature list (from the explicit signature). The version's
-    files are fetched through the workspace's client; the loaded model keeps none of them
-    open, so they live in a temporary folder."""
+    """The pyfunc model and its feature list (from the explicit signature). Files kept on
+    this machine (a SQLite store's) are loaded where they are; others are fetched through the
+    workspace's client into a temporary folder. The loaded model keeps none of them open."""
     import mlflow.artifacts
     import mlflow.pyfunc
 
+    db = store.sqlite_file(tracking.uri)
     try:
-        source = client(tracking).get_model_version_download_uri(ref.name, ref.version)
-        with tempfile.TemporaryDirectory() as tmp:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=source, dst_path=tmp,
-                tracking_uri=tracking.uri, registry_uri=tracking.uri,
-            )
-            model = mlflow.pyfunc.load_model(local)
+        folder = store.version_folder(db, ref.name, ref.version) if db else None
+        if folder is not None:
+            model = mlflow.pyfunc.load_model(str(folder))
+        else:
+            source = client(tracking).get_model_version_download_uri(ref.name, ref.version)
+            with tempfile.TemporaryDirectory() as tmp:
+                local = mlflow.artifacts.download_artifacts(
+                    artifact_uri=source, dst_path=tmp,
+                    tracking_uri=tracking.uri, registry_uri=tracking.uri,
+                )
+                model = mlflow.pyfunc.load_model(local)
     except Exception as exc:
         raise StoreError(
             f"The files of registered model {ref.uri} cannot be read from {tracking.uri} "
@@ -359,28 +365,35 @@ def load(tracking: Tracking, ref: ModelRef) -> tuple[Any, list[str]]:
     return model, list(features)
 
 
+def evaluation_file(tracking: Tracking, run_id: str, name: str) -> Path:
+    """The local path of ``evaluation/<name>`` of a training run: in place for a SQLite
+    store's local artifacts, else downloaded through MLflow. Raises when it is absent."""
+    db = store.sqlite_file(tracking.uri)
+    folder = store.run_artifacts(db, run_id) if db else None
+    if folder is None:
+        import mlflow.artifacts
+
+        return Path(mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=f"evaluation/{name}", tracking_uri=tracking.uri
+        ))
+    path = folder / "evaluation" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"run {run_id} has no artifact evaluation/{name} ({path})")
+    return path
+
+
 def run_text(tracking: Tracking, run_id: str, name: str) -> str | None:
     """A text artifact the training run logged under ``evaluation/`` (None if absent)."""
-    import mlflow.artifacts
-
     try:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=run_id, artifact_path=f"evaluation/{name}", tracking_uri=tracking.uri
-        )
-    except Exception:  # an older run without this artifact
+        return evaluation_file(tracking, run_id, name).read_text(encoding="utf-8")
+    except Exception:  # an older run without this artifact, or one that cannot be read
         return None
-    return Path(path).read_text(encoding="utf-8")
 
 
 def run_table(tracking: Tracking, run_id: str, name: str) -> pd.DataFrame:
     """A table the training run logged under ``evaluation/``."""
-    import mlflow.artifacts
-
     try:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=run_id, artifact_path=f"evaluation/{name}.parquet", tracking_uri=tracking.uri
-        )
-        return pd.read_parquet(path)
+        return pd.read_parquet(evaluation_file(tracking, run_id, f"{name}.parquet"))
     except Exception as exc:
         raise StoreError(
             f"The table evaluation/{name}.parquet of run {run_id} cannot be read from "

@@ -120,22 +120,64 @@ def open_embedded(db_path: Path, workspace_root: Path) -> int:
         raise StoreError(f"The model store {db_path} cannot be opened: {exc}.") from exc
 
 
-def alias_target(db_path: Path, name: str, alias: str) -> tuple[str, str] | None:
-    """``(version, run_id)`` that ``models:/name@alias`` points at, read from the SQLite store
-    directly (a few milliseconds, against 1-2 s for starting MLflow's own client); None when
-    the store cannot tell (no such alias, another schema), so that the caller asks MLflow."""
+def sqlite_file(uri: str) -> Path | None:
+    """The file of a ``sqlite:///`` tracking URI (None for a server): what the functions
+    below read directly where that is enough."""
+    prefix = "sqlite:///"
+    return Path(uri[len(prefix) :]) if uri.startswith(prefix) else None
+
+
+def _read_one(db_path: Path, query: str, args: tuple[str, ...]) -> tuple[object, ...] | None:
+    """The first row ``query`` selects from the SQLite store, opened read-only (a few
+    milliseconds, against 1-2 s for starting MLflow's own client); None when there is none
+    or the store cannot tell (another schema, a locked or damaged file)."""
     try:
         with closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True,
                                      timeout=5)) as db:
-            row = db.execute(
-                "SELECT v.version, v.run_id FROM registered_model_aliases a "
-                "JOIN model_versions v ON v.name = a.name AND v.version = a.version "
-                "WHERE a.name = ? AND a.alias = ? AND v.status = 'READY'",
-                (name, alias),
-            ).fetchone()
+            row = db.execute(query, args).fetchone()
     except sqlite3.Error:
         return None
+    return tuple(row) if row else None
+
+
+def alias_target(db_path: Path, name: str, alias: str) -> tuple[str, str] | None:
+    """``(version, run_id)`` that ``models:/name@alias`` points at, read from the SQLite store
+    directly; None when the store cannot tell (no such alias, another schema), so that the
+    caller asks MLflow."""
+    row = _read_one(
+        db_path,
+        "SELECT v.version, v.run_id FROM registered_model_aliases a "
+        "JOIN model_versions v ON v.name = a.name AND v.version = a.version "
+        "WHERE a.name = ? AND a.alias = ? AND v.status = 'READY'",
+        (name, alias),
+    )
     return (str(row[0]), str(row[1])) if row and row[1] else None
+
+
+def _local_folder(db_path: Path, query: str, args: tuple[str, ...]) -> Path | None:
+    """The existing local folder of the location ``query`` selects; None when the store cannot
+    tell (another schema, a remote location, a folder that is gone)."""
+    row = _read_one(db_path, query, args)
+    path = local_path(str(row[0])) if row and row[0] else ""
+    return Path(path) if path and Path(path).is_dir() else None
+
+
+def version_folder(db_path: Path, name: str, version: str) -> Path | None:
+    """The local folder of a registered model version's files (its ``storage_location``),
+    read from the SQLite store directly, as ``alias_target``; None when the store cannot
+    tell, so that the caller asks MLflow."""
+    return _local_folder(
+        db_path,
+        "SELECT storage_location FROM model_versions WHERE name = ? AND version = ? "
+        "AND status = 'READY'",
+        (name, str(version)),
+    )
+
+
+def run_artifacts(db_path: Path, run_id: str) -> Path | None:
+    """The local folder of a run's artifacts, read from the SQLite store directly; None when
+    the store cannot tell."""
+    return _local_folder(db_path, "SELECT artifact_uri FROM runs WHERE run_uuid = ?", (run_id,))
 
 
 def run_owner() -> dict[str, str]:

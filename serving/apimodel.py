@@ -9,6 +9,7 @@ import pandas as pd
 
 from features.describe import feature_label
 from ml import registry
+from ml.store import sqlite_file
 from models.explain import shap_column
 from serving import apimodels as m
 from serving import charts
@@ -28,10 +29,9 @@ def _tracking(store: Store, config_path: Path) -> registry.Tracking:
         tracking = registry.tracking_for(store.ws, load_config(config_path))
     except WijkradarError as exc:
         raise NotFound(f"No tracking settings: {exc}") from exc
-    if tracking.uri.startswith("sqlite:///"):
-        db = Path(tracking.uri[len("sqlite:///") :])
-        if not db.is_file():  # opening a missing SQLite store would create it
-            raise NotFound(f"No MLflow store at {db}. Run `wijkradar train` first.")
+    db = sqlite_file(tracking.uri)
+    if db is not None and not db.is_file():  # opening a missing SQLite store creates it
+        raise NotFound(f"No MLflow store at {db}. Run `wijkradar train` first.")
     return tracking
 
 

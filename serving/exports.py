@@ -11,10 +11,10 @@ drivers' Dutch words from ``serving.drivers``; "the top 10 %" is ``ml.metrics.to
 Inputs: ``ranking`` is the published ranking (``serving.ranking``: ids, risk, rank,
 rank_in_gemeente, ``shap__<feature>`` and ``shap__base``), in any row order; ``values`` holds
 ``unit_code`` and the feature values the model saw; ``previous`` is the ranking of the
-previous run (only ``unit_code`` and ``rank`` are used), or None; ``context`` (optional) holds
-``unit_code`` and the values of the panel's context features (``PanelMeta.context_features``:
-sources that cover only recent years, which no model uses), appended after the other columns
-under Dutch headers (``context_header``: label and unit).
+previous run (only its ``PREVIOUS_COLUMNS``, ``unit_code`` and ``rank``, are read), or None;
+``context`` (optional) holds ``unit_code`` and the values of the panel's context features
+(``PanelMeta.context_features``: sources that cover only recent years, which no model uses),
+appended after the other columns under Dutch headers (``context_header``: label and unit).
 
 What the scored rows knew (``Manifest.knowledge_date`` and ``Manifest.sources``) is told in
 Dutch by ``knowledge_line_nl`` ("Gegevens bekend op 1 juli 2025: Leefbarometer 2024, CBS 2024,
@@ -144,6 +144,9 @@ def context_values(rows: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
     the panel) holds a value of, in the order given: the ``context`` of the exports."""
     present = [f for f in features if f in rows.columns and rows[f].notna().any()]
     return rows[["unit_code", *present]].reset_index(drop=True)
+
+
+PREVIOUS_COLUMNS = ("unit_code", "rank")  # all that is read of the previous run's ranking
 
 
 def _previous_rank(ranking: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:

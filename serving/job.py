@@ -14,9 +14,11 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,7 @@ from ml import registry
 from ml.drift import DRIFT_COLUMNS, drift_table
 from models.explain import ADDITIVITY_TOLERANCE, additivity_error
 from serving.exports import (
+    PREVIOUS_COLUMNS,
     context_values,
     knowledge_notes_nl,
     new_in_top,
@@ -204,16 +207,14 @@ class RunKey:
     run_id: str
 
 
-def run_key(
-    tracking: registry.Tracking, cfg: Config, request: ScoreRequest, meta: PanelMeta
-) -> RunKey:
-    """The run ``request`` asks for on the panel ``meta`` describes, from the meta alone."""
+def run_key(cfg: Config, request: ScoreRequest, meta: PanelMeta, ref: registry.ModelRef) -> RunKey:
+    """The run ``request`` asks for of model version ``ref`` on the panel ``meta`` describes,
+    from the meta alone."""
     if request.as_of is not None and request.known_at is None:
         year = int(request.as_of)  # as before: an explicit year is scored as asked
     else:
         when = request.known_at or date.today()
         year = knowable_year(meta.knowledge, meta.as_of_years, when, request.as_of)
-    ref = registry.resolve(tracking, request.model_uri)
     run_id = run_id_of(meta.fingerprint, ref, year, request.gemeenten, request.known_at,
                        cfg.explain.method)
     note = next((n for n in meta.knowledge if n.as_of_year == year), None)
@@ -229,54 +230,66 @@ def _published(ws: Workspace, key: RunKey, progress: Progress) -> ScoreOutcome |
     return ScoreOutcome(current, False, catalog.read_manifest(current))
 
 
+@dataclass(frozen=True)
+class LoadedModel:
+    """The packaged model of a version, its features and its drift profile (None: absent)."""
+
+    model: Any
+    features: list[str]
+    profile: str | None
+
+
+def load_model(tracking: registry.Tracking, ref: registry.ModelRef) -> LoadedModel:
+    """Version ``ref`` as the job scores with it (``registry.load``) and its drift profile."""
+    model, features = registry.load(tracking, ref)
+    return LoadedModel(model, features, registry.run_text(tracking, ref.run_id,
+                                                          registry.PROFILE_ARTIFACT))
+
+
 def _score_locked(
     ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress,
     scorer: Scorer = score_rows,
 ) -> ScoreOutcome:
-    gemeenten = request.gemeenten
     catalog.remove_stale_staging(ws, progress)  # under the lock: what killed runs left
     tracking = registry.tracking_for(ws, cfg)
+    ref = registry.resolve(tracking, request.model_uri)
     # "Nothing new?" is answered from the panel's meta, before its bytes are read and hashed.
     fingerprint, kept = kept_panel_meta(ws, cfg)
-    key = run_key(tracking, cfg, request, kept) if kept is not None else None
+    key = run_key(cfg, request, kept, ref) if kept is not None else None
     if key is not None and (done := _published(ws, key, progress)) is not None:
         return done
-    panel, meta = ensure_panel(ws, cfg, progress=progress, fingerprint=fingerprint)
-    if key is None:  # the panel was built just now: its meta names the run
-        key = run_key(tracking, cfg, request, meta)
-        if (done := _published(ws, key, progress)) is not None:
-            return done
-    year, note, ref, run_id = key.year, key.note, key.ref, key.run_id
-    rows = panel[panel["as_of_year"] == year].reset_index(drop=True)
-    if rows.empty:
-        raise NotEnoughDataError(
-            f"The panel has no rows for as-of year {year}. As-of years present: "
-            f"{meta.as_of_years}."
-        )
-    current = catalog.latest_run(ws, year)
-    progress(f"loading model {ref.name} v{ref.version}")
-    model, features = registry.load(tracking, ref)
-    problems = schema_differences(features, panel)
-    if problems:
-        raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
-    # Before scoring: a run that would fail for want of its profile explains nothing.
-    profile = registry.run_text(tracking, ref.run_id, registry.PROFILE_ARTIFACT)
-    if profile is None and not request.allow_missing_profile:
-        raise StoreError(
-            f"The drift profile ({registry.PROFILE_ARTIFACT}) of {ref.uri} (run {ref.run_id}) "
-            f"cannot be read from {tracking.uri}; without it drift goes unseen. Restore the run's "
-            "artifacts, train again, or score with --allow-missing-profile."
-        )
-    known = f", data known on {note.knowledge_date}" if note else ""
-    progress(f"scoring and explaining {len(rows):,} units of as-of year {year}{known}")
-    method = cfg.explain.method
-    ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
-    previous = catalog.read_parquet(current.ranking) if current else None
-    values = rows[["unit_code", *features]]
-    ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
-    drift = _drift(profile, rows[features], cfg)
+    # A second thread loads the model while the panel is read, hashed and parsed (mostly
+    # outside the GIL), then computes the drift table while the rows are scored.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wijkradar-job") as beside:
+        progress(f"loading model {ref.name} v{ref.version}")
+        loading = beside.submit(load_model, tracking, ref)
+        panel, meta = ensure_panel(ws, cfg, progress=progress, fingerprint=fingerprint)
+        if key is None:  # the panel was built just now: its meta names the run
+            key = run_key(cfg, request, meta, ref)
+            if (done := _published(ws, key, progress)) is not None:
+                return done
+        rows = panel[panel["as_of_year"] == key.year].reset_index(drop=True)
+        if rows.empty:
+            raise NotEnoughDataError(
+                f"The panel has no rows for as-of year {key.year}. As-of years present: "
+                f"{meta.as_of_years}."
+            )
+        loaded = loading.result()
+        check_fit(loaded, panel, ref, tracking, request.allow_missing_profile)
+        drifting = beside.submit(_drift, loaded.profile, rows, cfg)
+        known = f", data known on {key.note.knowledge_date}" if key.note else ""
+        progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
+        method = cfg.explain.method
+        predict = partial(loaded.model.predict, params={"explain": method})
+        ranking, error = scorer(predict, rows, loaded.features)
+        current = catalog.latest_run(ws, key.year)
+        previous = catalog.read_parquet(current.ranking, PREVIOUS_COLUMNS) if current else None
+        values = rows[["unit_code", *loaded.features]]  # a lazy copy: no values are copied
+        ranking = with_guards(ranking, values, previous, loaded.features,
+                              cfg.scoring.max_missing_share)
+        drift = drifting.result()
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
-    if profile is None:
+    if loaded.profile is None:
         progress("warning: no drift profile; scored without the drift check "
                  "(--allow-missing-profile)")
     if flagged:
@@ -285,34 +298,52 @@ def _score_locked(
     if n_missing:
         progress(f"warning: {n_missing:,} unit(s) scored with more than "
                  f"{cfg.scoring.max_missing_share:.0%} of their features missing (flagged)")
+    note = key.note
     manifest = Manifest(
-        run_id=run_id,
-        as_of_year=year,
+        run_id=key.run_id,
+        as_of_year=key.year,
         model_name=ref.name,
         model_version=ref.version,
         model_run_id=ref.run_id,
         panel_fingerprint=meta.fingerprint,
         row_count=len(ranking),
-        features=tuple(features),
+        features=tuple(loaded.features),
         additivity_max_error=error,
         previous_run=current.run_id if current else None,
         drift_flagged=tuple(flagged),
         units_flagged_missing=n_missing,
-        gemeenten=tuple(gemeenten) if gemeenten else ALL_GEMEENTEN,
+        gemeenten=request.gemeenten or ALL_GEMEENTEN,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         knowledge_date=note.knowledge_date if note else None,
         sources=note.sources if note else (),
         panel_hash=meta.content_hash,
-        drift_profile="checked" if profile is not None else "missing (allowed)",
+        drift_profile="checked" if loaded.profile is not None else "missing (allowed)",
         explain_method=method,
         exports=cfg.exports.when,
     )
     content = RunContent(
-        ranking=ranking, values=values, drift=drift, previous=previous, gemeenten=gemeenten,
-        context=context_values(rows, meta.context_features),
+        ranking=ranking, values=values, drift=drift, previous=previous,
+        gemeenten=request.gemeenten, context=context_values(rows, meta.context_features),
     )
     run = publish_run(ws, manifest, content, progress)
     return ScoreOutcome(run, True, catalog.read_manifest(run), ranking)
+
+
+def check_fit(
+    loaded: LoadedModel, panel: pd.DataFrame, ref: registry.ModelRef,
+    tracking: registry.Tracking, allow_missing_profile: bool,
+) -> None:
+    """Before scoring: the model must fit the panel (``schema_differences``), and a run that
+    would fail for want of the model's drift profile explains nothing."""
+    problems = schema_differences(loaded.features, panel)
+    if problems:
+        raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
+    if loaded.profile is None and not allow_missing_profile:
+        raise StoreError(
+            f"The drift profile ({registry.PROFILE_ARTIFACT}) of {ref.uri} (run {ref.run_id}) "
+            f"cannot be read from {tracking.uri}; without it drift goes unseen. Restore the run's "
+            "artifacts, train again, or score with --allow-missing-profile."
+        )
 
 
 def publish_run(

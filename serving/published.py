@@ -27,7 +27,7 @@ import pandas as pd
 
 from features.build import ensure_panel
 from ml import registry
-from serving.exports import context_values, knowledge_notes_nl
+from serving.exports import PREVIOUS_COLUMNS, context_values, knowledge_notes_nl
 from serving.writers import RunContent, write_export_files
 from wijkradar import catalog
 from wijkradar.catalog import RunFolder, Workspace
@@ -76,7 +76,7 @@ def run_export(
         ranking=catalog.read_parquet(run.ranking),
         values=rows[["unit_code", *manifest.features]],
         drift=pd.DataFrame(),  # the run folder's drift.json: not an export
-        previous=(catalog.read_parquet(previous.ranking)
+        previous=(catalog.read_parquet(previous.ranking, PREVIOUS_COLUMNS)
                   if previous is not None and previous.ranking.is_file() else None),
         gemeenten=None if manifest.gemeenten == ALL_GEMEENTEN else list(manifest.gemeenten),
         context=context_values(rows, meta.context_features),

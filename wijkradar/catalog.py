@@ -39,7 +39,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -191,10 +191,11 @@ class RunFolder:
 # --- reading ---------------------------------------------------------------------------
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
+def read_parquet(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The table at ``path`` (only ``columns`` when given)."""
     if not path.exists():
         raise WijkradarError(f"Expected {path}, which does not exist. Run the step that makes it.")
-    return pd.read_parquet(path)
+    return pd.read_parquet(path, columns=list(columns) if columns is not None else None)
 
 
 def read_json(path: Path) -> dict[str, Any]:

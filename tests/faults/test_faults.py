@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import (
+from faultkit import (
     YEAR,
     assert_classified,
     json_records,

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import EXE, YEAR, published_problems, wijkradar
+from faultkit import EXE, YEAR, published_problems, wijkradar
 
 from ml import registry
 from wijkradar.catalog import Workspace

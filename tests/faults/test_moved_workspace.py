@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import EXE, YEAR, published_problems, wijkradar
+from faultkit import EXE, YEAR, published_problems, wijkradar
 
 from wijkradar import catalog
 

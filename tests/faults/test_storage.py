@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, assert_classified, published_problems, wijkradar
+from faultkit import YEAR, assert_classified, published_problems, wijkradar
 
 
 def _can_mount() -> str | None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from ml import registry
+from wijkradar.errors import StoreError
 
 FEATURES = ["a", "b"]
 
@@ -99,3 +100,37 @@ def test_an_alias_read_from_the_sqlite_file_is_what_mlflow_says(tracking, booste
     mlflow_client.set_registered_model_alias(tracking.model_name, registry.CHAMPION, "2")
     assert registry.resolve(tracking, None) == refs[1]
     assert registry.resolve(tracking, "models:/wijkradar/1") == refs[0]  # through MLflow
+
+
+def test_files_read_in_place_from_the_sqlite_file_are_what_mlflow_downloads(tracking, booster):
+    from pathlib import Path
+
+    import mlflow.artifacts
+
+    from ml import store
+
+    db = store.sqlite_file(tracking.uri)
+    assert db == Path(tracking.uri[len("sqlite:///"):])
+    assert store.sqlite_file("http://mlflow.example:5000") is None
+    record = registry.RunRecord(texts={"note.txt": "hoi"})
+    ref = registry.log_training(tracking, record, booster=booster, features=FEATURES)
+    folder = store.version_folder(db, ref.name, ref.version)
+    assert folder is not None and (folder / "MLmodel").is_file()
+    source = registry.client(tracking).get_model_version_download_uri(ref.name, ref.version)
+    assert folder == Path(store.local_path(source))  # the version's files, where MLflow has them
+    downloaded = Path(mlflow.artifacts.download_artifacts(
+        run_id=ref.run_id, artifact_path="evaluation/note.txt", tracking_uri=tracking.uri))
+    assert registry.evaluation_file(tracking, ref.run_id, "note.txt").read_bytes() == (
+        downloaded.read_bytes())
+    assert store.version_folder(db, ref.name, "99") is None  # no such version: ask MLflow
+    assert store.run_artifacts(db, "no-such-run") is None
+    assert registry.run_text(tracking, ref.run_id, "absent.txt") is None
+    with pytest.raises(StoreError, match=r"absent\.parquet"):
+        registry.run_table(tracking, ref.run_id, "absent")
+    # Files that are gone: the in-place read gives way, and MLflow's error is the message.
+    import shutil
+
+    shutil.rmtree(folder)
+    assert store.version_folder(db, ref.name, ref.version) is None
+    with pytest.raises(StoreError, match=ref.uri):
+        registry.load(tracking, ref)

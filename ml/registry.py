@@ -14,13 +14,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ml import store
+from ml.packages import pip_requirements, requirement_mismatches
 from wijkradar.catalog import Workspace
 from wijkradar.config import Config
 from wijkradar.errors import NoModelError, StoreError
@@ -81,11 +81,6 @@ def experiment_id(tracking: Tracking) -> str:
     if tracking.artifact_root:
         tracking.artifact_root.mkdir(parents=True, exist_ok=True)
     return str(mlflow_client.create_experiment(tracking.experiment, artifact_location=location))
-
-
-def pip_requirements() -> list[str]:
-    """Pinned to what is installed, so MLflow need not infer them (3-4 s saved per model)."""
-    return [f"{p}=={package_version(p)}" for p in ("lightgbm", "numpy", "pandas", "mlflow")]
 
 
 @dataclass(frozen=True)
@@ -343,26 +338,30 @@ def load(tracking: Tracking, ref: ModelRef) -> tuple[Any, list[str]]:
     import mlflow.artifacts
     import mlflow.pyfunc
 
+    def opened(folder: str) -> Any:  # MLflow's own version check scans every package: 0.6 s
+        model = mlflow.pyfunc.load_model(folder, suppress_warnings=True)
+        for mismatch in requirement_mismatches(Path(folder)):
+            warnings.warn(f"Model {ref.uri}: {mismatch}", RuntimeWarning, stacklevel=3)
+        return model
+
     db = store.sqlite_file(tracking.uri)
     try:
         folder = store.version_folder(db, ref.name, ref.version) if db else None
         if folder is not None:
-            model = mlflow.pyfunc.load_model(str(folder))
+            model = opened(str(folder))
         else:
             source = client(tracking).get_model_version_download_uri(ref.name, ref.version)
             with tempfile.TemporaryDirectory() as tmp:
-                local = mlflow.artifacts.download_artifacts(
+                model = opened(mlflow.artifacts.download_artifacts(
                     artifact_uri=source, dst_path=tmp,
                     tracking_uri=tracking.uri, registry_uri=tracking.uri,
-                )
-                model = mlflow.pyfunc.load_model(local)
+                ))
     except Exception as exc:
         raise StoreError(
             f"The files of registered model {ref.uri} cannot be read from {tracking.uri} "
             f"(artifacts of run {ref.run_id}): {exc}"
         ) from exc
-    features = model.metadata.get_input_schema().input_names()
-    return model, list(features)
+    return model, list(model.metadata.get_input_schema().input_names())
 
 
 def evaluation_file(tracking: Tracking, run_id: str, name: str) -> Path:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from models.explain import SHAP_PREFIX
 from serving.explanations import EXPLAIN_CHUNK_UNITS, explanation_chunks
 from serving.exports import write_gemeente_exports
 from wijkradar import catalog
@@ -100,13 +101,16 @@ def write_parquet(frame: pd.DataFrame, path: Path, chunk_rows: int = WRITE_CHUNK
     import pyarrow.parquet as pq
 
     schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    # No min/max statistics for the contributions, which nothing filters on (-10 % time).
+    statistics = [c for c in frame.columns if not str(c).startswith(SHAP_PREFIX)]
 
     def arrow(chunk: pd.DataFrame) -> pa.Table:
         return pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
 
     # The next chunk is converted on a second thread while this one is encoded; both run
     # mostly outside the GIL (1M x 117 columns: 3.0 s -> 2.0 s on two cores).
-    with pq.ParquetWriter(path, schema, compression="snappy") as writer, \
+    with pq.ParquetWriter(path, schema, compression="snappy",
+                          write_statistics=statistics) as writer, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="wijkradar-arrow") as beside:
         pending = None
         for chunk in _chunks(frame, chunk_rows):

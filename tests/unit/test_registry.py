@@ -122,6 +122,9 @@ def test_files_read_in_place_from_the_sqlite_file_are_what_mlflow_downloads(trac
         run_id=ref.run_id, artifact_path="evaluation/note.txt", tracking_uri=tracking.uri))
     assert registry.evaluation_file(tracking, ref.run_id, "note.txt").read_bytes() == (
         downloaded.read_bytes())
+    (folder / "requirements.txt").write_text("lightgbm==0.0.1\n")  # a pin this machine misses
+    with pytest.warns(RuntimeWarning, match=r"lightgbm==0\.0\.1, this machine has"):
+        registry.load(tracking, ref)
     assert store.version_folder(db, ref.name, "99") is None  # no such version: ask MLflow
     assert store.run_artifacts(db, "no-such-run") is None
     assert registry.run_text(tracking, ref.run_id, "absent.txt") is None

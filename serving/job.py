@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -230,22 +229,6 @@ def _published(ws: Workspace, key: RunKey, progress: Progress) -> ScoreOutcome |
     return ScoreOutcome(current, False, catalog.read_manifest(current))
 
 
-@dataclass(frozen=True)
-class LoadedModel:
-    """The packaged model of a version, its features and its drift profile (None: absent)."""
-
-    model: Any
-    features: list[str]
-    profile: str | None
-
-
-def load_model(tracking: registry.Tracking, ref: registry.ModelRef) -> LoadedModel:
-    """Version ``ref`` as the job scores with it (``registry.load``) and its drift profile."""
-    model, features = registry.load(tracking, ref)
-    return LoadedModel(model, features, registry.run_text(tracking, ref.run_id,
-                                                          registry.PROFILE_ARTIFACT))
-
-
 def _score_locked(
     ws: Workspace, cfg: Config, request: ScoreRequest, progress: Progress,
     scorer: Scorer = score_rows,
@@ -258,11 +241,11 @@ def _score_locked(
     key = run_key(cfg, request, kept, ref) if kept is not None else None
     if key is not None and (done := _published(ws, key, progress)) is not None:
         return done
-    # A second thread loads the model while the panel is read, hashed and parsed (mostly
-    # outside the GIL), then computes the drift table while the rows are scored.
+    # A second thread loads the model (mostly imports, under the GIL) while this one reads,
+    # hashes and parses the panel (mostly outside it) and computes the drift table.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wijkradar-job") as beside:
         progress(f"loading model {ref.name} v{ref.version}")
-        loading = beside.submit(load_model, tracking, ref)
+        loading = beside.submit(registry.load, tracking, ref)
         panel, meta = ensure_panel(ws, cfg, progress=progress, fingerprint=fingerprint)
         if key is None:  # the panel was built just now: its meta names the run
             key = run_key(cfg, request, meta, ref)
@@ -274,22 +257,30 @@ def _score_locked(
                 f"The panel has no rows for as-of year {key.year}. As-of years present: "
                 f"{meta.as_of_years}."
             )
-        loaded = loading.result()
-        check_fit(loaded, panel, ref, tracking, request.allow_missing_profile)
-        drifting = beside.submit(_drift, loaded.profile, rows, cfg)
-        known = f", data known on {key.note.knowledge_date}" if key.note else ""
-        progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
-        method = cfg.explain.method
-        predict = partial(loaded.model.predict, params={"explain": method})
-        ranking, error = scorer(predict, rows, loaded.features)
-        current = catalog.latest_run(ws, key.year)
-        previous = catalog.read_parquet(current.ranking, PREVIOUS_COLUMNS) if current else None
-        values = rows[["unit_code", *loaded.features]]  # a lazy copy: no values are copied
-        ranking = with_guards(ranking, values, previous, loaded.features,
-                              cfg.scoring.max_missing_share)
-        drift = drifting.result()
+        # Before scoring: a run that would fail for want of its profile explains nothing.
+        profile = registry.run_text(tracking, ref.run_id, registry.PROFILE_ARTIFACT)
+        if profile is None and not request.allow_missing_profile:
+            raise StoreError(
+                f"The drift profile ({registry.PROFILE_ARTIFACT}) of {ref.uri} (run "
+                f"{ref.run_id}) cannot be read from {tracking.uri}; without it drift goes "
+                "unseen. Restore the run's artifacts, train again, or score with "
+                "--allow-missing-profile."
+            )
+        drift = _drift(profile, rows, cfg)
+        model, features = loading.result()
+    problems = schema_differences(features, panel)
+    if problems:
+        raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
+    known = f", data known on {key.note.knowledge_date}" if key.note else ""
+    progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
+    method = cfg.explain.method
+    ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
+    current = catalog.latest_run(ws, key.year)
+    previous = catalog.read_parquet(current.ranking, PREVIOUS_COLUMNS) if current else None
+    values = rows[["unit_code", *features]]  # a lazy copy: no values are copied
+    ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
-    if loaded.profile is None:
+    if profile is None:
         progress("warning: no drift profile; scored without the drift check "
                  "(--allow-missing-profile)")
     if flagged:
@@ -307,7 +298,7 @@ def _score_locked(
         model_run_id=ref.run_id,
         panel_fingerprint=meta.fingerprint,
         row_count=len(ranking),
-        features=tuple(loaded.features),
+        features=tuple(features),
         additivity_max_error=error,
         previous_run=current.run_id if current else None,
         drift_flagged=tuple(flagged),
@@ -317,7 +308,7 @@ def _score_locked(
         knowledge_date=note.knowledge_date if note else None,
         sources=note.sources if note else (),
         panel_hash=meta.content_hash,
-        drift_profile="checked" if loaded.profile is not None else "missing (allowed)",
+        drift_profile="checked" if profile is not None else "missing (allowed)",
         explain_method=method,
         exports=cfg.exports.when,
     )
@@ -327,23 +318,6 @@ def _score_locked(
     )
     run = publish_run(ws, manifest, content, progress)
     return ScoreOutcome(run, True, catalog.read_manifest(run), ranking)
-
-
-def check_fit(
-    loaded: LoadedModel, panel: pd.DataFrame, ref: registry.ModelRef,
-    tracking: registry.Tracking, allow_missing_profile: bool,
-) -> None:
-    """Before scoring: the model must fit the panel (``schema_differences``), and a run that
-    would fail for want of the model's drift profile explains nothing."""
-    problems = schema_differences(loaded.features, panel)
-    if problems:
-        raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
-    if loaded.profile is None and not allow_missing_profile:
-        raise StoreError(
-            f"The drift profile ({registry.PROFILE_ARTIFACT}) of {ref.uri} (run {ref.run_id}) "
-            f"cannot be read from {tracking.uri}; without it drift goes unseen. Restore the run's "
-            "artifacts, train again, or score with --allow-missing-profile."
-        )
 
 
 def publish_run(

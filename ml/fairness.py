@@ -27,7 +27,9 @@ few positives: a flag on a group of a few hundred rows may be chance and deserve
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,8 @@ import pandas as pd
 
 from ml.metrics import check_binary, top_count
 
-__all__ = ["GROUP_ATTRIBUTES", "audit_groups", "bias_audit"]
+__all__ = ["GROUP_ATTRIBUTES", "NOTES", "REASON_SEPARATOR", "FlagReason", "audit_groups",
+           "bias_audit", "flag_reasons", "note_kind"]
 
 ArrayLike = Any
 
@@ -48,6 +51,70 @@ RATES = ("prevalence", "predicted_positive_rate", "recall", "fpr", "fnr", "preci
 FLAG_RATES = ("predicted_positive_rate", "fpr", "fnr")
 _TERCILE_SOURCES = {"urbanity": "single_person_hh_pct", "corporation_share": "corporation_rent_pct"}
 _PROGRAMME_SOURCES = ("krachtwijk", "programme_budget_per_dwelling")
+# ``note``'s texts by kind ({n}: the minimum group size; {group}: the reference group), which
+# ``note_kind`` reads back so that a report can say them in another language.
+NOTES: dict[str, str] = {
+    "too_small": "fewer than {n} rows: no ratios",
+    "no_positives": "no positives: no ratios",
+    "reference_unusable": "reference group {group!r} too small or no positives",
+    "reference": "reference group",
+}
+REASON_SEPARATOR = "; "
+_REASON = re.compile(r"(?P<rate>\w+) ratio (?P<ratio>\S+) (?P<side>[<>]) (?P<limit>\S+)")
+
+
+@dataclass(frozen=True)
+class FlagReason:
+    """Why a group is flagged: its ``<rate>_ratio`` lies beyond ``limit``.
+
+    >>> str(FlagReason("fpr", 0.625, 0.8))
+    'fpr ratio 0.62 < 0.8'
+    >>> flag_reasons("fpr ratio 0.62 < 0.8; fnr ratio 1.40 > 1.25")[1]
+    FlagReason(rate='fnr', ratio=1.4, limit=1.25)
+    """
+
+    rate: str
+    ratio: float
+    limit: float
+
+    @property
+    def below(self) -> bool:
+        return self.ratio < self.limit
+
+    def __str__(self) -> str:
+        return f"{self.rate} ratio {self.ratio:.2f} {'<' if self.below else '>'} {self.limit:g}"
+
+
+def flag_reasons(text: str) -> list[FlagReason]:
+    """The reasons of one ``flag_reasons`` cell of :func:`bias_audit` ("" -> none)."""
+    out = []
+    for part in filter(None, str(text).split(REASON_SEPARATOR)):
+        match = _REASON.fullmatch(part)
+        if match is None:
+            raise ValueError(
+                f"A flag reason must read '<rate> ratio <value> <|> <limit>'. Got {part!r}."
+            )
+        out.append(FlagReason(match["rate"], float(match["ratio"]), float(match["limit"])))
+    return out
+
+
+def _note_pattern(template: str) -> re.Pattern[str]:
+    pattern = re.escape(template)
+    pattern = pattern.replace(re.escape("{n}"), r"(?P<n>\d+)")
+    return re.compile(pattern.replace(re.escape("{group!r}"), r"'(?P<group>.*)'"))
+
+
+def note_kind(text: str) -> tuple[str, dict[str, str]] | None:
+    """The kind of a ``note`` of :func:`bias_audit` and what was filled in, or None.
+
+    >>> note_kind("fewer than 20 rows: no ratios")
+    ('too_small', {'n': '20'})
+    """
+    for kind, template in NOTES.items():
+        match = _note_pattern(template).fullmatch(str(text))
+        if match is not None:
+            return kind, match.groupdict()
+    return None
 
 
 def audit_groups(
@@ -145,8 +212,8 @@ def bias_audit(
     outside = ((ratios < lo) | (ratios > hi)).to_numpy()
     table["flagged"] = outside.any(axis=1)
     table["flag_reasons"] = [
-        "; ".join(
-            f"{rate} ratio {value:.2f} {'<' if value < lo else '>'} {lo if value < lo else hi:g}"
+        REASON_SEPARATOR.join(
+            str(FlagReason(rate, float(value), lo if value < lo else hi))
             for rate, value, out in zip(FLAG_RATES, ratio_row, row, strict=True)
             if out
         )
@@ -296,16 +363,16 @@ def _compare_to_reference(
     no_positives = table["n_positive"] == 0
     notes = np.where(
         too_small,
-        f"fewer than {min_size} rows: no ratios",
-        np.where(no_positives, "no positives: no ratios", ""),
+        NOTES["too_small"].format(n=min_size),
+        np.where(no_positives, NOTES["no_positives"], ""),
     ).astype(object)
     ref_row = table[table["is_reference"]].iloc[0]
     ref_ok = ref_row["n"] >= min_size and ref_row["n_positive"] > 0
     if not ref_ok:
         notes = np.where(
-            notes == "", f"reference group {reference!r} too small or no positives", notes
+            notes == "", NOTES["reference_unusable"].format(group=reference), notes
         )
-    notes = np.where(table["is_reference"] & (notes == ""), "reference group", notes)
+    notes = np.where(table["is_reference"] & (notes == ""), NOTES["reference"], notes)
     usable = ~too_small & ~no_positives & ref_ok
     for rate in RATES:
         table[f"{rate}_ratio"] = [

@@ -6,7 +6,8 @@ model card's Markdown is rendered to HTML by markdown-it (raw HTML in it is esca
 
 In Dutch by default (``lang="en"``: English): captions, column headers, the names of metrics
 and models, yes/no, and numbers with a decimal comma (``serving.formatting``). Columns and
-values it has no words for are shown as logged. The model card is shown as training logged
+values it has no words for are shown as logged; the bias audit's notes and reasons are
+said in words (``audit_note``, ``audit_reasons``). The model card is shown as training logged
 it (in English).
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from ml.fairness import flag_reasons, note_kind
 from serving.formatting import Lang, check_lang, count, number
 
 Words = Mapping[str, tuple[str, str]]  # key -> (Dutch, English)
@@ -97,6 +99,15 @@ VALUES: Words = {
     "platt": ("Platt", "Platt"),
     "isotonic": ("isotoon", "isotonic"),
 }
+# The bias audit's notes by kind (``ml.fairness.NOTES``) and its reasons, in words.
+AUDIT_NOTES: Words = {
+    "too_small": ("minder dan {n} eenheden: geen verhoudingen", "fewer than {n} units: no ratios"),
+    "no_positives": ("geen gedaalde eenheden: geen verhoudingen",
+                     "no declined units: no ratios"),
+    "reference_unusable": ("referentiegroep {group} te klein of zonder gedaalde eenheden",
+                           "reference group {group} too small or without declined units"),
+    "reference": ("referentiegroep", "reference group"),
+}
 TOP_METRICS = (("precision_at_", ("precisie in top {k}%", "precision in the top {k} %")),
                ("recall_at_", ("recall in top {k}%", "recall in the top {k} %")))
 
@@ -139,10 +150,43 @@ def _cell(value: object, lang: Lang) -> str:
     return value_word(str(value), lang)
 
 
+def audit_note(text: str, lang: Lang = "nl") -> str:
+    """A bias audit's ``note`` in words ("" stays ""; a note of no known kind as logged)."""
+    kind = note_kind(text) if text else None
+    if kind is None:
+        return text
+    name, filled = kind
+    if "group" in filled:
+        filled["group"] = value_word(filled["group"], lang)
+    return _pick(AUDIT_NOTES[name], lang).format(**filled)
+
+
+def audit_reasons(text: str, lang: Lang = "nl") -> str:
+    """A bias audit's ``flag_reasons`` in words: 'vals-positief t.o.v. referentie 0,62 < 0,8'."""
+    return "; ".join(
+        f"{header(r.rate + RATIO_SUFFIX[0], lang)} {number(r.ratio, 2, lang)} "
+        f"{'<' if r.below else '>'} {number(r.limit, 2, lang)}"
+        for r in flag_reasons(text)
+    )
+
+
+COLUMN_TEXT: Mapping[str, Callable[[str, Lang], str]] = {
+    "note": audit_note, "flag_reasons": audit_reasons,
+}
+
+
 def _table(df: pd.DataFrame, lang: Lang) -> str:
     heads = "".join(f"<th>{html.escape(header(str(c), lang))}</th>" for c in df.columns)
+    texts = [COLUMN_TEXT.get(str(c)) for c in df.columns]
+
+    def cell(value: object, text: Callable[[str, Lang], str] | None) -> str:
+        if text is not None and isinstance(value, str):
+            return text(value, lang)
+        return _cell(value, lang)
+
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v, lang))}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(cell(v, t))}</td>" for v, t in
+                         zip(row, texts, strict=True)) + "</tr>"
         for row in df.astype(object).itertuples(index=False, name=None)
     )
     return f'<table class="data"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'

@@ -3,9 +3,12 @@ yes/no and decimal commas; English on request; unknown columns and values as log
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from serving.evalreport import header, render, title_of, value_word
+from ml.fairness import bias_audit, flag_reasons
+from serving.evalreport import audit_note, audit_reasons, header, render, title_of, value_word
+from serving.formatting import number
 
 PER_FOLD = pd.DataFrame({
     "test_year": [2016, 2018], "model": ["lightgbm", "logistic"],
@@ -55,3 +58,36 @@ def test_words_for_headers_and_values():
     assert header("something_new") == "something_new"
     assert value_word("recall_at_5") == "recall in top 5%"
     assert value_word("precision_at_x") == "precision_at_x"
+
+
+def test_the_bias_audit_says_its_notes_and_reasons_in_words():
+    """The audit's own texts (``ml.fairness.bias_audit`` of a small case) reach the report in
+    Dutch, numbers with a decimal comma; in English on request."""
+    rng = np.random.default_rng(3)
+    groups = pd.DataFrame({"urbanity": ["low"] * 300 + ["high"] * 300 + ["mid"] * 10})
+    y = rng.random(610) < 0.2
+    score = rng.random(610) + np.r_[np.zeros(300), y[300:600] * 0.8, np.zeros(10)]
+    audit = bias_audit(y.astype(int), score, groups)
+    flagged = audit[audit["flagged"]].iloc[0]
+    assert flagged["flag_reasons"]  # the case flags a group, so there is a reason to say
+
+    def tables(name: str) -> pd.DataFrame | None:
+        return audit if name == "bias_audit" else None
+
+    page = render("r1", "t", tables, lambda _name: None)
+    first = flag_reasons(flagged["flag_reasons"])[0]
+    said = f"{header(first.rate + '_ratio')} {number(first.ratio, 2)}"
+    assert said in page and "ratio" not in page.split("<tbody>")[1]
+    assert "minder dan 20 eenheden: geen verhoudingen" in page  # the 10 'mid' rows
+    assert "<td>referentiegroep</td>" in page and "no ratios" not in page
+    english = render("r1", "t", tables, lambda _name: None, lang="en")
+    assert "fewer than 20 units: no ratios" in english and "<td>reference group</td>" in english
+
+
+def test_audit_texts_of_no_known_kind_stay_as_logged():
+    assert audit_note("") == "" and audit_note("a note of its own") == "a note of its own"
+    assert audit_note("reference group 'high' too small or no positives") == (
+        "referentiegroep hoog te klein of zonder gedaalde eenheden")
+    assert audit_reasons("") == ""
+    assert audit_reasons("fpr ratio inf > 1.25") == (
+        "vals-positief t.o.v. referentie oneindig > 1,25")

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.fairness import audit_groups, bias_audit
+from ml.fairness import (
+    NOTES,
+    REASON_SEPARATOR,
+    audit_groups,
+    bias_audit,
+    flag_reasons,
+    note_kind,
+)
 
 
 def block(group: str, n: int, n_pos: int, flagged_pos: int, flagged_neg: int) -> pd.DataFrame:
@@ -253,3 +260,20 @@ def test_krachtwijk_from_the_units_history() -> None:
     assert with_history == ["yes", "no", "no"]
     with pytest.raises(ValueError, match="need a unit_code column"):
         audit_groups(rows.drop(columns="unit_code"), history=history)
+
+
+def test_reasons_and_notes_read_back_as_written(hand: pd.DataFrame) -> None:
+    """What ``bias_audit`` writes, ``flag_reasons`` and ``note_kind`` read back (a report
+    says them in Dutch from these)."""
+    table = bias_audit(hand["y"], hand["score"], hand[["group"]]).set_index("group")
+    reasons = flag_reasons(table.loc["B", "flag_reasons"])
+    assert [(r.rate, r.ratio, r.limit, r.below) for r in reasons] == [
+        ("fpr", 2.25, 1.25, False), ("fnr", 2.25, 1.25, False)]
+    assert REASON_SEPARATOR.join(map(str, reasons)) == table.loc["B", "flag_reasons"]
+    assert note_kind(table.loc["C", "note"]) == ("too_small", {"n": "20"})
+    assert note_kind(table.loc["A", "note"]) == ("reference", {})
+    assert note_kind(NOTES["reference_unusable"].format(group="x y")) == (
+        "reference_unusable", {"group": "x y"})
+    assert note_kind("") is None and flag_reasons("") == []
+    with pytest.raises(ValueError, match=r"A flag reason must read .* Got 'fpr is high'"):
+        flag_reasons("fpr is high")

@@ -266,19 +266,23 @@ def _score_locked(
                 "unseen. Restore the run's artifacts, train again, or score with "
                 "--allow-missing-profile."
             )
-        drift = _drift(profile, rows, cfg)
         model, features = loading.result()
-    problems = schema_differences(features, panel)
-    if problems:
-        raise SchemaMismatchError(f"Model {ref.uri} does not fit the panel: " + "; ".join(problems))
-    known = f", data known on {key.note.knowledge_date}" if key.note else ""
-    progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
-    method = cfg.explain.method
-    ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
-    current = catalog.latest_run(ws, key.year)
-    previous = catalog.read_parquet(current.ranking, PREVIOUS_COLUMNS) if current else None
-    values = rows[["unit_code", *features]]  # a lazy copy: no values are copied
-    ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
+        problems = schema_differences(features, panel)
+        if problems:
+            raise SchemaMismatchError(
+                f"Model {ref.uri} does not fit the panel: " + "; ".join(problems)
+            )
+        # The drift table beside the scoring, most of which holds one core.
+        drifting = beside.submit(_drift, profile, rows, cfg)
+        known = f", data known on {key.note.knowledge_date}" if key.note else ""
+        progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
+        method = cfg.explain.method
+        ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
+        current = catalog.latest_run(ws, key.year)
+        previous = catalog.read_parquet(current.ranking, PREVIOUS_COLUMNS) if current else None
+        values = rows[["unit_code", *features]]  # a lazy copy: no values are copied
+        ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
+        drift = drifting.result()
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
     if profile is None:
         progress("warning: no drift profile; scored without the drift check "

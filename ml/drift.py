@@ -31,6 +31,7 @@ value outside the training range falls in an outer bin and a feature with few di
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
@@ -239,6 +240,44 @@ def flag_drift(
         drifted &= table["importance"].isna() | (table["importance"] >= MIN_IMPORTANCE)
     out["flagged"] = drifted
     return out
+
+
+def read_profile(text: str) -> dict[str, Any]:
+    """A training profile (``training_profile``) from its JSON text, checked to hold what
+    ``drift_table`` reads; else a ``ValueError`` naming the feature and the key.
+
+    >>> read_profile('{"features": {"x": {"edges": [1.0], "shares": [0.5, 0.5]}}}')
+    Traceback (most recent call last):
+    ValueError: feature 'x': "missing" must be a number, got nothing
+    """
+    try:
+        profile = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"it is not JSON ({exc})") from exc
+    features = profile.get("features") if isinstance(profile, dict) else None
+    if not isinstance(features, dict):
+        raise ValueError('it must be an object with "features": {name: {...}}')
+    for name, spec in features.items():
+        where = f"feature {name!r}"
+        if not isinstance(spec, dict):
+            raise ValueError(f"{where} must be an object, got {spec!r:.60}")
+        for key in ("edges", "shares"):
+            value = spec.get(key)
+            if not isinstance(value, list) or not all(_is_number(v) for v in value):
+                raise ValueError(f'{where}: "{key}" must be a list of numbers, got {value!r:.60}')
+        if spec["shares"] and len(spec["shares"]) != len(spec["edges"]) + 1:
+            raise ValueError(
+                f'{where}: {len(spec["shares"])} "shares" for {len(spec["edges"])} "edges"; '
+                "a profile has one share more than edges"
+            )
+        if not _is_number(spec.get("missing")):
+            got = "nothing" if spec.get("missing") is None else repr(spec["missing"])
+            raise ValueError(f'{where}: "missing" must be a number, got {got}')
+    return profile
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _present_train(profile: dict[str, Any], spec: dict[str, Any]) -> float:

@@ -11,7 +11,6 @@ nothing new.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +24,8 @@ import pandas as pd
 from features.build import ensure_panel, kept_panel_meta
 from features.panel import feature_columns
 from ml import registry
-from ml.drift import DRIFT_COLUMNS, drift_table
 from models.explain import ADDITIVITY_TOLERANCE, additivity_error
+from serving.driftcheck import drift_of, drift_profile
 from serving.exports import (
     PREVIOUS_COLUMNS,
     context_values,
@@ -43,7 +42,6 @@ from wijkradar.errors import (
     ExplanationError,
     NotEnoughDataError,
     SchemaMismatchError,
-    StoreError,
 )
 from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest, PanelMeta
 
@@ -258,14 +256,7 @@ def _score_locked(
                 f"{meta.as_of_years}."
             )
         # Before scoring: a run that would fail for want of its profile explains nothing.
-        profile = registry.run_text(tracking, ref.run_id, registry.PROFILE_ARTIFACT)
-        if profile is None and not request.allow_missing_profile:
-            raise StoreError(
-                f"The drift profile ({registry.PROFILE_ARTIFACT}) of {ref.uri} (run "
-                f"{ref.run_id}) cannot be read from {tracking.uri}; without it drift goes "
-                "unseen. Restore the run's artifacts, train again, or score with "
-                "--allow-missing-profile."
-            )
+        found = drift_profile(tracking, ref, request.allow_missing_profile)
         model, features = loading.result()
         problems = schema_differences(features, panel)
         if problems:
@@ -273,7 +264,7 @@ def _score_locked(
                 f"Model {ref.uri} does not fit the panel: " + "; ".join(problems)
             )
         # The drift table beside the scoring, most of which holds one core.
-        drifting = beside.submit(_drift, profile, rows, cfg)
+        drifting = beside.submit(drift_of, found.profile, rows, cfg)
         known = f", data known on {key.note.knowledge_date}" if key.note else ""
         progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
         method = cfg.explain.method
@@ -284,9 +275,10 @@ def _score_locked(
         ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
         drift = drifting.result()
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
-    if profile is None:
-        progress("warning: no drift profile; scored without the drift check "
-                 "(--allow-missing-profile)")
+    if found.profile is None:
+        what = "no drift profile" if found.state == "missing" else (
+            f"a damaged drift profile ({found.why})")
+        progress(f"warning: {what}; scored without the drift check (--allow-missing-profile)")
     if flagged:
         progress(f"warning: drift in {len(flagged)} feature(s): {', '.join(flagged[:8])}")
     n_missing = int(ranking["flag_missing"].sum())
@@ -312,7 +304,7 @@ def _score_locked(
         knowledge_date=note.knowledge_date if note else None,
         sources=note.sources if note else (),
         panel_hash=meta.content_hash,
-        drift_profile="checked" if profile is not None else "missing (allowed)",
+        drift_profile="checked" if found.profile is not None else f"{found.state} (allowed)",
         explain_method=method,
         exports=cfg.exports.when,
     )
@@ -364,15 +356,4 @@ def with_guards(
         new_in_top10=new_in_top(ranking, previous).to_numpy(),
         missing_share=missing,
         flag_missing=missing > max_missing_share,
-    )
-
-
-def _drift(text: str | None, X: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    if text is None:  # allowed to score without it
-        return pd.DataFrame(columns=list(DRIFT_COLUMNS))
-    return drift_table(
-        json.loads(text),
-        X,
-        psi_limit=cfg.scoring.psi_limit,
-        missing_limit=cfg.scoring.missing_limit,
     )

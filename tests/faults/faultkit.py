@@ -40,12 +40,14 @@ def published_problems(root: Path) -> list[str]:
 
 
 def assert_classified(proc: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
-    """The exit code, the words of the message, and no traceback."""
+    """The exit code, the words of the message (wherever the console wrapped its lines), and
+    no traceback."""
     text = proc.stdout + proc.stderr
     assert proc.returncode == code, f"exit {proc.returncode}, wanted {code}:\n{text}"
     assert "Traceback" not in text, text
+    flat = " ".join(text.split())
     for word in words:
-        assert word in text, f"{word!r} not in:\n{text}"
+        assert " ".join(word.split()) in flat, f"{word!r} not in:\n{text}"
 
 
 def json_records(stderr: str) -> list[dict[str, object]]:

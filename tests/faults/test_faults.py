@@ -83,6 +83,24 @@ def test_a_missing_drift_profile_fails_unless_allowed_and_the_manifest_says_so(w
     assert published_problems(ws) == []
 
 
+def test_a_damaged_drift_profile_is_named_and_fails_unless_allowed(ws):
+    before = latest_id(ws)
+    _new_model(ws)
+    newest = max((ws / "mlflow" / "artifacts").rglob("training_profile.json"),
+                 key=lambda p: p.stat().st_mtime)
+    newest.write_text('{"features": {"lbm": {"edges": [1.0], "shares": [1.0, 0.0]}}}')
+    refused = _score(ws)
+    assert_classified(refused, 9, "drift profile", "is damaged", "feature 'lbm'",
+                      '"missing" must be a number', "--allow-missing-profile")
+    assert latest_id(ws) == before
+    allowed = _score(ws, "--allow-missing-profile")
+    assert_classified(allowed, 0, "a damaged drift profile (feature 'lbm'")
+    run = catalog.latest_run(Workspace(ws), YEAR)
+    assert run is not None and run.run_id != before
+    assert catalog.read_manifest(run).drift_profile == "damaged (allowed)"
+    assert published_problems(ws) == []
+
+
 @pytest.mark.parametrize("fraction", [0.1, 0.35, 0.6, 0.85])
 def test_panel_bytes_overwritten_are_detected_and_the_panel_rebuilt(ws, fraction):
     clean = catalog.read_parquet(catalog.latest_run(Workspace(ws), YEAR).ranking)

@@ -16,6 +16,7 @@ from ml.drift import (
     drift_table,
     flag_drift,
     psi,
+    read_profile,
     training_profile,
 )
 
@@ -231,3 +232,24 @@ def test_a_version_1_profile_is_still_read():
 def test_years_must_be_one_per_row():
     with pytest.raises(ValueError, match="one year per row"):
         training_profile(_frame(10, 0), years=[2020] * 9)
+
+
+def test_a_profile_reads_back_as_written_and_damage_is_named():
+    frame = _frame(2_000, seed=4)
+    profile = training_profile(frame, importance={"lbm": 1.0})
+    assert read_profile(json.dumps(profile)) == profile
+    spec = profile["features"]["lbm"]
+    damaged = {
+        "not JSON": '{"features": ',
+        'an object with "features"': json.dumps([1, 2]),
+        "feature 'lbm' must be an object": json.dumps({"features": {"lbm": 3}}),
+        "feature 'lbm': \"edges\" must be a list of numbers": json.dumps(
+            {"features": {"lbm": {**spec, "edges": ["a"]}}}),
+        "feature 'lbm': 2 \"shares\" for": json.dumps(
+            {"features": {"lbm": {**spec, "shares": [0.5, 0.5]}}}),
+        "feature 'lbm': \"missing\" must be a number, got True": json.dumps(
+            {"features": {"lbm": {**spec, "missing": True}}}),
+    }
+    for said, text in damaged.items():
+        with pytest.raises(ValueError, match=said):
+            read_profile(text)

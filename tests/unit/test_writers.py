@@ -30,6 +30,7 @@ from serving.ranking import (
 )
 from serving.writers import (
     RunContent,
+    dictionary_columns,
     write_csv,
     write_explanations,
     write_parquet,
@@ -246,3 +247,29 @@ def test_worker_processes_and_large_sheets_write_the_same_files(tmp_path, monkey
             assert a.read_bytes() == b.read_bytes() == c.read_bytes()
         else:
             assert _cells(a) == _cells(b) == _cells(c)
+
+
+def test_only_columns_that_repeat_their_values_get_a_dictionary(tmp_path):
+    import pyarrow.parquet as pq
+
+    n = 10_000
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({
+        "unit_code": [f"BU{i:08d}" for i in range(n)],  # all distinct
+        "gemeente_code": rng.choice(["GM0363", "GM0599", "GM0014"], n),
+        "shap__few": rng.choice([-0.2, 0.0, 0.3], n),  # a shallow model's few values
+        "shap__many": rng.standard_normal(n),
+    })
+    assert dictionary_columns(frame) == ["gemeente_code", "shap__few"]
+    assert dictionary_columns(frame, max_distinct=1.0) == list(frame.columns)
+    assert dictionary_columns(frame.iloc[:0]) == list(frame.columns)
+    write_parquet(frame, tmp_path / "r.parquet", chunk_rows=4_000)
+    meta = pq.ParquetFile(tmp_path / "r.parquet").metadata
+    for group in range(meta.num_row_groups):
+        encodings = {meta.schema.column(i).name: meta.row_group(group).column(i).encodings
+                     for i in range(meta.num_columns)}
+        dictionary = {name for name, used in encodings.items()
+                      if any("DICTIONARY" in e for e in used)}
+        assert dictionary == {"gemeente_code", "shap__few"}, encodings
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "r.parquet"), frame,
+                                  check_dtype=False)

@@ -67,37 +67,36 @@ def test_missing_model_artifacts_are_a_store_error_and_the_previous_run_stays(ws
     assert latest_id(ws) == before and published_problems(ws) == []
 
 
-def test_a_missing_drift_profile_fails_unless_allowed_and_the_manifest_says_so(ws):
-    before = latest_id(ws)
-    _new_model(ws)
+def _remove_profiles(ws: Path) -> None:
     for profile in (ws / "mlflow" / "artifacts").rglob("training_profile.json"):
         profile.unlink()
-    refused = _score(ws)
-    assert_classified(refused, 9, "drift profile", "--allow-missing-profile")
-    assert latest_id(ws) == before
-    allowed = _score(ws, "--allow-missing-profile")
-    assert_classified(allowed, 0, "no drift profile")
-    run = catalog.latest_run(Workspace(ws), YEAR)
-    assert run is not None and run.run_id != before
-    assert catalog.read_manifest(run).drift_profile == "missing (allowed)"
-    assert published_problems(ws) == []
 
 
-def test_a_damaged_drift_profile_is_named_and_fails_unless_allowed(ws):
-    before = latest_id(ws)
-    _new_model(ws)
+def _damage_newest_profile(ws: Path) -> None:
     newest = max((ws / "mlflow" / "artifacts").rglob("training_profile.json"),
                  key=lambda p: p.stat().st_mtime)
     newest.write_text('{"features": {"lbm": {"edges": [1.0], "shares": [1.0, 0.0]}}}')
+
+
+@pytest.mark.parametrize(("damage", "refusal", "warning", "state"), [
+    (_remove_profiles, ["cannot be read from"], "no drift profile", "missing"),
+    (_damage_newest_profile, ["is damaged", "feature 'lbm'", '"missing" must be a number'],
+     "a damaged drift profile (feature 'lbm'", "damaged"),
+])
+def test_a_missing_or_damaged_drift_profile_fails_unless_allowed_and_the_manifest_says_so(
+    ws, damage, refusal, warning, state
+):
+    before = latest_id(ws)
+    _new_model(ws)
+    damage(ws)
     refused = _score(ws)
-    assert_classified(refused, 9, "drift profile", "is damaged", "feature 'lbm'",
-                      '"missing" must be a number', "--allow-missing-profile")
+    assert_classified(refused, 9, "drift profile", *refusal, "--allow-missing-profile")
     assert latest_id(ws) == before
     allowed = _score(ws, "--allow-missing-profile")
-    assert_classified(allowed, 0, "a damaged drift profile (feature 'lbm'")
+    assert_classified(allowed, 0, warning)
     run = catalog.latest_run(Workspace(ws), YEAR)
     assert run is not None and run.run_id != before
-    assert catalog.read_manifest(run).drift_profile == "damaged (allowed)"
+    assert catalog.read_manifest(run).drift_profile == f"{state} (allowed)"
     assert published_problems(ws) == []
 
 

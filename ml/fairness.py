@@ -104,14 +104,17 @@ def _note_pattern(template: str) -> re.Pattern[str]:
     return re.compile(pattern.replace(re.escape("{group!r}"), r"'(?P<group>.*)'"))
 
 
+_NOTE_PATTERNS = {kind: _note_pattern(template) for kind, template in NOTES.items()}
+
+
 def note_kind(text: str) -> tuple[str, dict[str, str]] | None:
     """The kind of a ``note`` of :func:`bias_audit` and what was filled in, or None.
 
     >>> note_kind("fewer than 20 rows: no ratios")
     ('too_small', {'n': '20'})
     """
-    for kind, template in NOTES.items():
-        match = _note_pattern(template).fullmatch(str(text))
+    for kind, pattern in _NOTE_PATTERNS.items():
+        match = pattern.fullmatch(str(text))
         if match is not None:
             return kind, match.groupdict()
     return None

@@ -24,6 +24,20 @@ class DriftProfile:
     state: str
     why: str = ""
 
+    @property
+    def recorded(self) -> str:
+        """What the manifest says of it: "checked", "missing (allowed)", "damaged (allowed)"."""
+        return self.state if self.profile is not None else f"{self.state} (allowed)"
+
+    @property
+    def warning(self) -> str | None:
+        """The job's warning when it scores without the profile, else None."""
+        if self.profile is not None:
+            return None
+        what = "no drift profile" if self.state == "missing" else (
+            f"a damaged drift profile ({self.why})")
+        return f"warning: {what}; scored without the drift check (--allow-missing-profile)"
+
 
 def drift_profile(
     tracking: registry.Tracking, ref: registry.ModelRef, allow_missing: bool

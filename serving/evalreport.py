@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from ml.fairness import flag_reasons, note_kind
+from ml.fairness import REASON_SEPARATOR, flag_reasons, note_kind
 from serving.formatting import Lang, check_lang, count, number
 
 Words = Mapping[str, tuple[str, str]]  # key -> (Dutch, English)
@@ -163,7 +163,7 @@ def audit_note(text: str, lang: Lang = "nl") -> str:
 
 def audit_reasons(text: str, lang: Lang = "nl") -> str:
     """A bias audit's ``flag_reasons`` in words: 'vals-positief t.o.v. referentie 0,62 < 0,8'."""
-    return "; ".join(
+    return REASON_SEPARATOR.join(
         f"{header(r.rate + RATIO_SUFFIX[0], lang)} {number(r.ratio, 2, lang)} "
         f"{'<' if r.below else '>'} {number(r.limit, 2, lang)}"
         for r in flag_reasons(text)

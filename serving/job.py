@@ -240,7 +240,8 @@ def _score_locked(
     if key is not None and (done := _published(ws, key, progress)) is not None:
         return done
     # A second thread loads the model (mostly imports, under the GIL) while this one reads,
-    # hashes and parses the panel (mostly outside it) and computes the drift table.
+    # hashes and parses the panel (mostly outside it); it then computes the drift table
+    # while this one scores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wijkradar-job") as beside:
         progress(f"loading model {ref.name} v{ref.version}")
         loading = beside.submit(registry.load, tracking, ref)
@@ -275,10 +276,8 @@ def _score_locked(
         ranking = with_guards(ranking, values, previous, features, cfg.scoring.max_missing_share)
         drift = drifting.result()
     flagged = drift.loc[drift["flagged"], "feature"].tolist()
-    if found.profile is None:
-        what = "no drift profile" if found.state == "missing" else (
-            f"a damaged drift profile ({found.why})")
-        progress(f"warning: {what}; scored without the drift check (--allow-missing-profile)")
+    if found.warning:
+        progress(found.warning)
     if flagged:
         progress(f"warning: drift in {len(flagged)} feature(s): {', '.join(flagged[:8])}")
     n_missing = int(ranking["flag_missing"].sum())
@@ -304,7 +303,7 @@ def _score_locked(
         knowledge_date=note.knowledge_date if note else None,
         sources=note.sources if note else (),
         panel_hash=meta.content_hash,
-        drift_profile="checked" if found.profile is not None else f"{found.state} (allowed)",
+        drift_profile=found.recorded,
         explain_method=method,
         exports=cfg.exports.when,
     )

@@ -281,7 +281,8 @@ def map_response(store: Store, view: RankingView, gemeente: str | None, lang: La
     year = store.panel_year(view.run.year, ["lbm", "lbm_chg_prev"])
     context = run_context(store, view)
     shap = view.frame[[shap_column(f) for f in features]].to_numpy(dtype="float64")
-    labels = [feature_label(f, lang) for f in features]
+    terms = store.terms()
+    labels = [feature_label(f, lang, terms) for f in features]
     chosen = [i for i, r in enumerate(view.records) if r["unit_code"] in shapes
               and (not gemeente or r["gemeente_code"] == gemeente)]
     codes = [view.records[i]["unit_code"] for i in chosen]

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from features.describe import Extra, mapped_terms
 from ml.metrics import top_count
 from serving.report import TABLE_COLUMNS
 from wijkradar import catalog
@@ -273,6 +274,12 @@ class Store:
         if key[1] is None:
             return None
         return self._panel_meta.get(key, lambda: _panel_meta_or_none(self.ws))
+
+    def terms(self) -> Extra:
+        """The panel's mapped columns (``features.describe.mapped_terms``), which every text
+        names by their labels; empty without a readable panel meta."""
+        meta = self.panel_meta()
+        return mapped_terms(meta.mapped_columns) if meta is not None else {}
 
     def panel_fingerprint(self) -> str | None:
         meta = self.panel_meta()

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.describe import feature_label, unit_text, value_text
+from features.describe import Extra, feature_label, unit_text, value_text
 from models.explain import SHAP_BASE
 from serving import apimodels as m
 from serving import charts
@@ -41,6 +41,7 @@ def unit_detail(store: Store, view: RankingView, code: str, lang: Lang) -> m.Uni
     record = view.records[position]
     row = view.frame.iloc[position]
     shap = contributions(view, code)
+    terms = store.terms()
     year = view.run.year
     context = context_features(store, view)
     panel_year = store.panel_year(year, features_of(view) + context)
@@ -50,18 +51,19 @@ def unit_detail(store: Store, view: RankingView, code: str, lang: Lang) -> m.Uni
     drivers = [
         m.Driver(
             feature=f,
-            label=feature_label(f, lang),
+            label=feature_label(f, lang, terms),
             value=plain(values.get(f)),
-            value_text=value_text(f, plain(values.get(f)), lang),
+            value_text=value_text(f, plain(values.get(f)), lang, terms),
             contribution=float(shap[f]),
             gemeente_median=plain(gemeente.get(f)),
-            gemeente_text=value_text(f, plain(gemeente.get(f)), lang),
+            gemeente_text=value_text(f, plain(gemeente.get(f)), lang, terms),
             national_median=plain(national.get(f)),
-            national_text=value_text(f, plain(national.get(f)), lang),
+            national_text=value_text(f, plain(national.get(f)), lang, terms),
         )
         for f in sorted(shap.index, key=lambda f: (-abs(shap[f]), f))
     ]
-    in_words = drivers_of(shap, pd.Series(values, dtype="float64"), k=8, lang=lang)
+    in_words = drivers_of(shap, pd.Series(values, dtype="float64"), k=8, lang=lang,
+                          extra=terms)
     gemeente_code = record["gemeente_code"]
     in_gemeente = int((view.gemeente_codes == str(gemeente_code)).sum()) if gemeente_code else 0
     run = run_context(store, view)
@@ -92,7 +94,7 @@ def unit_detail(store: Store, view: RankingView, code: str, lang: Lang) -> m.Uni
         top_driver_features=top_driver_features(shap),
         drivers=drivers,
         driver_groups=[_group(g) for g in grouped(in_words, lang)],
-        context=_context_values(panel_year, context, code, gemeente_code, lang),
+        context=_context_values(panel_year, context, code, gemeente_code, lang, terms),
         panel_matches_run=store.panel_fingerprint() == view.run.manifest.panel_fingerprint,
         lbm_history=[m.LbmPoint(**p) for p in lbm_history(store, code)],
         lbm_dimensions={d: feature_label(d, lang) for d in LBM_DIMENSIONS},
@@ -208,24 +210,26 @@ def freshness(store: Store, view: RankingView, lang: Lang) -> list[str]:
 
 
 def _context_values(
-    year: PanelYear | None, features: list[str], code: str, gemeente_code: Any, lang: Lang
+    year: PanelYear | None, features: list[str], code: str, gemeente_code: Any, lang: Lang,
+    terms: Extra,
 ) -> list[m.ContextValue]:
     """The context features the year holds: the unit's value against its gemeente's and the
-    national median (of the same panel rows as the drivers' medians)."""
+    national median (of the same panel rows as the drivers' medians); ``terms``: the panel's
+    mapped columns."""
     if year is None:
         return []
     values, gemeente, national = year.profile(code, gemeente_code)
     return [
         m.ContextValue(
             feature=f,
-            label=feature_label(f, lang),
-            unit=unit_text(f, lang),
+            label=feature_label(f, lang, terms),
+            unit=unit_text(f, lang, terms),
             value=plain(values.get(f)),
-            value_text=value_text(f, plain(values.get(f)), lang),
+            value_text=value_text(f, plain(values.get(f)), lang, terms),
             gemeente_median=plain(gemeente.get(f)),
-            gemeente_text=value_text(f, plain(gemeente.get(f)), lang),
+            gemeente_text=value_text(f, plain(gemeente.get(f)), lang, terms),
             national_median=plain(national.get(f)),
-            national_text=value_text(f, plain(national.get(f)), lang),
+            national_text=value_text(f, plain(national.get(f)), lang, terms),
         )
         for f in features
         if year.present(f)
@@ -283,8 +287,11 @@ def waterfall_svg(store: Store, view: RankingView, code: str, lang: Lang) -> str
     shap = contributions(view, code)
     year = store.panel_year(view.run.year, features_of(view))
     values = year.profile(code, None)[0] if year is not None else {}
-    labels = {f: f"{feature_label(f, lang)}: {value_text(f, plain(values.get(f)), lang)}"
-              for f in shap.index}
+    terms = store.terms()
+    labels = {
+        f: f"{feature_label(f, lang, terms)}: {value_text(f, plain(values.get(f)), lang, terms)}"
+        for f in shap.index
+    }
     row = view.frame.iloc[view.position[code]]
     base, risk = plain(row.get(SHAP_BASE)), plain(row.get("risk"))
     return charts.shap_waterfall_svg(shap, float(base or 0.0), labels, risk=risk)

@@ -88,8 +88,10 @@ def top_sentences(store: Store, view: RankingView, position: int, lang: Lang) ->
         year = store.panel_year(view.run.year, features)
         code = str(row["unit_code"])
         values = year.profile(code, None)[0] if year is not None else {}
+        terms = store.terms()
         done[position] = "; ".join(
-            driver_sentence(features[j], values.get(features[j], float("nan")), lang) for j in top
+            driver_sentence(features[j], values.get(features[j], float("nan")), lang, terms)
+            for j in top
         )
     return done[position]
 

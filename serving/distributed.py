@@ -1,7 +1,7 @@
 """Scoring on Dask: the job's scoring step run partition by partition on a cluster.
 
 ``wijkradar score --engine dask [--scheduler ADDRESS]`` swaps the job's one scoring call,
-``serving.job.score_rows(predict, rows, features)``, for :func:`dask_scorer`'s callable of
+``serving.job.score_rows(predict, rows, features, extra)``, for :func:`dask_scorer`'s callable of
 the same signature. Everything around it (the choice of rows, the lock, the guards, the
 drift table, the manifest and the atomic publish) stays the job's own, so a Dask run
 publishes what a single-process run publishes: the same units, the same risks and the same
@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from features.describe import Extra
+from features.vocabulary import Term
 from serving.partitioned import PartFile, batches, read_files, write_partitioned
 from serving.ranking import RANKING_ID_COLUMNS
 from wijkradar.errors import ConfigError
@@ -50,7 +52,6 @@ if TYPE_CHECKING:
     from distributed import Client
 
 Predict = Callable[[pd.DataFrame], pd.DataFrame]
-Scorer = Callable[[Predict, pd.DataFrame, list[str]], tuple[pd.DataFrame, float]]
 Progress = Callable[[str], None]
 
 ROW = "__row"  # the row's position in the job's rows: ties are ranked in this order
@@ -86,6 +87,7 @@ class TaskSpec:
     features: tuple[str, ...]
     ranking_base: str
     explanations_base: str | None
+    terms: tuple[Term, ...] = ()  # the panel's mapped columns (``score_rows``' ``extra``)
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def score_task(predict: Predict, spec: TaskSpec) -> TaskResult:
     rows = read_files(spec.files, base, spec.columns).sort_values(ROW, kind="stable")
     rows = rows.reset_index(drop=True)
     features = list(spec.features)
-    ranking, error = score_rows(predict, rows, features)
+    ranking, error = score_rows(predict, rows, features, {t.name: t for t in spec.terms})
     codes = pd.Index(rows["unit_code"])
     if not codes.is_unique:
         raise ValueError("The rows to score hold a unit_code more than once.")
@@ -258,10 +260,12 @@ def score_partitioned(
     folder: Path,
     explanations: bool = False,
     progress: Progress | None = None,
+    extra: Extra | None = None,
 ) -> PartitionedScores:
     """Write ``rows`` below ``folder`` as partitioned Parquet, score them on ``client``'s
-    workers (``score_task``) and return what they wrote. Raises what a task raised (such as
-    ``ExplanationError`` when the explanations do not add up)."""
+    workers (``score_task``; ``extra``: the panel's mapped columns) and return what they
+    wrote. Raises what a task raised (such as ``ExplanationError`` when the explanations do
+    not add up)."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
     addresses = list(client.scheduler_info()["workers"])
@@ -283,6 +287,7 @@ def score_partitioned(
         TaskSpec(
             i, tuple(f.path for f in group), str(folder / "rows"), tuple(columns),
             tuple(features), str(ranking_base), str(explanations_base) if explanations else None,
+            tuple((extra or {}).values()),
         )
         for i, group in enumerate(groups)
     ]
@@ -331,7 +336,7 @@ def assemble_ranking(scores: PartitionedScores) -> pd.DataFrame:
 
 class DaskScorer:
     """A drop-in for ``serving.job.score_rows`` that scores on Dask: ``scorer(predict, rows,
-    features) -> (ranking, max additivity error)``. Each call writes below a new folder in
+    features, extra) -> (ranking, max additivity error)``. Each call writes below a new folder in
     ``scratch`` (on a file system the workers share; removed afterwards) and uses its own
     cluster or client, closed afterwards. ``timings_`` holds the last call's
     ``EngineTimings``."""
@@ -345,14 +350,15 @@ class DaskScorer:
         self.timings_ = EngineTimings()
 
     def __call__(
-        self, predict: Predict, rows: pd.DataFrame, features: list[str]
+        self, predict: Predict, rows: pd.DataFrame, features: list[str],
+        extra: Extra | None = None,
     ) -> tuple[pd.DataFrame, float]:
         t0 = time.perf_counter()
         with scratch_folder(self.scratch) as folder, dask_client(self.options) as client:
             up = time.perf_counter() - t0
             scores = score_partitioned(
                 client, predict, rows, features, folder, self.options.explanations,
-                self.progress,
+                self.progress, extra,
             )
             t1 = time.perf_counter()
             ranking = assemble_ranking(scores)

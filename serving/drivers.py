@@ -5,6 +5,9 @@ drivers are grouped by policy domain (``features.domains``).
 Labels, units, class names and the name grammar come from the feature vocabulary
 (``features.describe``); numbers from ``serving.formatting``. ``driver_text`` is the short
 English text of the published ranking's ``top_drivers`` column (``serving.ranking``).
+
+Every function takes the panel's mapped columns as ``extra`` (``features.describe.mapped_terms``
+of ``PanelMeta.mapped_columns``), so a column a config maps reads as its configured label.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from features.describe import (
     DUTCH,
     TERMS,
     UNIT_WORDS,
+    Extra,
     class_name,
     describe,
     feature_label,
@@ -27,11 +31,12 @@ from features.describe import (
     label,
     label_nl,
     scope,
+    term_of,
     unit,
     value_text,
 )
 from features.domains import domain_by_key, domain_of
-from features.vocabulary import Scope, Unit, parse
+from features.vocabulary import Scope, Term, Unit, parse
 from serving.formatting import Lang, check_lang, number
 
 _HET = ("aandeel", "aantal", "gemiddeld", "programmageld")  # first words of 'het' nouns
@@ -46,12 +51,13 @@ _EN_UNIT_SUFFIXES = (" (%)", " (k EUR)")  # said by the value
 
 
 def driver_text(
-    feature: str, value: float, contribution: float, label: str | None = None
+    feature: str, value: float, contribution: float, label: str | None = None,
+    extra: Extra | None = None,
 ) -> str:
     """One driver in short English: what, its value, and how much it moves the log-odds. Pass
-    ``label`` (``describe(feature)``) when calling for many rows, to describe it once."""
+    ``label`` (``describe(feature, extra)``) when calling for many rows, to describe it once."""
     shown = format_value(value, signed=parse(feature).is_change)
-    return f"{label or describe(feature)} = {shown} ({contribution:+.2f})"
+    return f"{label or describe(feature, extra)} = {shown} ({contribution:+.2f})"
 
 
 @dataclass(frozen=True)
@@ -62,36 +68,47 @@ class _Subject:
     plural: bool
 
 
+def _subject(base: str, lang: Lang, extra: Extra | None) -> _Subject:
+    return _subject_of(base, term_of(base, extra), base in TERMS, lang)
+
+
 @lru_cache(maxsize=4096)
-def _subject(base: str, lang: Lang) -> _Subject:
+def _subject_of(base: str, term: Term | None, declared: bool, lang: Lang) -> _Subject:
+    """The subject of a base feature with its term (declared, or a config's mapped column;
+    None: unknown). A mapped column's label is the config's own words, so it gets only the
+    article its first word asks for ('het aandeel ...'); anything else stays as written."""
     if lang == "en":
-        return _subject_en(base)
-    text = label_nl(base)
-    if base not in TERMS:
+        return _subject_en(base, term, declared)
+    text = term.label_nl if term else label_nl(base)
+    if term is None:
         return _Subject(text, False)
-    if text.startswith(_LBM_DIMENSION):
-        return _Subject(f"de Leefbarometerscore voor {text[len(_LBM_DIMENSION):]}", False)
     first = text.split(" ", 1)[0].casefold()
     if first in _HET:
         return _Subject(f"het {text}", False)
+    if not declared:
+        return _Subject(text, False)
+    if text.startswith(_LBM_DIMENSION):
+        return _Subject(f"de Leefbarometerscore voor {text[len(_LBM_DIMENSION):]}", False)
     if first in _PLURAL:
-        if unit(base) in _COUNTED:
+        if term.unit in _COUNTED:
             return _Subject(f"het aantal {text}", False)
         return _Subject(f"de {text}", True)
     return _Subject(f"de {text}", False)
 
 
-def _subject_en(base: str) -> _Subject:
-    text = label(base)
-    if base not in TERMS:
+def _subject_en(base: str, term: Term | None, declared: bool) -> _Subject:
+    text = term.label if term else label(base)
+    if term is None:
         return _Subject(text, False)
     for suffix in _EN_UNIT_SUFFIXES:
         text = text.removesuffix(suffix)
-    if text.startswith(_LBM_DIMENSION):
-        return _Subject(f"the Leefbarometer score for {text[len(_LBM_DIMENSION):]}", False)
-    kind = unit(base)
+    kind = term.unit
     if kind is Unit.PERCENT and not text.startswith("share"):
         return _Subject(f"the share of {text}", False)
+    if not declared:
+        return _Subject(text, False)
+    if text.startswith(_LBM_DIMENSION):
+        return _Subject(f"the Leefbarometer score for {text[len(_LBM_DIMENSION):]}", False)
     if kind is Unit.COUNT and not text.startswith(_EN_UNCOUNTED):
         return _Subject(f"the number of {text}", False)
     return _Subject(f"the {text}", False)
@@ -131,23 +148,25 @@ def _period(feature: str, lang: Lang) -> str:
     return text.replace("years", "year") if lang == "en" and years == 1 else text
 
 
-def _parts(feature: str, value: float, lang: Lang) -> tuple[str, str, str]:
+def _parts(
+    feature: str, value: float, lang: Lang, extra: Extra | None
+) -> tuple[str, str, str]:
     """(subject, verb, the rest) of a driver sentence."""
     name = parse(feature)
-    subject = _subject(name.base, lang)
+    subject = _subject(name.base, lang, extra)
     verbs, words = _VERBS[lang], _WORDS[lang]
 
     def verb(key: str) -> str:
         return verbs[key][1 if subject.plural else 0]
 
-    kind = unit(name.base)
+    kind = unit(name.base, extra)
     if not name.is_change:
         if math.isnan(value):
             return subject.text, verb("is"), words["unknown"]
         if kind is Unit.FLAG:
             return subject.text, verb("is"), words["on" if value >= 0.5 else "off"]
         named = class_name(feature, value, lang)
-        shown = f"{int(value)} ({named})" if named else value_text(feature, value, lang)
+        shown = f"{int(value)} ({named})" if named else value_text(feature, value, lang, extra)
         return subject.text, verb("is"), shown
     period = _period(feature, lang)
     if math.isnan(value):
@@ -166,13 +185,15 @@ def _parts(feature: str, value: float, lang: Lang) -> tuple[str, str, str]:
     return subject.text, verb("up" if value > 0 else "down"), f"{amount} {period}"
 
 
-def driver_sentence(feature: str, value: float, lang: Lang = "nl") -> str:
+def driver_sentence(
+    feature: str, value: float, lang: Lang = "nl", extra: Extra | None = None
+) -> str:
     """A driver in words: 'het aandeel huishoudens met laag inkomen steeg 5,4 procentpunt in
     3 jaar', 'de Leefbarometer-klasse is 9 (uitstekend)', 'in de rest van de gemeente daalde
     de Leefbarometerscore 0,05 punt sinds de vorige meting' (English with lang='en')."""
     lang = check_lang(lang)
     value = float("nan") if value is None or pd.isna(value) else float(value)
-    subject, verb, rest = _parts(feature, value, lang)
+    subject, verb, rest = _parts(feature, value, lang, extra)
     if not parse(feature).gemeente:
         return f"{subject} {verb} {rest}"
     where = _SCOPES[lang][scope(feature)]
@@ -181,9 +202,10 @@ def driver_sentence(feature: str, value: float, lang: Lang = "nl") -> str:
     return f"{where} {verb} {subject} {rest}"
 
 
-def driver_phrase_nl(feature: str, value: float) -> str:
-    """``driver_sentence(feature, value, "nl")``: the drivers of the per-gemeente exports."""
-    return driver_sentence(feature, value, "nl")
+def driver_phrase_nl(feature: str, value: float, extra: Extra | None = None) -> str:
+    """``driver_sentence(feature, value, "nl", extra)``: the drivers of the per-gemeente
+    exports."""
+    return driver_sentence(feature, value, "nl", extra)
 
 
 @dataclass(frozen=True)
@@ -210,7 +232,8 @@ class DriverGroup:
 
 
 def drivers_of(
-    contributions: pd.Series, values: pd.Series, k: int = 5, lang: Lang = "nl"
+    contributions: pd.Series, values: pd.Series, k: int = 5, lang: Lang = "nl",
+    extra: Extra | None = None,
 ) -> list[Driver]:
     """The ``k`` largest contributions by size (either sign), largest first, in words.
     ``contributions`` is indexed by feature name (no 'shap__' prefix; a 'base' entry is
@@ -227,9 +250,9 @@ def drivers_of(
         out.append(
             Driver(
                 feature=str(feature),
-                label=feature_label(str(feature), lang),
-                sentence=driver_sentence(str(feature), value, lang),
-                value_text=value_text(str(feature), value, lang),
+                label=feature_label(str(feature), lang, extra),
+                sentence=driver_sentence(str(feature), value, lang, extra),
+                value_text=value_text(str(feature), value, lang, extra),
                 contribution=c,
                 domain=domain_of(str(feature)).key,
                 raises_risk=c > 0,

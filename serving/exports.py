@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.describe import Extra
 from ml.metrics import top_count
 from serving.explanations import contributions, explanations_long, value_columns
 from serving.formatting import Lang, check_lang, date_text, number
@@ -195,14 +196,15 @@ def _values_matrix(
 
 
 def driver_phrases(
-    ranking: pd.DataFrame, values: pd.DataFrame, k: int = N_DRIVERS, lang: Lang = "nl"
+    ranking: pd.DataFrame, values: pd.DataFrame, k: int = N_DRIVERS, lang: Lang = "nl",
+    extra: Extra | None = None,
 ) -> list[str]:
     """Per unit, its k largest positive contributions as sentences joined by '; '
-    (``serving.ranking.driver_texts``)."""
+    (``serving.ranking.driver_texts``; ``extra``: the panel's mapped columns)."""
     lang = check_lang(lang)
     features, contrib = contributions(ranking)
     columns = value_columns(ranking["unit_code"], values, features)
-    return driver_texts(contrib, columns, features, k, lang)
+    return driver_texts(contrib, columns, features, k, lang, extra)
 
 
 def new_in_top_header(frac: float = TOP_FRAC, lang: Lang = "nl") -> str:
@@ -229,16 +231,18 @@ def gemeente_rows(
     context: pd.DataFrame | None = None,
     lang: Lang = "nl",
     drivers: Sequence[str] | None = None,
+    extra: Extra | None = None,
 ) -> pd.DataFrame:
     """The rows of the per-gemeente exports under their own column names (``GEMEENTE_COLUMNS``,
     then one column per context feature), in national rank order: risk as a share, the change
     in rank (empty for new units), new in the national top (empty without a previous run) and
     the top 3 drivers in words. Units without a gemeente (PC4) are included. ``drivers`` are
     those words per row of ``ranking`` when already made (the ranking's own ``top_drivers``
-    are ``driver_phrases`` in Dutch: ``serving.ranking``); made here otherwise."""
+    are ``driver_phrases`` in Dutch: ``serving.ranking``); made here otherwise, naming the
+    panel's mapped columns (``extra``) by their labels."""
     if drivers is not None and len(drivers) != len(ranking):
         raise ValueError(f"drivers holds {len(drivers)} texts for {len(ranking)} ranking rows.")
-    words = driver_phrases(ranking, values, lang=lang) if drivers is None else drivers
+    words = driver_phrases(ranking, values, lang=lang, extra=extra) if drivers is None else drivers
     order = np.argsort(ranking["rank"].to_numpy(), kind="stable")  # no copy of contributions
     ids = ranking[list(GEMEENTE_COLUMNS[:8])].take(order)
     new = new_in_top(ids, previous, top_frac).astype("boolean")
@@ -263,10 +267,11 @@ def gemeente_rows(
 
 
 def gemeente_headers(
-    columns: Sequence[str], top_frac: float = TOP_FRAC, lang: Lang = "nl"
+    columns: Sequence[str], top_frac: float = TOP_FRAC, lang: Lang = "nl",
+    extra: Extra | None = None,
 ) -> list[str]:
     """The headers of ``gemeente_rows``' columns (``export_headers``; the top share named)."""
-    headers = export_headers(columns, lang)
+    headers = export_headers(columns, lang, extra)
     return [
         new_in_top_header(top_frac, lang) if c == "new_in_top" else h
         for c, h in zip(columns, headers, strict=True)
@@ -280,12 +285,13 @@ def gemeente_table(
     top_frac: float = TOP_FRAC,
     context: pd.DataFrame | None = None,
     lang: Lang = "nl",
+    extra: Extra | None = None,
 ) -> pd.DataFrame:
     """What the per-gemeente CSV files hold, for all units: ``gemeente_rows`` under Dutch
     headers (``COLUMNS_NL``; a context feature: ``context_header``), risk in percent."""
-    rows = gemeente_rows(ranking, values, previous, top_frac, context, lang)
+    rows = gemeente_rows(ranking, values, previous, top_frac, context, lang, extra=extra)
     table = csv_frame(rows, lang)
-    table.columns = gemeente_headers([str(c) for c in rows.columns], top_frac, lang)
+    table.columns = gemeente_headers([str(c) for c in rows.columns], top_frac, lang, extra)
     return table
 
 
@@ -301,6 +307,7 @@ def write_gemeente_exports(
     *,
     drivers: Sequence[str] | None = None,
     workers: int | None = None,
+    extra: Extra | None = None,
 ) -> list[Path]:
     """Write ``out/<code>.csv`` and ``.xlsx`` per gemeente (or only those in
     ``gemeenten``), each holding that gemeente's units in national rank order, with the
@@ -309,10 +316,11 @@ def write_gemeente_exports(
     listed gemeente the ranking does not hold is an error. The files are written by
     ``serving.sheets`` (``csv_bytes``, ``write_xlsx``), as the page's downloads are.
 
-    ``drivers``: see ``gemeente_rows``. ``workers`` processes write the files (default: 2
-    from ``PARALLEL_ROWS`` rows on, else 1: starting them costs about a second)."""
+    ``drivers`` and ``extra``: see ``gemeente_rows``. ``workers`` processes write the files
+    (default: 2 from ``PARALLEL_ROWS`` rows on, else 1: starting them costs about a second)."""
     lang = check_lang(lang)
-    rows = gemeente_rows(ranking, values, previous, context=context, lang=lang, drivers=drivers)
+    rows = gemeente_rows(ranking, values, previous, context=context, lang=lang, drivers=drivers,
+                         extra=extra)
     present = set(rows["gemeente_code"].dropna())
     wanted = sorted(present) if gemeenten is None else list(dict.fromkeys(gemeenten))
     unknown = [g for g in wanted if g not in present]
@@ -327,8 +335,8 @@ def write_gemeente_exports(
     if bad:
         raise ValueError(f"Gemeente codes unfit for a file name: {bad}")
     out.mkdir(parents=True, exist_ok=True)
-    job = ExportJob(out, tuple(gemeente_headers([str(c) for c in rows.columns], lang=lang)),
-                    tuple(notes), lang)
+    headers = gemeente_headers([str(c) for c in rows.columns], lang=lang, extra=extra)
+    job = ExportJob(out, tuple(headers), tuple(notes), lang)
     groups = {
         code: part for code, part in rows.groupby("gemeente_code", sort=False) if code in wanted
     }

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from features.build import ensure_panel, kept_panel_meta
+from features.describe import Extra, mapped_terms
 from features.panel import feature_columns
 from ml import registry
 from models.explain import ADDITIVITY_TOLERANCE, additivity_error
@@ -48,8 +49,11 @@ from wijkradar.records import ALL_GEMEENTEN, KnowledgeNote, Manifest, PanelMeta
 Progress = Callable[[str], None]
 # How rows are scored and explained: ``score_rows`` in this process, or an engine with its
 # signature such as ``serving.distributed.dask_scorer`` (the same ranking, on a cluster).
+# Its arguments: the model's predict, the rows, the model's features and the panel's mapped
+# columns (``features.describe.mapped_terms``), which the drivers in words name by their labels.
 Scorer = Callable[
-    [Callable[[pd.DataFrame], pd.DataFrame], pd.DataFrame, list[str]], tuple[pd.DataFrame, float]
+    [Callable[[pd.DataFrame], pd.DataFrame], pd.DataFrame, list[str], Extra | None],
+    tuple[pd.DataFrame, float],
 ]
 
 
@@ -81,10 +85,12 @@ def schema_differences(model_features: list[str], panel: pd.DataFrame) -> list[s
 
 
 def score_rows(
-    predict: Callable[[pd.DataFrame], pd.DataFrame], rows: pd.DataFrame, features: list[str]
+    predict: Callable[[pd.DataFrame], pd.DataFrame], rows: pd.DataFrame, features: list[str],
+    extra: Extra | None = None,
 ) -> tuple[pd.DataFrame, float]:
     """Score, explain and rank ``rows`` (pure apart from the model call). Returns the ranking
-    and the largest additivity error; raises when the explanations do not add up."""
+    and the largest additivity error; raises when the explanations do not add up. ``extra``:
+    the panel's mapped columns, named by their labels in the drivers in words."""
     # The model converts the features to one float matrix itself; no copy here.
     output = predict(rows.loc[:, features])
     error = additivity_error(output, features)
@@ -93,7 +99,7 @@ def score_rows(
             f"SHAP additivity violated: max |base + sum(shap) - margin| = {error:.3g} "
             f"> {ADDITIVITY_TOLERANCE:g}. Nothing was published."
         )
-    return build_ranking(rows, output, features), error
+    return build_ranking(rows, output, features, extra), error
 
 
 def run_id_of(
@@ -269,7 +275,9 @@ def _score_locked(
         known = f", data known on {key.note.knowledge_date}" if key.note else ""
         progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
         method = cfg.explain.method
-        ranking, error = scorer(partial(model.predict, params={"explain": method}), rows, features)
+        terms = mapped_terms(meta.mapped_columns)
+        predict = partial(model.predict, params={"explain": method})
+        ranking, error = scorer(predict, rows, features, terms)
         current = catalog.latest_run(ws, key.year)
         previous = catalog.read_parquet(current.ranking, PREVIOUS_COLUMNS) if current else None
         values = rows[["unit_code", *features]]  # a lazy copy: no values are copied
@@ -310,6 +318,7 @@ def _score_locked(
     content = RunContent(
         ranking=ranking, values=values, drift=drift, previous=previous,
         gemeenten=request.gemeenten, context=context_values(rows, meta.context_features),
+        terms=terms,
     )
     run = publish_run(ws, manifest, content, progress)
     return ScoreOutcome(run, True, catalog.read_manifest(run), ranking)

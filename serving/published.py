@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.build import ensure_panel
+from features.describe import mapped_terms
 from ml import registry
 from serving.exports import PREVIOUS_COLUMNS, context_values, knowledge_notes_nl
 from serving.writers import RunContent, write_export_files
@@ -80,6 +81,7 @@ def run_export(
                   if previous is not None and previous.ranking.is_file() else None),
         gemeenten=None if manifest.gemeenten == ALL_GEMEENTEN else list(manifest.gemeenten),
         context=context_values(rows, meta.context_features),
+        terms=mapped_terms(meta.mapped_columns),
     )
     notes = knowledge_notes_nl(manifest.knowledge_date, manifest.sources)
     with catalog.staged_dir(target.path) as tmp:
@@ -115,7 +117,7 @@ def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
     run = published_run(ws, as_of, "report on")
     ranking = catalog.read_parquet(run.ranking)
     manifest = catalog.read_manifest(run)
-    panel, _ = ensure_panel(ws, cfg)
+    panel, meta = ensure_panel(ws, cfg)
     rows = panel[panel["as_of_year"] == manifest.as_of_year]
     features = rows[["unit_code", *manifest.features]]
     tracking = registry.tracking_for(ws, cfg)
@@ -129,6 +131,7 @@ def run_report(ws: Workspace, cfg: Config, as_of: int | None) -> Path:
         horizon=horizon_of(panel),
         label_kind=cfg.label.kind,
         max_class=cfg.label.max_class,
+        terms=mapped_terms(meta.mapped_columns),
     )
     catalog.write_text(render_report(inputs), ws.report)
     return ws.report

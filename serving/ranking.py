@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.describe import Extra
 from models.explain import (
     CHUNK_ROWS,
     SHAP_BASE,
@@ -91,9 +92,11 @@ def driver_texts(
     features: Sequence[str],
     k: int = 3,
     lang: Lang = "nl",
+    extra: Extra | None = None,
 ) -> list[str]:
     """Per row of ``shap`` (n, features), its k largest positive contributions as driver
-    sentences (``serving.drivers.driver_sentence``) joined by "; ", "" without any.
+    sentences (``serving.drivers.driver_sentence``; ``extra``: the panel's mapped columns)
+    joined by "; ", "" without any.
 
     Each distinct sentence is made once: the values of a feature are grouped by what a
     sentence can show of them (``sentence_groups``), one sentence per group."""
@@ -109,8 +112,9 @@ def driver_texts(
             continue
         vals = values.at(j, cells // max(k, 1))
         first, inverse = sentence_groups(vals)
-        said = np.array([driver_sentence(feature, float(v), lang) for v in vals[first]],
-                        dtype=object)
+        said = np.array(
+            [driver_sentence(feature, float(v), lang, extra) for v in vals[first]], dtype=object
+        )
         parts.ravel()[cells] = said[inverse]
     joined = parts[:, 0] if k else np.full(n, "", dtype=object)
     for t in range(1, k):
@@ -200,16 +204,18 @@ def top_driver_features(shap: pd.DataFrame, k: int = 3) -> list[list[str]]:
 
 
 def build_ranking(
-    rows: pd.DataFrame, output: pd.DataFrame, features: Sequence[str]
+    rows: pd.DataFrame, output: pd.DataFrame, features: Sequence[str],
+    extra: Extra | None = None,
 ) -> pd.DataFrame:
-    """Join ids with the model's output, rank nationally and within each gemeente.
+    """Join ids with the model's output, rank nationally and within each gemeente; the
+    drivers in words name the panel's mapped columns (``extra``) by their labels.
 
     The model's output frame is extended in place, in the published column order, so the
     contribution matrix is copied once: by the final sort into rank order.
     """
     shap_cols = [shap_column(f) for f in features]
     shap = contribution_matrix(output, shap_cols)  # a view: no copy of the contributions
-    drivers = driver_texts(shap, ValueColumns.of_frame(rows, features), features)
+    drivers = driver_texts(shap, ValueColumns.of_frame(rows, features), features, extra=extra)
     del shap
     out = output.reset_index(drop=True)  # copy-on-write: no data is copied here
     for i, col in enumerate(

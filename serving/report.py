@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
+from features.describe import Extra
 from serving import charts
 from serving import context as ctx
 from serving.evalreport import value_word
@@ -116,6 +117,7 @@ class ReportInputs:
     horizon: int | None = None  # years to the measurement predicted (context.horizon_of)
     label_kind: str = "score_drop"  # LabelConfig.kind
     max_class: int = 3  # LabelConfig.max_class (kind 'development_class')
+    terms: Extra | None = None  # the panel's mapped columns (features.describe.mapped_terms)
 
 
 def table_headers(lang: Lang = "nl") -> tuple[dict[str, str], ...]:
@@ -156,8 +158,10 @@ def render_report(inputs: ReportInputs, lang: Lang = "nl") -> str:
         "validation_headers": validation_headers(lang),
         "validation_rows": validation_rows(inputs.evaluation, lang),
         "pr_svg": Markup(charts.pr_curve_svg(inputs.pr_curves)),
-        "shap_summary_svg": Markup(charts.shap_summary_svg(shap, inputs.features, lang=lang)),
-        "shap_importance_svg": Markup(charts.shap_importance_svg(shap, lang=lang)),
+        "shap_summary_svg": Markup(charts.shap_summary_svg(
+            shap, inputs.features, lang=lang, extra=inputs.terms)),
+        "shap_importance_svg": Markup(charts.shap_importance_svg(
+            shap, lang=lang, extra=inputs.terms)),
         "base_value": _base_value(ranking, lang),
         "ranking_json": Markup(ranking_json(report_rows(inputs, ranking, lang), REPORT_COLUMNS)),
         "table_headers": (*headers[:5], *extra, *headers[5:]),
@@ -205,7 +209,7 @@ def report_rows(inputs: ReportInputs, ranking: pd.DataFrame, lang: Lang) -> pd.D
     and the band."""
     rows = ranking.copy()
     if any(str(c).startswith(charts.SHAP_PREFIX) for c in rows.columns) and len(rows):
-        rows["top_drivers"] = driver_phrases(rows, inputs.features, lang=lang)
+        rows["top_drivers"] = driver_phrases(rows, inputs.features, lang=lang, extra=inputs.terms)
     if len(rows):
         base_rate = ctx.base_rate_of(rows["risk"])
         rows["relative"] = [

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
-from features.describe import TERMS, feature_label, unit_text
+from features.describe import Extra, feature_label, term_of, unit_text
 from features.vocabulary import parse
 from models.explain import SHAP_PREFIX
 from serving.formatting import Lang, check_lang
@@ -94,30 +94,33 @@ COLUMNS_EN: dict[str, str] = {k: c.en for k, c in COLUMNS.items()}
 _FLAG = {"nl": ("ja", "nee"), "en": ("yes", "no")}
 
 
-def context_header(feature: str, lang: Lang = "nl") -> str:
+def context_header(feature: str, lang: Lang = "nl", extra: Extra | None = None) -> str:
     """A feature's header: its label and unit, 'gemiddelde WOZ-waarde (duizend euro)'."""
-    return f"{feature_label(feature, lang)} ({unit_text(feature, lang)})"
+    return f"{feature_label(feature, lang, extra)} ({unit_text(feature, lang, extra)})"
 
 
-def _is_feature(name: str) -> bool:
-    return parse(name).base in TERMS
+def _is_feature(name: str, extra: Extra | None) -> bool:
+    return term_of(parse(name).base, extra) is not None
 
 
-def _header(column: str, lang: Lang) -> str:
+def _header(column: str, lang: Lang, extra: Extra | None) -> str:
     if column in COLUMNS:
         known = COLUMNS[column]
         return known.nl if lang == "nl" else known.en
-    if column.startswith(SHAP_PREFIX) and _is_feature(column[len(SHAP_PREFIX):]):
+    if column.startswith(SHAP_PREFIX) and _is_feature(column[len(SHAP_PREFIX):], extra):
         word = "Bijdrage" if lang == "nl" else "Contribution"
-        return f"{word}: {feature_label(column[len(SHAP_PREFIX):], lang)}"
-    return context_header(column, lang) if _is_feature(column) else column
+        return f"{word}: {feature_label(column[len(SHAP_PREFIX):], lang, extra)}"
+    return context_header(column, lang, extra) if _is_feature(column, extra) else column
 
 
-def export_headers(columns: Sequence[str], lang: Lang = "nl") -> list[str]:
-    """The headers of ``columns`` in ``lang``: known columns by ``COLUMNS``, features by label
-    and unit, others as they are. A header two columns share gets the column's name added."""
+def export_headers(
+    columns: Sequence[str], lang: Lang = "nl", extra: Extra | None = None
+) -> list[str]:
+    """The headers of ``columns`` in ``lang``: known columns by ``COLUMNS``, features (declared,
+    or the panel's mapped columns in ``extra``) by label and unit, others as they are. A
+    header two columns share gets the column's name added."""
     lang = check_lang(lang)
-    headers = [_header(str(c), lang) for c in columns]
+    headers = [_header(str(c), lang, extra) for c in columns]
     return [
         f"{h} [{c}]" if headers.count(h) > 1 else h for h, c in zip(headers, columns, strict=True)
     ]
@@ -149,10 +152,11 @@ def _flags(series: pd.Series, lang: Lang) -> pd.Series:
 
 
 def csv_frame(
-    frame: pd.DataFrame, lang: Lang = "nl", headers: Sequence[str] | None = None
+    frame: pd.DataFrame, lang: Lang = "nl", headers: Sequence[str] | None = None,
+    extra: Extra | None = None,
 ) -> pd.DataFrame:
-    """What the CSV holds: headers in ``lang`` (``export_headers``; ``headers`` instead when
-    given), shares in percent, flags in words."""
+    """What the CSV holds: headers in ``lang`` (``export_headers`` with ``extra``; ``headers``
+    instead when given), shares in percent, flags in words."""
     lang = check_lang(lang)
     out = {}
     for column, series in frame.items():
@@ -164,18 +168,19 @@ def csv_frame(
         out[column] = series
     table = pd.DataFrame(out, index=frame.index)
     names = [str(c) for c in frame.columns]
-    table.columns = list(headers) if headers is not None else export_headers(names, lang)
+    table.columns = list(headers) if headers is not None else export_headers(names, lang, extra)
     return table.reset_index(drop=True)
 
 
 def csv_bytes(
-    frame: pd.DataFrame, lang: Lang = "nl", *, headers: Sequence[str] | None = None
+    frame: pd.DataFrame, lang: Lang = "nl", *, headers: Sequence[str] | None = None,
+    extra: Extra | None = None,
 ) -> bytes:
     """The frame as a CSV file for a spreadsheet in ``lang``: Dutch ';' and a decimal comma,
     English ',' and a decimal point; UTF-8 with a BOM; CRLF; floats to 3 decimals. ``headers``
-    replace the generated ones (``export_headers``) when given."""
+    replace the generated ones (``export_headers`` with ``extra``) when given."""
     lang = check_lang(lang)
-    table = csv_frame(frame, lang, headers)
+    table = csv_frame(frame, lang, headers, extra)
     text = table.to_csv(
         sep=";" if lang == "nl" else ",",
         decimal="," if lang == "nl" else ".",
@@ -370,10 +375,11 @@ def xlsx_bytes(
     lang: Lang = "nl",
     *,
     sheet: str | None = None,
+    extra: Extra | None = None,
 ) -> bytes:
-    """The frame as an Excel file in ``lang``: headers by ``export_headers``, cells with
-    number formats by kind, ``notes`` on a second sheet. ``sheet`` defaults to 'Ranglijst'
-    ('Ranking')."""
+    """The frame as an Excel file in ``lang``: headers by ``export_headers`` (with ``extra``),
+    cells with number formats by kind, ``notes`` on a second sheet. ``sheet`` defaults to
+    'Ranglijst' ('Ranking')."""
     lang = check_lang(lang)
     buffer = io.BytesIO()
     write_xlsx(
@@ -382,11 +388,13 @@ def xlsx_bytes(
         sheet or ("Ranglijst" if lang == "nl" else "Ranking"),
         notes=notes,
         lang=lang,
-        headers=export_headers([str(c) for c in frame.columns], lang),
+        headers=export_headers([str(c) for c in frame.columns], lang, extra),
     )
     return buffer.getvalue()
 
 
-def header_map(columns: Sequence[str], lang: Lang = "nl") -> Mapping[str, str]:
+def header_map(
+    columns: Sequence[str], lang: Lang = "nl", extra: Extra | None = None
+) -> Mapping[str, str]:
     """Column name -> header in ``lang`` (``export_headers``)."""
-    return dict(zip(columns, export_headers(columns, lang), strict=True))
+    return dict(zip(columns, export_headers(columns, lang, extra), strict=True))

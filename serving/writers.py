@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from features.describe import Extra
 from models.explain import SHAP_PREFIX
 from serving.explanations import EXPLAIN_CHUNK_UNITS, explanation_chunks
 from serving.exports import write_gemeente_exports
@@ -48,7 +49,8 @@ class RunContent:
     (``ml.drift``); ``previous`` is the ranking of the run the rank changes compare with (for
     the gemeente exports), or None; ``gemeenten`` limits those exports (None: all);
     ``context`` (``serving.exports.context_values``) holds the year's values of the panel's
-    context features, which those exports show last.
+    context features, which those exports show last; ``terms`` are the panel's mapped columns
+    (``features.describe.mapped_terms``), which the exports' headers name by their labels.
     """
 
     ranking: pd.DataFrame
@@ -57,6 +59,7 @@ class RunContent:
     previous: pd.DataFrame | None = None
     gemeenten: Sequence[str] | None = None
     context: pd.DataFrame | None = None
+    terms: Extra | None = None
 
 
 def write_run_files(
@@ -87,7 +90,7 @@ def write_export_files(
     drivers = ranking["top_drivers"].tolist() if "top_drivers" in ranking.columns else None
     write_gemeente_exports(
         ranking, content.values, content.previous, folder.gemeenten, content.gemeenten,
-        context=content.context, notes=list(notes), drivers=drivers,
+        context=content.context, notes=list(notes), drivers=drivers, extra=content.terms,
     )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from features.describe import feature_label
+from features.describe import Extra, feature_label
 from models.explain import SHAP_PREFIX
 from serving.charts.base import (
     HIGH_COLOR,
@@ -60,9 +60,12 @@ WORDS: dict[Lang, dict[str, str]] = {
 }
 
 
-def feature_labels(features: list[str] | pd.Index, lang: Lang = "nl") -> dict[str, str]:
-    """Each feature in words (``features.describe.feature_label``): no raw codes on a chart."""
-    return {str(f): feature_label(str(f), lang) for f in features}
+def feature_labels(
+    features: list[str] | pd.Index, lang: Lang = "nl", extra: Extra | None = None
+) -> dict[str, str]:
+    """Each feature in words (``features.describe.feature_label``; ``extra``: the panel's
+    mapped columns): no raw codes on a chart."""
+    return {str(f): feature_label(str(f), lang, extra) for f in features}
 
 
 def shap_matrix(shap: pd.DataFrame) -> pd.DataFrame:
@@ -87,9 +90,11 @@ def top_features(shap: pd.DataFrame, max_features: int = 15) -> pd.Series:
     return importance[order[: max(int(max_features), 0)]]
 
 
-def shap_importance_svg(shap: pd.DataFrame, max_features: int = 15, lang: Lang = "nl") -> str:
+def shap_importance_svg(
+    shap: pd.DataFrame, max_features: int = 15, lang: Lang = "nl", extra: Extra | None = None
+) -> str:
     """``importance_svg`` of the mean |SHAP| of the ``max_features`` most important features,
-    named in words."""
+    named in words (``feature_labels``)."""
     importance = top_features(shap, max_features)
     return importance_svg(
         importance,
@@ -97,7 +102,7 @@ def shap_importance_svg(shap: pd.DataFrame, max_features: int = 15, lang: Lang =
         xlabel=WORDS[check_lang(lang)]["importance"],
         value_format=".3f",
         salt="wijkradar-shap-importance",
-        labels=feature_labels(importance.index, lang),
+        labels=feature_labels(importance.index, lang, extra),
         lang=lang,
     )
 
@@ -108,6 +113,7 @@ def shap_summary_svg(
     max_features: int = 15,
     lang: Lang = "nl",
     labels: Mapping[str, str] | None = None,
+    extra: Extra | None = None,
 ) -> str:
     """Beeswarm of SHAP values: one dot per unit and feature, coloured by the feature's value.
 
@@ -116,7 +122,7 @@ def shap_summary_svg(
     frames have a ``unit_code`` column, rows are matched on it; otherwise by position. The
     colour is the value's rank within its feature (blue low, red high, grey when missing).
     Each feature's coloured dots are a group with id ``shap-row-<feature>``; its row is named
-    by ``labels`` (default: the feature in words, ``features.describe.feature_label``).
+    by ``labels`` (default: the feature in words, ``feature_labels`` with ``extra``).
     """
     words = WORDS[check_lang(lang)]
     values = shap_matrix(shap)
@@ -134,7 +140,7 @@ def shap_summary_svg(
     cmap = LinearSegmentedColormap.from_list("low_high", [LOW_COLOR, "#7c4dff", HIGH_COLOR])
     _swarm_rows(ax, values[list(importance.index)], raw, cmap)
     ax.axvline(0.0, color="#888888", linewidth=0.8, zorder=0)
-    names = {**feature_labels(importance.index, lang), **(labels or {})}
+    names = {**feature_labels(importance.index, lang, extra), **(labels or {})}
     ax.set_yticks(
         range(n_feat), [plain(names[str(f)]) for f in reversed(importance.index)], fontsize=8
     )

@@ -62,6 +62,8 @@ NOTES: dict[str, str] = {
 REASON_SEPARATOR = "; "
 _REASON = re.compile(r"(?P<rate>\w+) ratio (?P<ratio>\S+) (?P<side>[<>]) (?P<limit>\S+)")
 
+FOUR_FIFTHS = (0.8, 1.25)  # a rate ratio outside these limits flags a group
+
 
 @dataclass(frozen=True)
 class FlagReason:
@@ -172,7 +174,7 @@ def bias_audit(
     *,
     top_frac: float = 0.1,
     reference: str | Mapping[str, str] = "largest",
-    limits: tuple[float, float] = (0.8, 1.25),
+    limits: tuple[float, float] = FOUR_FIFTHS,
     min_group_size: int = 20,
 ) -> pd.DataFrame:
     """One row per (attribute, group) of ``groups`` (read by position); see the module doc.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.describe import feature_label
-from ml import registry
+from ml import modelcard, registry
 from ml.store import sqlite_file
 from models.explain import shap_column
 from serving import apimodels as m
@@ -37,7 +37,8 @@ def _tracking(store: Store, config_path: Path) -> registry.Tracking:
 
 def model_info(store: Store, config_path: Path, as_of: int | None, lang: Lang) -> m.ModelInfo:
     """The champion, or with ``as_of`` the model behind that year's latest run; its model
-    card rendered to HTML (no raw HTML passes) and its quality in plain words."""
+    card in ``lang`` (``model_card``) rendered to HTML (no raw HTML passes) and its quality
+    in plain words."""
     from wijkradar.errors import NoModelError
 
     published = []
@@ -74,7 +75,8 @@ def model_info(store: Store, config_path: Path, as_of: int | None, lang: Lang) -
         )
     except Exception as exc:  # the run may lack the table; say so instead of failing
         evaluation, message = pd.DataFrame(), f"The training run has no evaluation table: {exc}"
-    card = store.derived.get(("card", *key), lambda: _model_card(tracking, model.run_id))
+    card = store.derived.get(("card", *key, lang),
+                             lambda: model_card(tracking, model.run_id, lang))
     table = None
     if not evaluation.empty and {"test_year", "model"} <= set(evaluation.columns):
         rows = validation_rows(evaluation, lang)
@@ -138,9 +140,12 @@ def _model_version(
     )
 
 
-def _model_card(tracking: registry.Tracking, run_id: str) -> str | None:
-    """The model card the training run logged (Markdown), if any."""
-    return registry.run_text(tracking, run_id, "model_card.md")
+def model_card(tracking: registry.Tracking, run_id: str, lang: Lang = "nl") -> str | None:
+    """The model card the training run logged (Markdown), in ``lang`` when it logged one in
+    that language, else in the other (a run logged before the card had a Dutch and an English
+    file: its English card); None without one (``ml.modelcard.logged_card``)."""
+    card = modelcard.logged_card(lambda name: registry.run_text(tracking, run_id, name), lang)
+    return card.markdown if card is not None else None
 
 
 # --- charts and the map -----------------------------------------------------------------------
@@ -158,7 +163,8 @@ def pr_svg(store: Store, config_path: Path, model_run_id: str) -> str:
 def shap_summary_svg(store: Store, view: RankingView, lang: Lang) -> str:
     """The SHAP summary with the features in words (the chart's rows are named by label)."""
     features = features_of(view)
-    labels = {f: feature_label(f, lang) for f in features}
+    terms = store.terms()
+    labels = {f: feature_label(f, lang, terms) for f in features}
     shap = view.frame[["unit_code", *(shap_column(f) for f in features)]]
     shap = shap.rename(columns={shap_column(f): labels[f] for f in features})
     year = store.panel_year(view.run.year, features)

@@ -335,7 +335,8 @@ class ModelInfo(BaseModel):
         default_factory=list, description="The training run's evaluation table, one row each."
     )
     validation: ValidationTable | None = None
-    model_card: str | None = Field(default=None, description="Markdown, when the run has one.")
+    model_card: str | None = Field(default=None, description="Markdown, when the run has "
+                                   "one: in the request's lang, else in the other.")
     model_card_html: str | None = Field(
         default=None, description="The model card as HTML (Markdown rendered, raw HTML escaped)."
     )

@@ -30,9 +30,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from features.describe import Extra
+from ml.words import value_word
 from serving import charts
 from serving import context as ctx
-from serving.evalreport import value_word
 from serving.exports import driver_phrases
 from serving.exports import knowledge_line as knowledge_words
 from serving.formatting import Lang, check_lang, count, number, times

@@ -12,7 +12,9 @@ and some units are new in the top 10 %). A panel with the model's features and o
 feature (``CONTEXT``: values in 2024 only, as a source that covers only recent years; listed
 in the panel meta's ``context_features``, in no model), synthetic boundaries, and an MLflow
 store with two registered versions whose training runs logged an evaluation table, PR curves
-and (v2 only) a model card. ``build_workspace`` is also used by ``bench/api.py``.
+and a model card (``MODEL_CARDS``): v1 as runs logged before the card was written in Dutch
+(only an English ``model_card.md``), v2 as training logs it now (Dutch and English).
+``build_workspace`` is also used by ``bench/api.py``.
 """
 
 from __future__ import annotations
@@ -249,6 +251,14 @@ def evaluation_table(shift: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# The model card files each version's training run logged (``ml.modelcard.card_file``).
+MODEL_CARDS: tuple[dict[str, str], dict[str, str]] = (
+    {"model_card.md": "# Model card\n\nwijkradar v1: an *older* test model.\n"},
+    {"model_card.md": "# Modelkaart\n\nwijkradar v2: *synthetisch* testmodel.\n",
+     "model_card.en.md": "# Model card\n\nwijkradar v2: *synthetic* test model.\n"},
+)
+
+
 def register_models(root: Path) -> tuple[str, str]:
     """Two training runs in the workspace's MLflow store, registered as v1 and v2 (champion)."""
     from ml import registry
@@ -258,12 +268,12 @@ def register_models(root: Path) -> tuple[str, str]:
     tracking = registry.tracking_for(ws, load_config(ws.config))
     rng = np.random.default_rng(1)
     run_ids = []
-    for i, card in enumerate((None, "# Model card\n\nwijkradar v2: *synthetic* test model.\n")):
+    for i, cards in enumerate(MODEL_CARDS):
         y = rng.integers(0, 2, 200)
         curves = pd.DataFrame({"model": "lightgbm", "y_true": y, "score": rng.random(200) + y})
         record = registry.RunRecord(
             tables={"evaluation": evaluation_table(0.01 * i), "pr_curves": curves},
-            texts={"model_card.md": card} if card else {},
+            texts=dict(cards),
         )
         run_ids.append(registry.log_evaluation(tracking, record, run_name=f"train-{i + 1}"))
     client = registry.client(tracking)

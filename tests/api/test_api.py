@@ -21,6 +21,7 @@ from apiworkspace import (
     FEATURES,
     FORMULA_NAME,
     HOSTILE_NAME,
+    MODEL_CARDS,
     TestClient,
     publish,
 )
@@ -397,7 +398,7 @@ def test_model_is_the_champion_with_its_evaluation_and_card(
     assert body["available"]
     assert (body["model"]["version"], body["model"]["run_id"]) == ("2", v2_run)
     assert body["model"]["is_champion"] and body["champion"]["version"] == "2"
-    assert "synthetic" in body["model_card"]
+    assert body["model_card"] == MODEL_CARDS[1]["model_card.md"]  # Dutch by default
     evaluation = pd.DataFrame(body["evaluation"])
     assert len(evaluation) == 6 and set(evaluation["model"]) == {
         "lightgbm",
@@ -413,10 +414,25 @@ def test_model_is_the_champion_with_its_evaluation_and_card(
     assert english["rows"] == [r["cells"] for r in validation_rows(evaluation, "en")]
     published = {p["as_of_year"]: p["model_version"] for p in body["published_with"]}
     assert published == {2022: "1", 2024: "2"}
-    # The model behind 2022's ranking is v1, no longer the champion, without a card.
+    # The model behind 2022's ranking is v1, no longer the champion.
     old = client.get("/api/model", params={"as_of": 2022}).json()
     assert (old["model"]["version"], old["model"]["run_id"]) == ("1", v1_run)
-    assert not old["model"]["is_champion"] and old["model_card"] is None
+    assert not old["model"]["is_champion"]
+
+
+def test_model_card_in_the_requests_language_or_as_logged_before(client: TestClient) -> None:
+    """v2 logged a Dutch and an English card; v1, logged before, only its English card, which
+    it gives in either language."""
+    from serving.apimodel import card_html
+
+    english = client.get("/api/model", params={"lang": "en"}).json()
+    assert english["model_card"] == MODEL_CARDS[1]["model_card.en.md"]
+    assert english["model_card_html"] == card_html(english["model_card"])
+    dutch = client.get("/api/model", params={"lang": "nl"}).json()
+    assert dutch["model_card"] == MODEL_CARDS[1]["model_card.md"] != english["model_card"]
+    for lang in ("nl", "en"):
+        old = client.get("/api/model", params={"as_of": 2022, "lang": lang}).json()
+        assert old["model_card"] == MODEL_CARDS[0]["model_card.md"]
 
 
 def test_model_without_a_store_says_so_and_creates_none(

@@ -1,5 +1,6 @@
 """The evaluation report speaks Dutch by default: captions, headers, metric and model names,
-yes/no and decimal commas; English on request; unknown columns and values as logged."""
+yes/no and decimal commas; English on request; unknown columns and values as logged. The
+model card is the run's card in the report's language (a note when only the other exists)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ml.fairness import bias_audit, flag_reasons
-from serving.evalreport import audit_note, audit_reasons, header, render, title_of, value_word
+from ml.modelcard import card_file
+from ml.words import audit_note, audit_reasons, header, value_word
+from serving.evalreport import CARD_FALLBACK, render, title_of
 from serving.formatting import number
 
 PER_FOLD = pd.DataFrame({
@@ -58,6 +61,24 @@ def test_words_for_headers_and_values():
     assert header("something_new") == "something_new"
     assert value_word("recall_at_5") == "recall in top 5%"
     assert value_word("precision_at_x") == "precision_at_x"
+    per_gemeente = value_word("precision_top3_per_gemeente")
+    assert per_gemeente != value_word("precision_top3_per_gemeente", "en")
+    assert "3" in per_gemeente and "precision" not in per_gemeente
+    assert value_word("precision_topx_per_gemeente") == "precision_topx_per_gemeente"
+
+
+def test_the_model_card_in_the_reports_language_with_a_note_on_fallback():
+    cards = {card_file("nl"): "# Modelkaart\n\nNederlands.", card_file("en"): "# Model card\n"}
+    dutch = render("r1", "t", lambda _name: None, cards.get)
+    english = render("r1", "t", lambda _name: None, cards.get, lang="en")
+    assert "<h1>Modelkaart</h1>" in dutch and "<h1>Model card</h1>" not in dutch
+    assert "<h1>Model card</h1>" in english and "Nederlands" not in english
+    assert CARD_FALLBACK[0] not in dutch and CARD_FALLBACK[1] not in english
+    older = {"model_card.md": "# Model card\n"}.get  # a run logged before the Dutch card
+    fallback = render("r1", "t", lambda _name: None, older)
+    assert "<h1>Model card</h1>" in fallback and CARD_FALLBACK[0] in fallback
+    assert CARD_FALLBACK[1] not in render("r1", "t", lambda _name: None, older, lang="en")
+    assert 'id="model-card"' not in render("r1", "t", lambda _name: None, lambda _name: None)
 
 
 def test_the_bias_audit_says_its_notes_and_reasons_in_words():

@@ -18,6 +18,8 @@ import pandas as pd
 
 import wijkradar
 from features.build import ensure_panel
+from features.describe import Extra, mapped_terms
+from features.numbers import LANGS
 from ml import modelcard, promotion, registry, truthcheck
 from ml.drift import training_profile
 from ml.evaluate import Evaluation, evaluate
@@ -80,17 +82,22 @@ def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | N
     return truthcheck.compare(ranking, t)
 
 
-def label_text(cfg: Config) -> str:
-    if cfg.label.kind == "development_class":
-        return (f"official development class between the last measurement and the next is "
-                f"<= {cfg.label.max_class} (decline)")
-    return (f"Leefbarometer score at the next measurement minus the last <= "
-            f"-{cfg.label.delta:g}")
+def label_rule(cfg: Config) -> modelcard.LabelRule:
+    """What the config counts as a decline, for the model card."""
+    return modelcard.LabelRule(
+        kind=cfg.label.kind, delta=cfg.label.delta, max_class=cfg.label.max_class
+    )
 
 
 def model_card(
-    cfg: Config, ref: registry.ModelRef, result: TrainResult, evaluation: Evaluation
+    cfg: Config,
+    ref: registry.ModelRef,
+    result: TrainResult,
+    evaluation: Evaluation,
+    extra: Extra | None = None,
 ) -> modelcard.ModelCard:
+    """The model card of a trained and registered model; ``extra`` names the config's mapped
+    columns by their configured labels (``features.describe.mapped_terms``)."""
     last = result.folds[-1].test_year
     metrics = evaluation.per_fold[evaluation.per_fold["test_year"] == last].drop(
         columns="test_year"
@@ -98,10 +105,20 @@ def model_card(
     return modelcard.ModelCard(
         name=ref.name, version=ref.version, run_id=ref.run_id, cutoff=result.cutoff,
         train_years=result.train_years, n_train_rows=result.n_train_rows,
-        n_features=len(result.features), label=label_text(cfg),
+        n_features=len(result.features), label=label_rule(cfg),
         calibration=evaluation.calibrator.method, metrics=metrics, bias=evaluation.bias,
-        params=asdict(cfg.model), features=tuple(result.features),
+        params=asdict(cfg.model), features=tuple(result.features), extra=dict(extra or {}),
     )
+
+
+def card_texts(card: modelcard.ModelCard) -> dict[str, str]:
+    """The card's files as a training run logs them: Dutch in ``model_card.md``/``.html``,
+    English in ``model_card.en.md``/``.en.html`` (``modelcard.card_file``)."""
+    texts = {}
+    for lang in LANGS:
+        texts[modelcard.card_file(lang, "md")] = modelcard.to_markdown(card, lang)
+        texts[modelcard.card_file(lang, "html")] = modelcard.to_html(card, lang)
+    return texts
 
 
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
@@ -213,10 +230,8 @@ def run_train(
             cfg.explain.background_rows, cfg.model.random_state,
         ),
     )
-    card = model_card(cfg, ref, result, evaluation)
-    registry.log_texts(tracking, ref.run_id, {
-        "model_card.md": modelcard.to_markdown(card), "model_card.html": modelcard.to_html(card),
-    })
+    card = model_card(cfg, ref, result, evaluation, mapped_terms(meta.mapped_columns))
+    registry.log_texts(tracking, ref.run_id, card_texts(card))
     decision = promotion.decide(tracking, ref, cfg.promotion)
     progress(("promoted to champion: " if decision.promoted else "kept as challenger: ")
              + decision.reason)

@@ -274,12 +274,11 @@ def stop_cluster(procs: list[subprocess.Popen[bytes]]) -> None:
 def child(mode: str, ws_path: Path, scheduler: str | None, workers: int) -> None:
     """In a fresh process: the scoring step alone (``core``), or on Dask (``engine``)."""
     import resource
-    from functools import partial
 
     from features.build import ensure_panel
     from ml import registry
     from serving.distributed import DaskOptions, DaskScorer
-    from serving.job import score_rows
+    from serving.job import score_rows, scoring_predict
     from wijkradar.catalog import Workspace
     from wijkradar.config import load_config
 
@@ -299,7 +298,7 @@ def child(mode: str, ws_path: Path, scheduler: str | None, workers: int) -> None
         f.write("5")  # reset the high-water mark
     result: dict[str, object] = {}
     t0 = time.perf_counter()
-    predict = partial(model.predict, params={"explain": cfg.explain.method})  # as the job does
+    predict = scoring_predict(model, cfg.explain.method)  # as the job does
     if mode == "core":
         ranking, _ = score_rows(predict, rows, features)
     else:

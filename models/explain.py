@@ -50,6 +50,12 @@ METHODS = EXPLAIN_METHODS  # fast, native, interventional: declared with the con
 # A bare booster's default: it needs no background. The scoring job passes its configured
 # method ([explain] method, default interventional) explicitly.
 DEFAULT_METHOD = "fast"
+# The row orders ``predict_frame`` returns: the input's, or rank order (descending margin).
+ROW_ORDERS = ("input", "margin")
+# The packaged model's pyfunc parameters (``models.packaged``): the explanation method and the
+# rows' order, as ``predict_frame`` takes them.
+EXPLAIN_PARAM = "explain"
+ORDER_PARAM = "order"
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,7 @@ def predict_frame(
     *,
     method: str = DEFAULT_METHOD,
     using: Explainer | None = None,
+    order: str = "input",
 ) -> pd.DataFrame:
     """Risk, margin and contributions for the rows of ``frame`` (any column order), by
     ``using`` or else by ``method`` (see :func:`explain`).
@@ -215,11 +222,23 @@ def predict_frame(
     Columns ``risk``, ``margin``, then :func:`contribution_columns`; the index is the frame's.
     ``risk`` is the calibrated probability when a calibrator is given, else the booster's;
     ``margin`` is always the booster's raw log-odds, which the contributions add up to.
+    ``order`` (``ROW_ORDERS``): the rows in the frame's order ("input"), or by descending
+    margin, ties in the frame's order ("margin": rank order, sorted in place, so the
+    contributions are never held twice); the index labels travel with their rows.
     """
+    if order not in ROW_ORDERS:
+        raise ValueError(f"order must be one of {ROW_ORDERS}. Got {order!r} instead.")
     contrib = explain(booster, frame, chunk_rows, features=features, method=method, using=using)
     margin = contrib.sum(axis=1)
+    index = frame.index
+    if order == "margin":
+        from models.rows import permute_rows
+
+        ranked = np.argsort(-margin, kind="stable")
+        permute_rows(contrib, ranked)
+        margin, index = margin[ranked], index[ranked]
     out = pd.DataFrame(  # no copy of the (large) contribution matrix
-        contrib, columns=contribution_columns(features), index=frame.index, copy=False
+        contrib, columns=contribution_columns(features), index=index, copy=False
     )
     out.insert(0, "margin", margin)
     risk = calibrator.predict(margin) if calibrator else 1.0 / (1.0 + np.exp(-margin))

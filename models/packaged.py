@@ -9,7 +9,10 @@ exact TreeSHAP contribution of every feature plus the base value, such that
 The explanation method is the pyfunc parameter ``explain`` (``fast``, the default,
 ``native`` or ``interventional``; ``model.predict(frame, params={"explain": method})``).
 Interventional explanations use the background sample stored as artifact
-``BACKGROUND_ARTIFACT``. The tables of each method are built once per loaded model.
+``BACKGROUND_ARTIFACT``. The tables of each method are built once per loaded model. The
+parameter ``order`` = ``margin`` returns the rows in rank order (descending margin; the index
+labels travel with their rows), sorted in place: the scoring job asks for it, so that the
+contributions are never held twice.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 from models.calibrator import Calibrator
 from models.explain import (
     DEFAULT_METHOD,
+    EXPLAIN_PARAM,
+    ORDER_PARAM,
+    ROW_ORDERS,
     Explainer,
     contribution_columns,
     explainer,
@@ -43,7 +49,6 @@ BOOSTER_ARTIFACT = "booster"
 BACKGROUND_ARTIFACT = "background"  # Parquet: a fixed sample of the training rows
 FEATURES_ARTIFACT = "features"
 CALIBRATOR_ARTIFACT = "calibrator"
-EXPLAIN_PARAM = "explain"  # the pyfunc parameter that picks the explanation method
 
 
 def output_columns(features: Sequence[str]) -> list[str]:
@@ -53,11 +58,15 @@ def output_columns(features: Sequence[str]) -> list[str]:
 
 def signature(features: Sequence[str]) -> ModelSignature:
     """Explicit signature: every feature a double (NaN = missing); outputs all doubles; the
-    parameter ``explain`` (string, default ``fast``)."""
+    parameters ``explain`` (string, default ``fast``) and ``order`` (``input``, the default,
+    or ``margin``: rank order; ``models.explain.predict_frame``)."""
     return ModelSignature(
         inputs=Schema([ColSpec("double", f) for f in features]),
         outputs=Schema([ColSpec("double", c) for c in output_columns(features)]),
-        params=ParamSchema([ParamSpec(EXPLAIN_PARAM, "string", DEFAULT_METHOD)]),
+        params=ParamSchema([
+            ParamSpec(EXPLAIN_PARAM, "string", DEFAULT_METHOD),
+            ParamSpec(ORDER_PARAM, "string", ROW_ORDERS[0]),
+        ]),
     )
 
 
@@ -94,9 +103,10 @@ class RiskModel(mlflow.pyfunc.PythonModel):
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         method = (params or {}).get(EXPLAIN_PARAM) or DEFAULT_METHOD
+        order = (params or {}).get(ORDER_PARAM) or ROW_ORDERS[0]
         return predict_frame(
             self.booster_, self.features_, model_input, calibrator=self.calibrator_,
-            using=self.explainer(method),
+            using=self.explainer(method), order=order,
         )
 
     def explanation(self, frame: pd.DataFrame, method: str | None = None) -> shap.Explanation:

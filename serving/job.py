@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,13 @@ from features.build import ensure_panel, kept_panel_meta
 from features.describe import Extra, mapped_terms
 from features.panel import feature_columns
 from ml import registry
-from models.explain import ADDITIVITY_TOLERANCE, additivity_error
+from models.explain import (
+    ADDITIVITY_TOLERANCE,
+    EXPLAIN_PARAM,
+    ORDER_PARAM,
+    ROW_ORDERS,
+    additivity_error,
+)
 from serving.driftcheck import drift_of, drift_profile
 from serving.exports import (
     PREVIOUS_COLUMNS,
@@ -82,6 +89,13 @@ def schema_differences(model_features: list[str], panel: pd.DataFrame) -> list[s
         if f in present and not pd.api.types.is_numeric_dtype(panel[f])
     ]
     return problems
+
+
+def scoring_predict(model: Any, method: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The packaged model's ``predict`` as the job calls it: ``method``'s explanations, the
+    rows in rank order (``order="margin"``: sorted in place, so that ``build_ranking`` need
+    not copy the contributions)."""
+    return partial(model.predict, params={EXPLAIN_PARAM: method, ORDER_PARAM: ROW_ORDERS[1]})
 
 
 def score_rows(
@@ -276,7 +290,7 @@ def _score_locked(
         progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
         method = cfg.explain.method
         terms = mapped_terms(meta.mapped_columns)
-        predict = partial(model.predict, params={"explain": method})
+        predict = scoring_predict(model, method)
         ranking, error = scorer(predict, rows, features, terms)
         current = catalog.latest_run(ws, key.year)
         previous = catalog.read_parquet(current.ranking, PREVIOUS_COLUMNS) if current else None

@@ -210,18 +210,23 @@ def build_ranking(
     """Join ids with the model's output, rank nationally and within each gemeente; the
     drivers in words name the panel's mapped columns (``extra``) by their labels.
 
-    The model's output frame is extended in place, in the published column order, so the
-    contribution matrix is copied once: by the final sort into rank order.
+    ``output``'s rows are ``rows``' row for row, or any order of them with their index labels
+    (the packaged model's ``order="margin"`` gives rank order). The output frame is extended
+    in place, in the published column order; the contributions are copied only when their
+    rows are not in rank order yet (by the final sort).
     """
+    positions = row_positions(rows.index, output.index)
     shap_cols = [shap_column(f) for f in features]
     shap = contribution_matrix(output, shap_cols)  # a view: no copy of the contributions
-    drivers = driver_texts(shap, ValueColumns.of_frame(rows, features), features, extra=extra)
+    values = ValueColumns(ValueColumns.of_frame(rows, features).columns, positions)
+    drivers = driver_texts(shap, values, features, extra=extra)
     del shap
     out = output.reset_index(drop=True)  # copy-on-write: no data is copied here
     for i, col in enumerate(
         ("unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year")
     ):
-        out.insert(i, col, rows[col].to_numpy())
+        ids = rows[col].to_numpy()
+        out.insert(i, col, ids if positions is None else ids[positions])
     # Ranked by the margin: the calibrated risk is a monotone function of it, but an isotonic
     # calibration has ties.
     margin = out["margin"].to_numpy()
@@ -237,4 +242,22 @@ def build_ranking(
     out.insert(8, "rank_in_gemeente", in_gemeente.to_numpy())
     out.insert(9, "top_drivers", drivers)
     assert list(out.columns) == [*RANKING_ID_COLUMNS, *shap_cols, SHAP_BASE]
+    if np.array_equal(order, np.arange(len(out))):
+        return out  # in rank order already: nothing to copy
     return out.take(order).reset_index(drop=True)
+
+
+def row_positions(rows: pd.Index, output: pd.Index) -> np.ndarray | None:
+    """Where each of the model's output rows is among the scored rows: None when they are
+    the same rows in the same order, else their positions (``output`` any order of
+    ``rows``' unique labels)."""
+    if output.equals(rows):
+        return None
+    unique = rows.is_unique and output.is_unique
+    positions = rows.get_indexer(output) if unique else np.full(len(output), -1)
+    if len(output) != len(rows) or (positions < 0).any():
+        raise ValueError(
+            f"The model's output holds {len(output):,} rows that are not the {len(rows):,} "
+            "rows scored, in any order (an output row's index label must name one row)."
+        )
+    return positions

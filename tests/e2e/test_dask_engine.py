@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from serving.distributed import (
     dask_scorer,
     score_partitioned,
 )
-from serving.job import score_rows
+from serving.job import score_rows, scoring_predict
 from serving.partitioned import read_files, write_partitioned
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
@@ -46,7 +45,7 @@ def _inputs(root: Path) -> tuple[Predict, pd.DataFrame, list[str]]:
     tracking = registry.tracking_for(ws, cfg)
     model, features = registry.load(tracking, registry.resolve(tracking, None))
     rows = panel[panel["as_of_year"] == YEAR].reset_index(drop=True)
-    return partial(model.predict, params={"explain": cfg.explain.method}), rows, features
+    return scoring_predict(model, cfg.explain.method), rows, features
 
 
 def _published(root: Path) -> pd.DataFrame:

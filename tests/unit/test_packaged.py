@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from ml import promotion, registry
-from models.explain import additivity_error, explainer, predict_frame
-from models.packaged import EXPLAIN_PARAM, output_columns
+from models.explain import EXPLAIN_PARAM, ORDER_PARAM, additivity_error, explainer, predict_frame
+from models.packaged import output_columns
 from wijkradar.errors import NoModelError
 
 FEATURES = ["a", "b", "c", "d"]
@@ -102,6 +102,10 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
     np.testing.assert_allclose(
         native.to_numpy(), model.predict(frame).to_numpy(), rtol=0, atol=1e-9
     )  # fast (the default) and native: the same values
+    pd.testing.assert_frame_equal(  # the job's rank order, asked of the pyfunc
+        model.predict(frame, params={ORDER_PARAM: "margin"}),
+        predict_frame(booster, FEATURES, frame, order="margin"),
+    )
     expl = model.unwrap_python_model().explanation(frame)  # the notebook's way in
     assert expl.feature_names == FEATURES
     np.testing.assert_allclose(
@@ -139,3 +143,46 @@ def test_a_run_whose_explanations_do_not_add_up_is_refused(booster):
     with pytest.raises(ExplanationError, match="additivity") as info:
         score_rows(broken, rows, FEATURES)
     assert info.value.exit_code == 8
+
+
+def test_rank_order_sorts_the_rows_in_place_with_their_labels(booster):
+    frame = _frame(300).set_axis(pd.RangeIndex(1000, 1300))
+    frame.iloc[5] = frame.iloc[17]  # a tie: rank order keeps the frame's order among ties
+    by_input = predict_frame(booster, FEATURES, frame)
+    ranked = predict_frame(booster, FEATURES, frame, order="margin")
+    assert ranked["margin"].is_monotonic_decreasing
+    pd.testing.assert_frame_equal(ranked, by_input.sort_values("margin", ascending=False,
+                                                               kind="stable"))
+    assert list(ranked.index).index(1005) < list(ranked.index).index(1017)
+    with pytest.raises(ValueError, match=r"order must be one of \('input', 'margin'\)"):
+        predict_frame(booster, FEATURES, frame, order="risk")
+
+
+def test_the_ranking_takes_rows_in_rank_order_without_copying_them(booster):
+    from serving.job import score_rows
+    from serving.ranking import build_ranking, contribution_matrix
+
+    frame = _frame(200)
+    frame.iloc[3] = frame.iloc[150]  # tied margins rank in the rows' order
+    rows = frame.assign(
+        unit_code=[f"WK0001{i:03d}" for i in range(200)], unit_name="x",
+        gemeente_code=np.where(np.arange(200) % 3, "GM0001", "GM0002"), gemeente_name="g",
+        as_of_year=2024,
+    )
+    shap_cols = [f"shap__{f}" for f in FEATURES]
+    expected, _ = score_rows(lambda x: predict_frame(booster, FEATURES, x), rows, FEATURES)
+    output = predict_frame(booster, FEATURES, rows, order="margin")
+    ranked = build_ranking(rows, output, FEATURES)
+    pd.testing.assert_frame_equal(ranked, expected)
+    # The published contributions are the model's own matrix, not a copy of it.
+    assert np.shares_memory(contribution_matrix(ranked, shap_cols),
+                            contribution_matrix(output, shap_cols))
+    rank_of = ranked.set_index("unit_code")["rank"]
+    assert rank_of["WK0001003"] < rank_of["WK0001150"]
+    # Rows in any other order: the same ranking, by a copy.
+    shuffled = output.sample(frac=1.0, random_state=1)
+    pd.testing.assert_frame_equal(build_ranking(rows, shuffled, FEATURES), expected)
+    with pytest.raises(ValueError, match="not the 200 rows scored"):
+        build_ranking(rows, output.iloc[:199], FEATURES)
+    with pytest.raises(ValueError, match="not the 200 rows scored"):
+        build_ranking(rows, output.set_axis(output.index + 1000), FEATURES)

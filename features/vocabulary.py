@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 GEMEENTE_PREFIX = "gm_"
 SINCE_PREVIOUS_SUFFIX = "_chg_prev"
@@ -99,6 +100,7 @@ def in_gemeente(feature: str) -> str:
     return f"{GEMEENTE_PREFIX}{feature}"
 
 
+@lru_cache(maxsize=8192)  # a pure function of the name, called per driver sentence
 def parse(feature: str) -> FeatureName:
     """Take a feature name apart: prefix ``gm_`` first, then ``_chg_prev``, then ``_chg<k>``."""
     gemeente = feature.startswith(GEMEENTE_PREFIX)

@@ -225,8 +225,8 @@ def build_ranking(
     for i, col in enumerate(
         ("unit_code", "unit_name", "gemeente_code", "gemeente_name", "as_of_year")
     ):
-        ids = rows[col].to_numpy()
-        out.insert(i, col, ids if positions is None else ids[positions])
+        ids = rows[col].array  # in its own dtype: no detour through Python objects
+        out.insert(i, col, ids.copy() if positions is None else ids.take(positions))
     # Ranked by the margin: the calibrated risk is a monotone function of it, but an isotonic
     # calibration has ties.
     margin = out["margin"].to_numpy()

@@ -106,6 +106,14 @@ def test_pyfunc_round_trip_through_a_real_sqlite_store(booster, tmp_path):
         model.predict(frame, params={ORDER_PARAM: "margin"}),
         predict_frame(booster, FEATURES, frame, order="margin"),
     )
+    from serving.job import scoring_predict
+
+    job_predict = scoring_predict(model, "interventional")  # past the pyfunc's schema copy
+    assert job_predict.func == model.unwrap_python_model().predict
+    pd.testing.assert_frame_equal(
+        job_predict(frame[FEATURES[::-1]]),  # by name, in any column order
+        model.predict(frame, params={EXPLAIN_PARAM: "interventional", ORDER_PARAM: "margin"}),
+    )
     expl = model.unwrap_python_model().explanation(frame)  # the notebook's way in
     assert expl.feature_names == FEATURES
     np.testing.assert_allclose(

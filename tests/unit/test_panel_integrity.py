@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.build import damaged, ensure_panel, panel_fingerprint, rebuild
+from features.build import ensure_panel, panel_fingerprint, rebuild
+from features.panelfile import damaged
 from features.sources import fingerprint_files, source_files
 from wijkradar import catalog
 from wijkradar.catalog import Workspace

@@ -22,13 +22,14 @@ import pandas as pd
 
 from features.describe import Extra, declared, feature_label
 from features.domains import Domain, domain_of
-from features.numbers import Lang, check_lang, number
+from features.numbers import LANGS, Lang, check_lang, number
 from ml.fairness import FOUR_FIFTHS
 from ml.words import COLUMN_TEXT, column_cell, has_word, header, pick, value_word
 
 __all__ = [
     "BIAS_COLUMNS", "LIMITS", "METRIC_COLUMNS", "TEXTS", "LabelRule", "LoggedCard", "ModelCard",
-    "card_file", "features_by_domain", "label_text", "logged_card", "to_html", "to_markdown",
+    "card_file", "card_texts", "features_by_domain", "label_text", "logged_card", "to_html",
+    "to_markdown",
 ]
 
 # The known limits, each as (Dutch, English).
@@ -162,6 +163,16 @@ def card_file(lang: Lang = "nl", kind: str = "md") -> str:
     "html"): 'model_card.md', 'model_card.en.html'."""
     markdown, page = CARD_FILES[check_lang(lang)]
     return markdown if kind == "md" else page
+
+
+def card_texts(card: ModelCard) -> dict[str, str]:
+    """The card's files as a training run logs them: Dutch in ``model_card.md``/``.html``,
+    English in ``model_card.en.md``/``.en.html`` (``card_file``)."""
+    texts = {}
+    for lang in LANGS:
+        texts[card_file(lang, "md")] = to_markdown(card, lang)
+        texts[card_file(lang, "html")] = to_html(card, lang)
+    return texts
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ model card's Markdown is rendered to HTML by markdown-it (raw HTML in it is esca
 In Dutch by default (``lang="en"``: English): captions, column headers, the names of metrics
 and models, yes/no, and numbers with a decimal comma (``serving.formatting``). Columns and
 values it has no words for are shown as logged; the bias audit's notes and reasons are
-said in words (``audit_note``, ``audit_reasons``). That vocabulary is ``ml.words``, which the
-model card says its tables with too. The model card is the one training logged in the report's
-language (``ml.modelcard.logged_card``); a run logged before the card had a Dutch and an English
-file has only its English card, which the Dutch report shows with a note saying so.
+said in words (``ml.words.audit_note``, ``audit_reasons``). That vocabulary is ``ml.words``,
+which the model card says its tables with too. The model card is the one training logged in
+the report's language (``ml.modelcard.logged_card``); a run logged before the card had a Dutch
+and an English file has only its English card, which the Dutch report shows with a note.
 """
 
 from __future__ import annotations
@@ -21,18 +21,10 @@ from collections.abc import Callable
 import pandas as pd
 
 from ml.modelcard import logged_card
-from ml.words import (
-    audit_note,
-    audit_reasons,
-    column_cell,
-    header,
-    pick,
-    value_word,
-)
+from ml.words import column_cell, header, pick
 from serving.formatting import Lang, check_lang
 
-__all__ = ["CARD_FALLBACK", "CHARTS", "TABLES", "audit_note", "audit_reasons", "header",
-           "markdown_html", "render", "title_of", "value_word"]
+__all__ = ["CARD_FALLBACK", "CHARTS", "TABLES", "markdown_html", "render", "title_of"]
 
 CHARTS: tuple[tuple[str, tuple[str, str]], ...] = (
     ("pr_curve.svg", ("Precisie en recall in de laatste toets",

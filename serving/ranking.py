@@ -77,9 +77,13 @@ class ValueColumns:
         return np.where(where >= 0, column[np.maximum(where, 0)], np.nan)
 
     @classmethod
-    def of_frame(cls, frame: pd.DataFrame, features: Sequence[str]) -> ValueColumns:
-        """The ``features`` of ``frame``, row for row (a column it lacks is unknown)."""
-        return cls([_floats(frame[f]) if f in frame.columns else None for f in features])
+    def of_frame(
+        cls, frame: pd.DataFrame, features: Sequence[str], positions: np.ndarray | None = None
+    ) -> ValueColumns:
+        """The ``features`` of ``frame`` (a column it lacks is unknown), row for row, or the
+        matrix's row i at ``positions[i]`` of the frame."""
+        columns = [_floats(frame[f]) if f in frame.columns else None for f in features]
+        return cls(columns, positions)
 
 
 def _floats(column: pd.Series) -> np.ndarray:
@@ -218,7 +222,7 @@ def build_ranking(
     positions = row_positions(rows.index, output.index)
     shap_cols = [shap_column(f) for f in features]
     shap = contribution_matrix(output, shap_cols)  # a view: no copy of the contributions
-    values = ValueColumns(ValueColumns.of_frame(rows, features).columns, positions)
+    values = ValueColumns.of_frame(rows, features, positions)
     drivers = driver_texts(shap, values, features, extra=extra)
     del shap
     out = output.reset_index(drop=True)  # copy-on-write: no data is copied here

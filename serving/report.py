@@ -288,7 +288,7 @@ def validation_headers(lang: Lang = "nl") -> list[str]:
 
 def validation_rows(evaluation: pd.DataFrame, lang: Lang = "nl") -> list[dict[str, Any]]:
     """One display row per (test year, model): LightGBM first within a year, models named in
-    words (``serving.evalreport.value_word``), metrics to 3 decimals in ``lang``."""
+    words (``ml.words.value_word``), metrics to 3 decimals in ``lang``."""
     if evaluation.empty:
         return []
     models = charts.order_models(evaluation["model"])

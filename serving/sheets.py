@@ -391,10 +391,3 @@ def xlsx_bytes(
         headers=export_headers([str(c) for c in frame.columns], lang, extra),
     )
     return buffer.getvalue()
-
-
-def header_map(
-    columns: Sequence[str], lang: Lang = "nl", extra: Extra | None = None
-) -> Mapping[str, str]:
-    """Column name -> header in ``lang`` (``export_headers``)."""
-    return dict(zip(columns, export_headers(columns, lang, extra), strict=True))

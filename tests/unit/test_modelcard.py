@@ -173,7 +173,7 @@ def test_a_runs_card_in_its_language_or_the_other():
 
 
 def test_training_logs_the_card_in_both_languages():
-    from wijkradar.app.pipeline import card_texts
+    from ml.modelcard import card_texts
 
     card = _card()
     texts = card_texts(card)

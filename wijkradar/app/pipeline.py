@@ -19,7 +19,6 @@ import pandas as pd
 import wijkradar
 from features.build import ensure_panel
 from features.describe import Extra, mapped_terms
-from features.numbers import LANGS
 from ml import modelcard, promotion, registry, truthcheck
 from ml.drift import training_profile
 from ml.evaluate import Evaluation, evaluate
@@ -82,13 +81,6 @@ def _last_fold_truth(result: TrainResult, ws: Workspace) -> dict[str, float] | N
     return truthcheck.compare(ranking, t)
 
 
-def label_rule(cfg: Config) -> modelcard.LabelRule:
-    """What the config counts as a decline, for the model card."""
-    return modelcard.LabelRule(
-        kind=cfg.label.kind, delta=cfg.label.delta, max_class=cfg.label.max_class
-    )
-
-
 def model_card(
     cfg: Config,
     ref: registry.ModelRef,
@@ -102,23 +94,14 @@ def model_card(
     metrics = evaluation.per_fold[evaluation.per_fold["test_year"] == last].drop(
         columns="test_year"
     )
+    rule = modelcard.LabelRule(cfg.label.kind, cfg.label.delta, cfg.label.max_class)
     return modelcard.ModelCard(
         name=ref.name, version=ref.version, run_id=ref.run_id, cutoff=result.cutoff,
         train_years=result.train_years, n_train_rows=result.n_train_rows,
-        n_features=len(result.features), label=label_rule(cfg),
+        n_features=len(result.features), label=rule,
         calibration=evaluation.calibrator.method, metrics=metrics, bias=evaluation.bias,
         params=asdict(cfg.model), features=tuple(result.features), extra=dict(extra or {}),
     )
-
-
-def card_texts(card: modelcard.ModelCard) -> dict[str, str]:
-    """The card's files as a training run logs them: Dutch in ``model_card.md``/``.html``,
-    English in ``model_card.en.md``/``.en.html`` (``modelcard.card_file``)."""
-    texts = {}
-    for lang in LANGS:
-        texts[modelcard.card_file(lang, "md")] = modelcard.to_markdown(card, lang)
-        texts[modelcard.card_file(lang, "html")] = modelcard.to_html(card, lang)
-    return texts
 
 
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "precision_at_10", "recall_at_10")
@@ -231,7 +214,7 @@ def run_train(
         ),
     )
     card = model_card(cfg, ref, result, evaluation, mapped_terms(meta.mapped_columns))
-    registry.log_texts(tracking, ref.run_id, card_texts(card))
+    registry.log_texts(tracking, ref.run_id, modelcard.card_texts(card))
     decision = promotion.decide(tracking, ref, cfg.promotion)
     progress(("promoted to champion: " if decision.promoted else "kept as challenger: ")
              + decision.reason)

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import chdtri
 
 PROFILE_VERSION = 2
 PSI_LIMIT = 0.25
@@ -51,6 +52,8 @@ FALSE_ALARM = 0.001
 PSEUDO_COUNT = 0.5  # per bin, on both sides of the PSI (Jeffreys' prior)
 NOISE_DRAWS = 4000  # simulated sample pairs behind a PSI noise floor
 NOISE_SEED = 20240101
+# Values per bin (of the smaller sample) from which a noise floor is chi2's, not simulated.
+CLOSED_FORM_COUNT = 50
 # A feature with less than this share of the model's total gain cannot move a score much:
 # its drift is listed, never flagged (when the profile knows the importances).
 MIN_IMPORTANCE = 0.01
@@ -94,7 +97,8 @@ def psi_noise(
     """The PSI that two samples of sizes n_train and n_now, both drawn from the training
     ``shares``, exceed with probability ``alarm``: the upper quantile of ``draws`` simulated
     pairs (a fixed seed: the same inputs give the same floor). For large samples it is
-    about ``chi2(bins - 1) / n_eff`` (n_eff = n m / (n + m)); for small ones, with few
+    about ``chi2(bins - 1) / n_eff`` (n_eff = n m / (n + m)), which is used once every bin
+    expects ``CLOSED_FORM_COUNT`` values of the smaller sample; for small ones, with few
     values per bin, the simulation is what holds."""
     p = np.asarray(shares, dtype="float64")
     if p.size < 2:
@@ -102,6 +106,11 @@ def psi_noise(
     if n_train < 1 or n_now < 1:
         return math.nan
     p = p / p.sum()
+    if min(n_train, n_now) * p.min() >= CLOSED_FORM_COUNT:
+        # n_eff * PSI is chi2(bins - 1) here; 4,000 draws agree within their own noise
+        # (+-6 %, 100 to 1M values) and cost 4 ms a feature, 0.4 s of a 1M-unit run.
+        n_eff = n_train * n_now / (n_train + n_now)
+        return float(chdtri(p.size - 1, alarm) / n_eff)
     rng = np.random.default_rng(NOISE_SEED)
     sides = []
     for n in (round(n_train), round(n_now)):
@@ -124,6 +133,8 @@ def missing_noise(p_train: float, n_train: float, p_now: float, n_now: float,
 
 
 def _values(column: pd.Series) -> np.ndarray:
+    if column.dtype == np.float64:
+        return column.to_numpy()  # the column's own data: no copy
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -136,13 +147,13 @@ def _edges(x: np.ndarray, bins: int) -> list[float]:
     return [float(q) for q in np.unique(qs)]
 
 
-def bin_shares(x: np.ndarray, edges: Sequence[float]) -> np.ndarray:
-    """Share of the non-missing values of ``x`` in each of the len(edges) + 1 bins
-    (all zero when none is present)."""
+def bin_shares(x: np.ndarray, edges: Sequence[float], present: int | None = None) -> np.ndarray:
+    """Share of the non-missing values of ``x`` (``present`` of them, when known) in each of
+    the len(edges) + 1 bins (all zero when none is present)."""
     # Bin j holds e[j-1] < x <= e[j]: the difference of two counts of x <= e (NaN is never
     # <= anything). The same counts as np.searchsorted(edges, x, side="left"), 3x faster on
     # 1M values, with no copy of x.
-    n = int(np.count_nonzero(~np.isnan(x)))
+    n = int(np.count_nonzero(~np.isnan(x))) if present is None else present
     at_or_below = [np.count_nonzero(x <= e) for e in np.asarray(edges, dtype="float64")]
     counts = np.diff(np.asarray([0, *at_or_below, n], dtype="int64"))
     return counts / n if n else counts.astype("float64")
@@ -290,13 +301,14 @@ def feature_drift(profile: dict[str, Any], name: str, x: np.ndarray) -> dict[str
     """One row of the drift table: ``x`` (the scored values of ``name``) against its
     profile."""
     spec = profile["features"][name]
-    missing_now = float(np.isnan(x).mean()) if x.size else 1.0
-    n_now = float((~np.isnan(x)).sum())
+    present = x.size - int(np.count_nonzero(np.isnan(x)))
+    missing_now = 1.0 - present / x.size if x.size else 1.0
+    n_now = float(present)
     train_shares = np.asarray(spec["shares"], dtype="float64")
     n_train = _present_train(profile, spec)
     value = noise = math.nan
     if train_shares.size and n_now > 0 and n_train > 0:
-        now_shares = bin_shares(x, spec["edges"])
+        now_shares = bin_shares(x, spec["edges"], present)
         value = psi(smoothed(train_shares, n_train), smoothed(now_shares, n_now))
         noise = psi_noise(train_shares, n_train, n_now)
     missing_train = float(spec.get("missing_expected", spec["missing"]))

@@ -44,6 +44,7 @@ import pandas as pd
 
 from features.describe import Extra
 from features.vocabulary import Term
+from serving.lookup import positions_of
 from serving.partitioned import PartFile, batches, read_files, write_partitioned
 from serving.ranking import RANKING_ID_COLUMNS
 from wijkradar.errors import ConfigError
@@ -221,7 +222,7 @@ def score_task(predict: Predict, spec: TaskSpec) -> TaskResult:
     codes = pd.Index(rows["unit_code"])
     if not codes.is_unique:
         raise ValueError("The rows to score hold a unit_code more than once.")
-    ranking.insert(0, ROW, rows[ROW].to_numpy()[codes.get_indexer(ranking["unit_code"])])
+    ranking.insert(0, ROW, rows[ROW].to_numpy()[positions_of(ranking["unit_code"], codes)])
     name = f"t{spec.task}"
     ranking_files = write_partitioned(ranking, Path(spec.ranking_base), name)
     explanation_files: list[PartFile] = []

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.explain import shap_column, shap_features
+from serving.lookup import positions_of
 from serving.ranking import ValueColumns, contribution_matrix
 
 EXPLAIN_CHUNK_UNITS = 20_000  # units per piece (2M rows at 100 features)
@@ -35,12 +36,12 @@ def value_columns(
     are, no copy of float64 columns; NaN for a feature or a unit ``values`` lacks)."""
     if values["unit_code"].duplicated().any():
         raise ValueError("values holds a unit_code more than once.")
-    positions = pd.Index(values["unit_code"]).get_indexer(unit_codes.to_numpy())
+    positions = positions_of(unit_codes, values["unit_code"])
     columns = [
         values[f].to_numpy(dtype="float64", na_value=np.nan) if f in values.columns else None
         for f in features
     ]
-    return ValueColumns(columns, np.asarray(positions, dtype=np.intp))
+    return ValueColumns(columns, positions)
 
 
 def explanation_rows(

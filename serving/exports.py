@@ -35,6 +35,7 @@ from features.describe import Extra
 from ml.metrics import top_count
 from serving.explanations import contributions, explanations_long, value_columns
 from serving.formatting import Lang, check_lang, date_text, number
+from serving.lookup import positions_of
 from serving.ranking import driver_texts
 from serving.sheetfiles import ExportJob, export_workers, write_parts
 from serving.sheets import (
@@ -155,8 +156,11 @@ def _previous_rank(ranking: pd.DataFrame, previous: pd.DataFrame | None) -> pd.S
         return pd.Series(np.nan, index=ranking.index, dtype="float64")
     if previous["unit_code"].duplicated().any():
         raise ValueError("The previous ranking holds a unit_code more than once.")
-    before = previous.set_index("unit_code")["rank"].astype("float64")
-    return ranking["unit_code"].map(before).astype("float64")
+    at = positions_of(ranking["unit_code"], previous["unit_code"])
+    before = np.full(len(ranking), np.nan)
+    hit = at >= 0
+    before[hit] = previous["rank"].to_numpy(dtype="float64")[at[hit]]
+    return pd.Series(before, index=ranking.index, name="rank")
 
 
 def rank_change(ranking: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:

@@ -41,6 +41,7 @@ from serving.exports import (
     new_in_top,
     rank_change,
 )
+from serving.lookup import positions_of
 from serving.ranking import build_ranking
 from serving.writers import RunContent, write_run_files
 from wijkradar import catalog
@@ -274,9 +275,9 @@ def _score_locked(
     if key is not None and (done := _published(ws, key, progress)) is not None:
         return done
     # A second thread loads the model (mostly imports, under the GIL) while this one reads,
-    # hashes and parses the panel (mostly outside it); it then computes the drift table
-    # while this one scores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wijkradar-job") as beside:
+    # hashes and parses the panel (mostly outside it); a third computes the drift table as
+    # soon as the rows are there, while the model is still loading or being scored.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wijkradar-job") as beside:
         progress(f"loading model {ref.name} v{ref.version}")
         loading = beside.submit(registry.load, tracking, ref)
         panel, meta = ensure_panel(ws, cfg, progress=progress, fingerprint=fingerprint)
@@ -292,14 +293,13 @@ def _score_locked(
             )
         # Before scoring: a run that would fail for want of its profile explains nothing.
         found = drift_profile(tracking, ref, request.allow_missing_profile)
+        drifting = beside.submit(drift_of, found.profile, rows, cfg)
         model, features = loading.result()
         problems = schema_differences(features, panel)
         if problems:
             raise SchemaMismatchError(
                 f"Model {ref.uri} does not fit the panel: " + "; ".join(problems)
             )
-        # The drift table beside the scoring, most of which holds one core.
-        drifting = beside.submit(drift_of, found.profile, rows, cfg)
         known = f", data known on {key.note.knowledge_date}" if key.note else ""
         progress(f"scoring and explaining {len(rows):,} units of as-of year {key.year}{known}")
         method = cfg.explain.method
@@ -385,7 +385,7 @@ def with_guards(
     for f in features:
         missing_count += values[f].isna().to_numpy()
     share = missing_count / max(len(features), 1)
-    at = pd.Index(values["unit_code"]).get_indexer(ranking["unit_code"])
+    at = positions_of(ranking["unit_code"], values["unit_code"])
     missing = np.where(at >= 0, share[at], np.nan)
     return ranking.assign(  # new columns only; the contributions are not copied
         rank_change=rank_change(ranking, previous).to_numpy(),

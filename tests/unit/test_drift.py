@@ -253,3 +253,18 @@ def test_a_profile_reads_back_as_written_and_damage_is_named():
     for said, text in damaged.items():
         with pytest.raises(ValueError, match=said):
             read_profile(text)
+
+
+def test_noise_floor_is_chi2s_for_large_samples_and_simulated_below() -> None:
+    from scipy.special import chdtri
+
+    from ml.drift import CLOSED_FORM_COUNT, psi_noise
+
+    even = np.full(10, 0.1)
+    n_train = 30_000
+    closed = [chdtri(9, 0.001) / (n_train * m / (n_train + m)) for m in (1_000, 400)]
+    assert 1_000 * 0.1 >= CLOSED_FORM_COUNT > 400 * 0.1  # one size on each side
+    assert psi_noise(even, n_train, 1_000) == pytest.approx(closed[0], rel=1e-12)
+    simulated = psi_noise(even, n_train, 400)
+    assert simulated != pytest.approx(closed[1], rel=1e-6)  # drawn, not the formula
+    assert simulated == pytest.approx(closed[1], rel=0.15)  # but the same floor

@@ -45,11 +45,12 @@ import pandas as pd
 from features.describe import Extra
 from features.vocabulary import Term
 from serving.lookup import positions_of
-from serving.partitioned import PartFile, batches, read_files, write_partitioned
+from serving.partitioned import PartFile, batches, read_files, read_placed, write_partitioned
 from serving.ranking import RANKING_ID_COLUMNS
 from wijkradar.errors import ConfigError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from distributed import Client
 
 Predict = Callable[[pd.DataFrame], pd.DataFrame]
@@ -324,13 +325,16 @@ def assemble_ranking(scores: PartitionedScores) -> pd.DataFrame:
     returns it in one process: sorted by the margin (largest first, ties in the rows'
     original order), ``rank`` 1..n; ``rank_in_gemeente`` comes from the workers (a gemeente
     is never split)."""
+    def places(table: pa.Table) -> np.ndarray:  # the ranking's row of each scored row
+        row = table.column(ROW).to_numpy()
+        order = np.lexsort((row, -table.column("margin").to_numpy()))
+        out = np.empty(len(row), dtype=np.intp)
+        out[row[order]] = np.arange(len(row))
+        return out
+
     files = [f.path for f in scores.ranking_files]
-    table = read_files(files, scores.ranking_base, scores.columns, threads=True)
-    row = table.pop(ROW).to_numpy()
-    order = np.lexsort((row, -table["margin"].to_numpy()))
-    del row
-    out = table.take(order).reset_index(drop=True)
-    del table
+    columns = [c for c in scores.columns if c != ROW]
+    out = read_placed(files, scores.ranking_base, columns, ROW, places, keys=["margin"])
     out["rank"] = np.arange(1, len(out) + 1, dtype="int64")
     return out
 

@@ -10,14 +10,16 @@ importing this module costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.dataset as ds
 
 PARTITION_COLUMNS = ("as_of_year", "gemeente_code")
@@ -101,13 +103,69 @@ def read_files(
     """The rows of ``files`` (below ``base``) as one frame with ``columns`` in that order,
     the partition columns restored from the folder names. ``threads``: Arrow's thread pool;
     without it many small files read 5-10x faster on a worker whose cores are busy."""
+    table = _dataset(files, base).to_table(use_threads=threads)
+    return table.to_pandas(self_destruct=True)[list(columns)]
+
+
+def read_placed(
+    files: Sequence[str], base: Path, columns: Sequence[str], key: str,
+    places_of: Callable[[pa.Table], np.ndarray], keys: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The rows of ``files`` (below ``base``) as one frame of ``columns``, typed as
+    ``read_files`` gives them, each row in its place: ``places = places_of(table)``, the Arrow
+    table of ``key`` and ``keys`` (read first, on their own), where ``places[k]`` is the frame
+    row of the row whose ``key`` is k (``key`` numbers the rows 0..n-1).
+
+    The rows are then read a batch at a time and put in place: the float64 columns into one
+    block made beforehand (in which adjacent columns read as one matrix without a copy: the
+    contributions), the other columns gathered and taken once. So the rows are held about
+    once, not three times as by reading, converting and sorting (Dask driver, 1M units:
+    3.4 GB above its start, now about 1.5)."""
+    import pyarrow as pa
+
+    dataset = _dataset(files, base)
+    first = dataset.to_table(columns=list(dict.fromkeys([key, *keys])), use_threads=True)
+    places = np.asarray(places_of(first), dtype=np.intp)
+    del first
+    n, schema = len(places), dataset.schema
+    floats = [c for c in columns if schema.field(c).type == pa.float64()]
+    others = [c for c in columns if c not in floats]
+    block = np.empty((len(floats), n), dtype="float64")
+    pool = pa.default_memory_pool()
+    gathered: dict[str, list[pa.Array]] = {c: [] for c in others}
+    filled: list[np.ndarray] = []
+    # A little read ahead only: the batches are put in place more slowly than they are read.
+    for batch in dataset.to_batches(columns=list(dict.fromkeys([key, *columns])),
+                                    batch_readahead=2, fragment_readahead=1, use_threads=True):
+        where = places[batch.column(key).to_numpy()]
+        for j, name in enumerate(floats):
+            block[j, where] = batch.column(name).to_numpy(zero_copy_only=False)
+        for name in others:
+            gathered[name].append(batch.column(name))
+        filled.append(where)
+        pool.release_unused()  # what the batch's decoding took, back to the system
+    inverse = np.full(n, -1, dtype=np.intp)
+    at = np.concatenate(filled) if filled else np.zeros(0, dtype=np.intp)
+    inverse[at] = np.arange(len(at))
+    if len(at) != n or (inverse < 0).any():
+        raise ValueError(f"The files hold {len(at):,} rows for {n:,} places; each place must "
+                         f"be filled once (by {key!r} 0..{n - 1:,}).")
+    out = pd.DataFrame(block.T, columns=floats, copy=False)
+    for i, name in enumerate(columns):
+        if name in gathered:
+            field = schema.field(name)
+            taken = pa.chunked_array(gathered.pop(name), type=field.type).take(inverse)
+            one = pa.Table.from_arrays([taken], schema=pa.schema([field], schema.metadata))
+            out.insert(i, name, one.to_pandas()[name])
+    return out
+
+
+def _dataset(files: Sequence[str], base: Path) -> ds.Dataset:
     import pyarrow.dataset as ds
 
-    dataset = ds.dataset(
+    return ds.dataset(
         list(files), format="parquet", partitioning=partitioning(), partition_base_dir=str(base)
     )
-    table = dataset.to_table(use_threads=threads)
-    return table.to_pandas(self_destruct=True)[list(columns)]
 
 
 def batches(files: Sequence[PartFile], n_batches: int) -> list[list[PartFile]]:

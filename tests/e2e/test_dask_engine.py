@@ -24,7 +24,8 @@ from serving.distributed import (
     score_partitioned,
 )
 from serving.job import score_rows, scoring_predict
-from serving.partitioned import read_files, write_partitioned
+from serving.partitioned import read_files, read_placed, write_partitioned
+from serving.ranking import contribution_matrix
 from wijkradar import catalog
 from wijkradar.catalog import Workspace
 from wijkradar.config import load_config
@@ -162,3 +163,38 @@ def test_cli_engine_dask_publishes_the_single_process_run(fresh, single, tmp_pat
     assert sorted(p.name for p in run_dask.gemeenten.iterdir()) == sorted(
         p.name for p in run_single.gemeenten.iterdir()
     )
+
+
+def test_read_placed_is_the_frame_read_whole_and_sorted(tmp_path):
+    rows, _ = _stand_in(600, 9)
+    rows = rows.assign(
+        note=pd.array([None if i % 7 == 0 else f"n{i}" for i in range(600)], dtype="str"),
+        odd=np.where(np.arange(600) % 5 == 0, np.nan, 1.5),
+        k=np.random.default_rng(3).permutation(600),
+    )
+    files = [f.path for f in write_partitioned(rows, tmp_path, "x", chunk_rows=250)]
+    columns = [c for c in rows.columns if c != "k"]
+    whole = read_files(files, tmp_path, list(rows.columns))
+
+    def places(table):  # rank by "a", largest first (ties by "k")
+        k = table.column("k").to_numpy()
+        order = np.lexsort((k, -table.column("a").to_numpy()))
+        out = np.empty(len(k), dtype=np.intp)
+        out[k[order]] = np.arange(len(k))
+        return out
+
+    got = read_placed(files, tmp_path, columns, "k", places, keys=["a"])
+    expected = whole.assign(_k=whole["k"]).sort_values(["a", "_k"], ascending=[False, True],
+                                                        kind="stable")[columns]
+    pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
+    pair = columns[columns.index("a") : columns.index("a") + 2]
+    assert pair == ["a", "b"]  # adjacent float columns read as one matrix, not copied
+    assert np.shares_memory(contribution_matrix(got, pair), got["a"].to_numpy())
+
+
+def test_read_placed_refuses_places_left_empty(tmp_path):
+    rows, _ = _stand_in(50, 3)
+    rows = rows.assign(k=np.arange(50) * 2 % 51)  # 0, 2, ..., 48, 50 (no 1, 3, ...)
+    files = [f.path for f in write_partitioned(rows, tmp_path, "x")]
+    with pytest.raises(ValueError, match="50 rows for 51 places"):
+        read_placed(files, tmp_path, ["a"], "k", lambda t: np.arange(51), keys=[])

@@ -322,7 +322,8 @@ def mapped_columns(cfg: Config) -> tuple[MappedColumn, ...]:
     out: dict[str, MappedColumn] = {}
     for source in cfg.sources:
         for c in source.columns:
-            out.setdefault(c.name, MappedColumn(c.name, c.kind, c.label, c.label_nl, c.source))
+            out.setdefault(c.name, MappedColumn(
+                c.name, c.kind, c.label, c.label_nl, c.source, c.plural))
     return tuple(out.values())
 
 

@@ -69,7 +69,7 @@ def mapped_terms(columns: Iterable[MappedColumn]) -> dict[str, Term]:
             kind = Unit.PER_1000
         english = c.label or c.label_nl or label(c.name)
         dutch = c.label_nl or c.label or label_nl(c.name)
-        out[c.name] = Term(c.name, english, dutch, kind)
+        out[c.name] = Term(c.name, english, dutch, kind, plural=c.plural)
     return out
 
 

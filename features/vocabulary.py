@@ -27,7 +27,7 @@ FeatureName(base='low_income_hh_pct', years=3, since_previous=False, gemeente=Tr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 
@@ -67,6 +67,8 @@ class Term:
     label: str
     label_nl: str
     unit: Unit
+    # A mapped column's labels name more than one (its config says so: plural verbs).
+    plural: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)

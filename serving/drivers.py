@@ -76,7 +76,8 @@ def _subject(base: str, lang: Lang, extra: Extra | None) -> _Subject:
 def _subject_of(base: str, term: Term | None, declared: bool, lang: Lang) -> _Subject:
     """The subject of a base feature with its term (declared, or a config's mapped column;
     None: unknown). A mapped column's label is the config's own words, so it gets only the
-    article its first word asks for ('het aandeel ...'); anything else stays as written."""
+    article its first word asks for ('het aandeel ...'), and plural verbs when the config
+    says it names more than one (``plural``); anything else stays as written."""
     if lang == "en":
         return _subject_en(base, term, declared)
     text = term.label_nl if term else label_nl(base)
@@ -86,7 +87,7 @@ def _subject_of(base: str, term: Term | None, declared: bool, lang: Lang) -> _Su
     if first in _HET:
         return _Subject(f"het {text}", False)
     if not declared:
-        return _Subject(text, False)
+        return _Subject(text, term.plural)
     if text.startswith(_LBM_DIMENSION):
         return _Subject(f"de Leefbarometerscore voor {text[len(_LBM_DIMENSION):]}", False)
     if first in _PLURAL:
@@ -106,7 +107,7 @@ def _subject_en(base: str, term: Term | None, declared: bool) -> _Subject:
     if kind is Unit.PERCENT and not text.startswith("share"):
         return _Subject(f"the share of {text}", False)
     if not declared:
-        return _Subject(text, False)
+        return _Subject(text, term.plural)
     if text.startswith(_LBM_DIMENSION):
         return _Subject(f"the Leefbarometer score for {text[len(_LBM_DIMENSION):]}", False)
     if kind is Unit.COUNT and not text.startswith(_EN_UNCOUNTED):
@@ -118,7 +119,7 @@ _VERBS = {  # (singular, plural)
     "nl": {"is": ("is", "zijn"), "up": ("steeg", "stegen"), "down": ("daalde", "daalden"),
            "same": ("bleef", "bleven"), "start": ("begon", "begonnen"),
            "end": ("eindigde", "eindigden")},
-    "en": {"is": ("is", "is"), "up": ("rose", "rose"), "down": ("fell", "fell"),
+    "en": {"is": ("is", "are"), "up": ("rose", "rose"), "down": ("fell", "fell"),
            "same": ("stayed", "stayed"), "start": ("started", "started"),
            "end": ("ended", "ended")},
 }

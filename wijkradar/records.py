@@ -62,6 +62,7 @@ class MappedColumn:
     label: str = ""
     label_nl: str = ""
     source: str = ""
+    plural: bool = False  # its labels name more than one (the verbs of a driver sentence)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ of the reader's built-in mappings::
     columns = { "Bevolkingsdichtheid" = { name = "density", kind = "rate" },
                 "k_65JaarOfOuder_12" = { name = "age65", kind = "count",
                                          label = "inhabitants aged 65+",
-                                         label_nl = "inwoners van 65 jaar of ouder" } }
+                                         label_nl = "inwoners van 65 jaar of ouder",
+                                         plural = true } }
 
 The key is the source's header or OData code (a trailing ``_<n>`` suffix of an OData code
 may be left out); ``kind`` says how its values are checked: ``count`` (whole, >= 0),
@@ -41,6 +42,7 @@ class ColumnMap:
     kind: ColumnKind
     label: str = ""
     label_nl: str = ""
+    plural: bool = False  # the labels name more than one ('bezoeken ...'): 'stegen', 'zijn'
 
     def __post_init__(self) -> None:
         if self.kind not in COLUMN_KINDS:
@@ -56,14 +58,15 @@ class ColumnMap:
 
 
 def parse_columns(table: Any, where: str) -> tuple[ColumnMap, ...]:
-    """The ``columns`` table of a source: header -> {name, kind[, label, label_nl]}."""
+    """The ``columns`` table of a source: header -> {name, kind[, label, label_nl,
+    plural]}."""
     if not isinstance(table, dict):
         raise ConfigError(
             f"The 'columns' of {where} must be a table of header = {{ name = ..., kind = ... }}. "
             f"Got {table!r} instead."
         )
     out = []
-    allowed = {"name", "kind", "label", "label_nl"}
+    allowed = {"name", "kind", "label", "label_nl", "plural"}
     for header, spec in table.items():
         if not isinstance(spec, dict) or not {"name", "kind"} <= set(spec):
             raise ConfigError(
@@ -76,8 +79,12 @@ def parse_columns(table: Any, where: str) -> tuple[ColumnMap, ...]:
                 f"Unknown key(s) {', '.join(map(repr, unknown))} for column {header!r} in "
                 f"{where}. Allowed: {', '.join(sorted(allowed))}."
             )
-        if not all(isinstance(v, str) for v in spec.values()):
-            raise ConfigError(f"Column {header!r} in {where}: every value must be a string.")
+        if not all(isinstance(v, str) for k, v in spec.items() if k != "plural"):
+            raise ConfigError(f"Column {header!r} in {where}: every value but 'plural' must "
+                              "be a string.")
+        if not isinstance(spec.get("plural", False), bool):
+            raise ConfigError(f"Column {header!r} in {where}: 'plural' must be true or false. "
+                              f"Got {spec['plural']!r} instead.")
         out.append(ColumnMap(source=str(header), **spec))
     names = [c.name for c in out]
     doubled = sorted({n for n in names if names.count(n) > 1})

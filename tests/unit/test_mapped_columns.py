@@ -225,6 +225,9 @@ def test_a_level_the_sources_lack_is_a_config_error_naming_the_levels(
     ('{ "eigen_score" = { name = "inhabitants", kind = "count" } }', "already has"),
     ('{ "eigen_scroe" = { name = "own", kind = "rate" } }', "none of its files holds"),
     ('{ "eigen_score" = { name = "education_low_pct", kind = "rate" } }', "one name needs one"),
+    ('{ "eigen_score" = { name = "own", kind = "rate", plural = "ja" } }',
+     "'plural' must be true or false. Got 'ja' instead."),
+    ('{ "eigen_score" = { name = "own", kind = "rate", label = 3 } }', "every value but 'plural'"),
 ])
 def test_a_bad_mapping_is_a_config_error(tmp_path: Path, columns: str, says: str) -> None:
     config = CONFIG.replace('{{ "eigen_score" = {{ name = "own_score", kind = "rate" }} }}',
@@ -303,3 +306,15 @@ def test_a_mapped_name_the_grammar_reads_as_a_change_is_a_config_error(tmp_path:
     with pytest.raises(ConfigError, match=r"reads as a change or a gemeente feature"):
         ensure_panel(ws, load_config(ws.config))
     assert not ws.panel.exists()
+
+
+def test_plural_is_read_from_the_config_and_kept_in_the_meta() -> None:
+    from wijkradar.sourceconfig import parse_columns
+
+    (column,) = parse_columns(
+        {"Bezoek": {"name": "gp_visits", "kind": "rate", "label_nl": "huisartsbezoeken",
+                    "plural": True}}, "source 1")
+    assert column.plural
+    assert not parse_columns({"X": {"name": "x", "kind": "rate"}}, "source 1")[0].plural
+    kept = MappedColumn("gp_visits", "rate", "", "huisartsbezoeken", "Bezoek", plural=True)
+    assert MappedColumn(**asdict(kept)) == kept

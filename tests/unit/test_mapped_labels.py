@@ -47,6 +47,20 @@ def test_a_driver_sentence_names_a_mapped_column_by_its_label_in_either_language
     )
 
 
+def test_a_label_the_config_calls_plural_gets_plural_verbs() -> None:
+    visits = MappedColumn("gp_visits_per_1000", "rate", "GP visits per 1,000",
+                          "huisartsbezoeken per 1.000 inwoners", "Bezoek", plural=True)
+    terms = mapped_terms((visits,))
+    assert driver_sentence("gp_visits_per_1000_chg3", 12.0, "nl", terms) == (
+        "huisartsbezoeken per 1.000 inwoners stegen met 12 in 3 jaar"
+    )
+    assert driver_sentence("gp_visits_per_1000", 310.0, "en", terms) == (
+        "GP visits per 1,000 are 310"
+    )
+    singular = mapped_terms((MappedColumn(**{**visits.__dict__, "plural": False}),))
+    assert "steeg met 12" in driver_sentence("gp_visits_per_1000_chg3", 12.0, "nl", singular)
+
+
 def test_drivers_of_label_and_value_use_the_mapped_term() -> None:
     shap = pd.Series({f"{EDU}_chg1": 0.4, "lbm": -0.1, EDU: 0.2})
     values = pd.Series({f"{EDU}_chg1": 1.5, "lbm": 4.1, EDU: 22.0})
